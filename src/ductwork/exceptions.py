@@ -16,8 +16,10 @@ __all__ = [
     "CircularDependencyError",
     "ConfirmNotUniqueError",
     "DatasetAlreadyExistsError",
+    "DatasetConfigError",
     "DatasetError",
     "DatasetNotFoundError",
+    "DatasetNotPicklableError",
     "DuctworkError",
     "OutputNotUniqueError",
     "PipelineError",
@@ -71,6 +73,31 @@ class VersionNotFoundError(DatasetError):
 
 class VersionAlreadyExistsError(DatasetError):
     """A save would overwrite an existing version, or versions disagree."""
+
+
+class DatasetConfigError(DatasetError):
+    """A catalog entry cannot be turned into a dataset.
+
+    The message names the catalog entry and, where one is at fault, the configuration key.
+    """
+
+
+class DatasetNotPicklableError(DatasetError):
+    """Datasets cannot be sent to another process.
+
+    Raised by ``SharedMemoryDataCatalog.validate_catalog`` with every offender at once.
+
+    Attributes:
+        offenders: Dataset name mapped to the reasons it cannot travel.
+    """
+
+    def __init__(self, message: str, offenders: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.offenders: dict[str, list[str]] = dict(offenders or {})
+
+    def __reduce__(self) -> tuple[type[DatasetNotPicklableError], tuple[str, dict[str, list[str]]]]:
+        # Keep the offenders when the error itself crosses a process boundary.
+        return (type(self), (str(self), self.offenders))
 
 
 # --- running --------------------------------------------------------------------------------------
