@@ -1,0 +1,143 @@
+"""Pieces of the data catalog that need no catalog state: lazy entries, version checks, to_config.
+
+Kept apart from :mod:`ductwork.io.data_catalog` so that the catalog module reads as the catalog's
+behaviour only.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ductwork.exceptions import VersionAlreadyExistsError
+from ductwork.io._abstract import AbstractDataset
+from ductwork.io._config import build_dataset
+from ductwork.io._version import check_version_string
+from ductwork.io._versioned import AbstractVersionedDataset
+from ductwork.io.catalog_config_resolver import CatalogConfigResolver
+from ductwork.io.memory_dataset import MemoryDataset, _is_memory_dataset
+
+_DATASET_METHODS = ("load", "save", "exists", "release")
+
+
+class _LazyDataset:
+    """A catalog entry whose dataset is created on first use.
+
+    Creating datasets lazily means a catalog of many entries costs nothing until a run touches
+    them, and a configuration error surfaces for the entry that is used.
+    """
+
+    __slots__ = ("config", "load_version", "name", "save_version")
+
+    def __init__(
+        self,
+        name: str,
+        config: dict[str, Any],
+        load_version: str | None = None,
+        save_version: str | None = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.load_version = load_version
+        self.save_version = save_version
+
+    def materialize(self) -> Any:
+        """Create the dataset (from a copy of the configuration, which stays untouched)."""
+        return build_dataset(
+            self.name, copy.deepcopy(self.config), self.load_version, self.save_version
+        )
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.name, self.config, self.load_version, self.save_version)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _LazyDataset):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable configuration
+
+    def __repr__(self) -> str:
+        # The type only: the rest of the entry may hold credentials.
+        return str(self.config.get("type"))
+
+
+def is_dataset(obj: Any) -> bool:
+    """Return whether ``obj`` is a dataset: an AbstractDataset or anything with its methods."""
+    return isinstance(obj, AbstractDataset) or all(
+        callable(getattr(obj, method, None)) for method in _DATASET_METHODS
+    )
+
+
+def as_dataset(value: Any) -> Any:
+    """Return ``value`` if it is a dataset, else a MemoryDataset holding it."""
+    return value if is_dataset(value) else MemoryDataset(data=value)
+
+
+def check_versions(
+    datasets: Mapping[str, Any], load_versions: dict[str, str], save_version: str | None
+) -> tuple[dict[str, str], str | None]:
+    """Check that datasets agree with the catalog's versions, and adopt theirs where unset.
+
+    All versioned datasets of a catalog save the same version, so the outputs of one run can be
+    found together.
+
+    Returns:
+        The load versions and the save version, completed from the datasets.
+
+    Raises:
+        VersionAlreadyExistsError: A dataset's load or save version contradicts the catalog's.
+        DatasetError: A version string is not allowed (see ``check_version_string``).
+    """
+    check_version_string(save_version, "catalog save version")
+    for name, pinned in load_versions.items():
+        check_version_string(pinned, f"load version of '{name}'")
+    for name, dataset in datasets.items():
+        version = getattr(dataset, "_version", None)
+        if not isinstance(dataset, AbstractVersionedDataset) or version is None:
+            continue
+        if version.load and load_versions.setdefault(name, version.load) != version.load:
+            raise VersionAlreadyExistsError(
+                f"Cannot add dataset '{name}' loading version '{version.load}': the catalog "
+                f"loads version '{load_versions[name]}' of it."
+            )
+        if version.save:
+            save_version = save_version or version.save
+            if save_version != version.save:
+                raise VersionAlreadyExistsError(
+                    f"Cannot add dataset '{name}' saving version '{version.save}': the catalog "
+                    f"saves version '{save_version}'. All datasets of a catalog save one version."
+                )
+    return load_versions, save_version
+
+
+def _credential_prefix(name: str) -> str:
+    return re.sub(r"\W", "_", name).strip("_") or "dataset"
+
+
+def config_of(
+    entries: Mapping[str, dict[str, Any]],
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Split configurations into entries with credential references and the credentials."""
+    catalog: dict[str, dict[str, Any]] = {}
+    credentials: dict[str, Any] = {}
+    for name, entry in entries.items():
+        unresolved, found = CatalogConfigResolver.unresolve_credentials(
+            _credential_prefix(name), entry
+        )
+        catalog[name] = unresolved
+        credentials.update(found)
+    return catalog, credentials
+
+
+def entry_of(dataset: Any) -> dict[str, Any] | None:
+    """Return the catalog entry that recreates ``dataset``, or ``None`` if it has none.
+
+    Memory datasets hold data rather than configuration, and datasets from other libraries have
+    no recorded arguments, so neither has an entry.
+    """
+    if _is_memory_dataset(dataset) or not isinstance(dataset, AbstractDataset):
+        return None
+    return dataset._init_config()
