@@ -82,23 +82,29 @@ def _join(path: str, label: str) -> str:
     return f"{path}.{label}"
 
 
-def _dig(obj: Any, path: str, depth: int, dumps: Dumps, seen: set[int]) -> list[str]:
+def _dig(obj: Any, path: str, depth: int, dumps: Dumps, ancestors: set[int]) -> list[str]:
     """Return reasons for the failing parts of ``obj`` (which is known not to pickle)."""
-    if depth <= 0 or id(obj) in seen:
+    if depth <= 0:
         return []
-    seen.add(id(obj))
+    ancestors.add(id(obj))
     reasons: list[str] = []
-    for label, value in _parts(obj):
-        error = _pickle_error(value, dumps)
-        if error is None:
-            continue
-        where = _join(path, label)
-        deeper = _dig(value, where, depth - 1, dumps, seen)
-        reasons.extend(
-            deeper or [f"attribute '{where}' holds a '{_type_name(value)}' that cannot be pickled"]
-        )
-        if len(reasons) >= _MAX_REASONS:
-            break
+    try:
+        for label, value in _parts(obj):
+            if id(value) in ancestors:
+                continue  # a cycle back to an object already being examined
+            error = _pickle_error(value, dumps)
+            if error is None:
+                continue
+            where = _join(path, label)
+            deeper = _dig(value, where, depth - 1, dumps, ancestors)
+            reasons.extend(
+                deeper
+                or [f"attribute '{where}' holds a '{_type_name(value)}' that cannot be pickled"]
+            )
+            if len(reasons) >= _MAX_REASONS:
+                break
+    finally:
+        ancestors.discard(id(obj))
     return reasons
 
 
