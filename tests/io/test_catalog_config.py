@@ -1,0 +1,332 @@
+"""Catalogs from configuration: type resolution, refused targets, errors, credentials, versions."""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+import pickle
+import textwrap
+from typing import Any
+
+import pytest
+import yaml
+
+from ductwork.datasets import JSONDataset, PickleDataset
+from ductwork.exceptions import DatasetConfigError, VersionAlreadyExistsError
+from ductwork.io import (
+    AbstractDataset,
+    CachedDataset,
+    DataCatalog,
+    DatasetError,
+    DatasetNotFoundError,
+    MemoryDataset,
+    Version,
+)
+
+SECRET = "correct-horse-battery-staple"
+
+
+class LeakyDataset(AbstractDataset[Any, Any]):
+    """Its constructor fails with a message quoting its credentials, as some clients do."""
+
+    def __init__(self, url: str, credentials: dict[str, str] | None = None) -> None:
+        raise ValueError(f"authentication failed for {url} with {credentials}")
+
+    def load(self) -> Any:
+        return None
+
+    def save(self, data: Any) -> None:
+        pass
+
+    def _describe(self) -> dict[str, Any]:
+        return {}
+
+
+def _create(entry: Any, name: str = "entry", **kwargs: Any) -> Any:
+    return DataCatalog.from_config({name: entry}, **kwargs).get(name)
+
+
+# --- type resolution ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("type_value", "expected"),
+    [
+        ("pickle.PickleDataset", PickleDataset),
+        ("PickleDataset", PickleDataset),
+        ("ductwork.datasets.pickle.PickleDataset", PickleDataset),
+        ("ductwork.datasets.PickleDataset", PickleDataset),
+        ("json.JSONDataset", JSONDataset),
+        ("MemoryDataset", MemoryDataset),
+        ("ductwork.io.MemoryDataset", MemoryDataset),
+        ("ductwork.io.memory_dataset.MemoryDataset", MemoryDataset),
+        (PickleDataset, PickleDataset),
+    ],
+)
+def test_type_names(type_value: Any, expected: type) -> None:
+    entry: dict[str, Any] = {"type": type_value}
+    if expected is not MemoryDataset:
+        entry["filepath"] = "x.data"
+    assert type(_create(entry)) is expected
+
+
+def test_pandas_short_names_resolve_to_the_pandas_subpackage() -> None:
+    pytest.importorskip("pandas")
+    dataset = _create({"type": "pandas.CSVDataset", "filepath": "x.csv"})
+    assert type(dataset).__module__ == "ductwork.datasets.pandas.csv_dataset"
+
+
+@pytest.mark.parametrize(
+    ("type_value", "message"),
+    [
+        ("os.system", "'os.system' is a builtin function"),
+        ("builtins.eval", "'builtins.eval' is a builtin function"),
+        ("builtins.exec", "'builtins.exec' is a builtin function"),
+        ("subprocess.call", "'subprocess.call' is a function"),
+        ("subprocess.Popen", "'subprocess.Popen' is not a dataset class"),
+        ("os", "cannot find the class 'os'"),
+        ("os.path", "'os.path' is a module"),
+        ("ductwork.io.AbstractDataset", "is abstract"),
+        ("os.system; rm -rf /", "is not a class name or dotted path"),
+        ("__import__('os').system", "is not a class name or dotted path"),
+        ("nope.Missing", "cannot find the class 'nope.Missing'"),
+        (42, "key 'type' must be a class path string"),
+    ],
+)
+def test_non_dataset_targets_are_refused(type_value: Any, message: str) -> None:
+    with pytest.raises(DatasetConfigError) as info:
+        _create({"type": type_value}, name="evil")
+    text = str(info.value)
+    assert text.startswith("Dataset 'evil': ")
+    assert message in text
+
+
+def test_refused_callables_are_never_called(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    calls: list[Any] = []
+    monkeypatch.setattr(os, "system", lambda *a: calls.append(a))
+    with pytest.raises(DatasetConfigError):
+        _create({"type": "os.system", "command": "echo hi"})
+    assert calls == []
+
+
+def test_missing_optional_dependency_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(name: str) -> None:
+        raise ModuleNotFoundError(f"No module named {name!r}", name="fancylib")
+
+    monkeypatch.setattr("ductwork.io._config.importlib.import_module", fail)
+    with pytest.raises(DatasetConfigError, match="needs the module 'fancylib'"):
+        _create({"type": "fancy.FancyDataset"})
+
+
+# --- configuration errors name the dataset and the key ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"filepath": "x"}, "Dataset 'cars': key 'type' is missing"),
+        (
+            {"type": "pickle.PickleDataset", "filpath": "x.pkl"},
+            "Dataset 'cars': unexpected key 'filpath' for ductwork.datasets.pickle.PickleDataset",
+        ),
+        (
+            {"type": "pickle.PickleDataset"},
+            "Dataset 'cars': missing required key 'filepath'",
+        ),
+        (
+            {"type": "pickle.PickleDataset", "filepath": "x", "versioned": "yes"},
+            "Dataset 'cars': key 'versioned' must be true or false",
+        ),
+        (
+            {"type": "pickle.PickleDataset", "filepath": "x", "version": "1"},
+            "Dataset 'cars': key 'version' is reserved",
+        ),
+        (
+            {"type": "MemoryDataset", "versioned": True},
+            "Dataset 'cars': key 'versioned': ductwork.io.memory_dataset.MemoryDataset does not "
+            "support versioning",
+        ),
+        (
+            {"type": "pickle.PickleDataset", "filepath": "x", "backend": "no_such_pickler"},
+            "Dataset 'cars': creating ductwork.datasets.pickle.PickleDataset failed: "
+            "ImportError: PickleDataset backend 'no_such_pickler' cannot be imported",
+        ),
+        (
+            {"type": "CachedDataset", "dataset": {"type": "MemoryDataset", "versioned": True}},
+            "Dataset 'cars': creating ductwork.io.cached_dataset.CachedDataset failed: "
+            "ValueError: A CachedDataset declares versioning on itself",
+        ),
+    ],
+)
+def test_configuration_errors(entry: dict[str, Any], expected: str) -> None:
+    with pytest.raises(DatasetConfigError) as info:
+        _create(entry, name="cars")
+    assert str(info.value).startswith(expected)
+
+
+def test_unexpected_key_suggests_the_close_one() -> None:
+    with pytest.raises(DatasetConfigError, match="Did you mean 'filepath'"):
+        _create({"type": "json.JSONDataset", "filepath": "x", "filepaht": "y"})
+
+
+def test_bad_placeholder_in_a_pattern_names_the_dataset_and_key() -> None:
+    catalog = DataCatalog.from_config({"{name}_csv": {"type": "MemoryDataset", "x": "{nmae}"}})
+    with pytest.raises(DatasetConfigError, match="Dataset 'cars_csv': key 'x': placeholder"):
+        catalog.get("cars_csv")
+
+
+def test_load_versions_for_unknown_datasets() -> None:
+    with pytest.raises(DatasetNotFoundError, match=r"'load_versions' keys \['ghost'\]"):
+        DataCatalog.from_config({"a": {"type": "MemoryDataset"}}, load_versions={"ghost": "v"})
+
+
+# --- credentials -------------------------------------------------------------------------------
+
+
+def _secret_catalog(tmp_path: pathlib.Path) -> DataCatalog:
+    return DataCatalog.from_config(
+        {
+            "remote": {
+                "type": "pickle.PickleDataset",
+                "filepath": str(tmp_path / "r.pkl"),
+                "credentials": "vault",
+            },
+            "leaky": {"type": f"{__name__}.LeakyDataset", "url": "x", "credentials": "vault"},
+        },
+        credentials={"vault": {"username": "alice", "password": SECRET}},
+    )
+
+
+def test_credentials_reach_the_dataset(tmp_path: pathlib.Path) -> None:
+    dataset = _secret_catalog(tmp_path)["remote"]
+    assert dataset._init_args["credentials"] == {"username": "alice", "password": SECRET}
+
+
+def test_credentials_never_in_reprs_or_logs(
+    tmp_path: pathlib.Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    catalog = _secret_catalog(tmp_path)
+    with caplog.at_level(logging.DEBUG):
+        catalog.save("remote", {"a": 1})
+        catalog.load("remote")
+        catalog.exists("remote")
+        catalog.release("remote")
+    assert SECRET not in repr(catalog)
+    assert SECRET not in str(catalog["remote"])
+    assert SECRET not in caplog.text
+    assert caplog.records  # the DEBUG and INFO lines were there to check
+
+
+def test_credentials_never_in_construction_errors(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(DatasetConfigError) as info:
+        _secret_catalog(tmp_path).get("leaky")
+    assert "Dataset 'leaky'" in str(info.value)
+    assert SECRET not in str(info.value)
+    assert "<redacted>" in str(info.value)
+    assert info.value.__cause__ is None  # the original text held the secret
+
+
+def test_credentials_never_in_load_errors(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(DatasetError) as info:
+        _secret_catalog(tmp_path).load("remote")  # nothing saved yet
+    assert "remote: Failed while loading data" in str(info.value)
+    assert SECRET not in str(info.value)
+
+
+def test_url_secrets_are_redacted_in_reprs() -> None:
+    dataset = _create({"type": "text.TextDataset", "filepath": "memory://user:pw123@host/x.txt"})
+    assert "pw123" not in repr(dataset)
+
+
+# --- versions ----------------------------------------------------------------------------------
+
+
+def test_versioned_entries_get_the_catalog_versions(tmp_path: pathlib.Path) -> None:
+    config = {
+        "v": {"type": "json.JSONDataset", "filepath": str(tmp_path / "v.json"), "versioned": True}
+    }
+    writer = DataCatalog.from_config(config, save_version="2024-01-01T00.00.00.000Z")
+    writer.save("v", {"n": 1})
+    DataCatalog.from_config(config, save_version="2024-06-01T00.00.00.000Z").save("v", {"n": 2})
+    assert DataCatalog.from_config(config).load("v") == {"n": 2}
+    pinned = DataCatalog.from_config(config, load_versions={"v": "2024-01-01T00.00.00.000Z"})
+    assert pinned.load("v") == {"n": 1}
+
+
+def test_datasets_must_agree_on_the_save_version(tmp_path: pathlib.Path) -> None:
+    def versioned(name: str, save: str) -> PickleDataset:
+        return PickleDataset(filepath=str(tmp_path / name), version=Version(None, save))
+
+    catalog = DataCatalog({"a": versioned("a", "s1")})
+    with pytest.raises(VersionAlreadyExistsError, match="saving version 's2'"):
+        catalog["b"] = versioned("b", "s2")
+    with pytest.raises(VersionAlreadyExistsError):
+        DataCatalog({"a": versioned("a", "s1")}, save_version="s3")
+    with pytest.raises(VersionAlreadyExistsError, match="loading version 'l1'"):
+        DataCatalog(
+            {"a": PickleDataset(filepath=str(tmp_path / "a"), version=Version("l1", None))},
+            load_versions={"a": "l2"},
+        )
+
+
+def test_catalog_refuses_escaping_versions() -> None:
+    with pytest.raises(DatasetError, match="is not allowed"):
+        DataCatalog(save_version="../../etc")
+    with pytest.raises(DatasetError, match="is not allowed"):
+        DataCatalog(load_versions={"a": "x/y"})
+
+
+# --- to_config --------------------------------------------------------------------------------
+
+
+def test_to_config_round_trip(tmp_path: pathlib.Path) -> None:
+    config = {
+        "{name}_pkl": {"type": "pickle.PickleDataset", "filepath": str(tmp_path / "{name}.pkl")},
+        "remote": {
+            "type": "json.JSONDataset",
+            "filepath": str(tmp_path / "r.json"),
+            "credentials": "vault",
+        },
+        "lazy": {"type": "text.TextDataset", "filepath": str(tmp_path / "t.txt")},
+        "mem": {"type": "MemoryDataset"},
+    }
+    catalog = DataCatalog.from_config(config, credentials={"vault": {"token": SECRET}})
+    catalog.get("remote")  # one created, one lazy
+    catalog["raw"] = 3  # memory: not part of the configuration
+    catalog["made"] = CachedDataset(MemoryDataset())
+    entries, credentials, load_versions, save_version = catalog.to_config()
+    assert set(entries) == {"{name}_pkl", "remote", "lazy", "made"}
+    assert entries["remote"]["credentials"] == "remote_credentials"
+    assert credentials == {"remote_credentials": {"token": SECRET}}
+    assert (load_versions, save_version) == ({}, None)
+    del entries["made"]  # holds an object, which configuration cannot express
+    rebuilt = DataCatalog.from_config(entries, credentials)
+    rebuilt.save("remote", [1])
+    assert catalog.load("remote") == [1]
+    assert rebuilt.get_type("x_pkl") == "ductwork.datasets.pickle.PickleDataset"
+
+
+# --- YAML -------------------------------------------------------------------------------------
+
+
+def test_catalog_from_yaml_text(tmp_path: pathlib.Path) -> None:
+    text = textwrap.dedent(
+        f"""
+        _defaults: &defaults
+          type: pickle.PickleDataset
+        model:
+          <<: *defaults
+          filepath: {tmp_path / "model.pkl"}
+        "{{name}}_json":
+          type: json.JSONDataset
+          filepath: {tmp_path}/{{name}}.json
+        """
+    )
+    catalog = DataCatalog.from_config(yaml.safe_load(text))
+    catalog.save("model", {"weights": [1]})
+    catalog.save("scores_json", {"a": 1})
+    assert pickle.loads((tmp_path / "model.pkl").read_bytes()) == {"weights": [1]}
+    assert (tmp_path / "scores.json").exists()
+    assert catalog.keys() == ["model", "scores_json"]
