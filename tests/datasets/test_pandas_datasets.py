@@ -17,6 +17,14 @@ pytest.importorskip("pyarrow")
 from ductwork.datasets.pandas import CSVDataset, ParquetDataset  # noqa: E402
 
 
+def _python(code: str) -> str:
+    """Run ``code`` in a fresh interpreter and return what it printed, stripped."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    return result.stdout.strip()
+
+
 @pytest.fixture
 def frame() -> Any:
     return pd.DataFrame({"name": ["a", "b"], "value": [1.5, 2.5]})
@@ -90,10 +98,7 @@ def test_only_the_pandas_subpackage_imports_pandas() -> None:
         "import ductwork.datasets.pandas\n"
         "print(before, 'pandas' in sys.modules)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert result.stdout.strip() == "False True"
+    assert _python(code) == "False True"
 
 
 def test_missing_pandas_is_explained(tmp_path: pathlib.Path) -> None:
@@ -107,10 +112,7 @@ def test_missing_pandas_is_explained(tmp_path: pathlib.Path) -> None:
         "except DatasetError as err:\n"
         "    print(err)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert result.stdout.strip() == (
+    assert _python(code) == (
         "Dataset 't': key 'type': 'pandas.CSVDataset' needs the module 'pandas', "
         "which is not installed."
     )

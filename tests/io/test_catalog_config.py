@@ -61,6 +61,8 @@ def _create(entry: Any, name: str = "entry", **kwargs: Any) -> Any:
         ("ductwork.io.MemoryDataset", MemoryDataset),
         ("ductwork.io.memory_dataset.MemoryDataset", MemoryDataset),
         (PickleDataset, PickleDataset),
+        ("kedro.io.MemoryDataset", MemoryDataset),
+        ("kedro_datasets.json.JSONDataset", JSONDataset),
     ],
 )
 def test_type_names(type_value: Any, expected: type) -> None:
@@ -68,6 +70,11 @@ def test_type_names(type_value: Any, expected: type) -> None:
     if expected is not MemoryDataset:
         entry["filepath"] = "x.data"
     assert type(_create(entry)) is expected
+
+
+def test_duck_typed_dataset_classes_can_be_configured() -> None:
+    dataset = _create({"type": "tests.io.conftest.DuckDataset"})
+    assert type(dataset).__name__ == "DuckDataset"
 
 
 def test_pandas_short_names_resolve_to_the_pandas_subpackage() -> None:

@@ -38,6 +38,14 @@ DATASETS_ALL = ["JSONDataset", "PickleDataset", "TextDataset", "YAMLDataset"]
 SRC = pathlib.Path(ductwork.io.__file__).parents[1]
 
 
+def _python(code: str) -> str:
+    """Run ``code`` in a fresh interpreter and return what it printed, stripped."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    return result.stdout.strip()
+
+
 def test_io_all_is_pinned() -> None:
     assert sorted(ductwork.io.__all__) == IO_ALL
     for name in IO_ALL:
@@ -123,10 +131,7 @@ def test_import_pulls_in_no_heavy_library(package: str) -> None:
         "heavy = [m for m in ('pandas', 'numpy', 'pyarrow', 'dask', 'rich') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert result.stdout.strip() == ""
+    assert _python(code) == ""
 
 
 def test_io_does_not_import_pipeline_or_runner() -> None:
@@ -154,7 +159,4 @@ def test_imports_do_not_configure_logging() -> None:
         "root = logging.getLogger()\n"
         "print(len(root.handlers), logging.getLogger('ductwork').handlers)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert result.stdout.strip() == "0 []"
+    assert _python(code) == "0 []"

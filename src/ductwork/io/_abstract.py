@@ -20,8 +20,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 
 from ductwork.exceptions import DatasetError
-from ductwork.io._config import CREDENTIALS_KEY, VERSION_KEY, VERSIONED_KEY, build_dataset
-from ductwork.io._redact import REDACTED, redact_value, scrub, secret_strings
+from ductwork.io._config import VERSION_KEY, VERSIONED_KEY, build_dataset
+from ductwork.io._redact import CREDENTIALS_KEY, REDACTED, raise_scrubbed, redact_value
 
 _logger = logging.getLogger(__name__)
 
@@ -158,13 +158,7 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
 
     def _fail(self, message: str, err: Exception) -> NoReturn:
         """Raise a DatasetError for ``err`` without leaking this dataset's credentials."""
-        recorded = getattr(self, "_init_args", {})
-        secrets = secret_strings(recorded.get(CREDENTIALS_KEY))
-        original = f"{type(err).__name__}: {err}"
-        cleaned = scrub(original, secrets)
-        error = DatasetError(f"{message}\n{cleaned}")
-        # A cause whose text had to be cleaned must not be printed along with the error.
-        raise error from (None if cleaned != original else err)
+        raise_scrubbed(DatasetError, f"{message}\n", err, getattr(self, "_init_args", {}))
 
     @classmethod
     def _load_wrapper(cls, load_func: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from ductwork.exceptions import VersionAlreadyExistsError
+from ductwork.exceptions import DatasetError, DatasetNotFoundError, VersionAlreadyExistsError
 from ductwork.io._abstract import AbstractDataset
-from ductwork.io._config import build_dataset
+from ductwork.io._config import build_dataset, class_path
 from ductwork.io._version import check_version_string
 from ductwork.io._versioned import AbstractVersionedDataset
 from ductwork.io.catalog_config_resolver import CatalogConfigResolver
@@ -113,11 +113,76 @@ def check_versions(
     return load_versions, save_version
 
 
+def prefixed_error(name: str, err: DatasetError) -> DatasetError:
+    """Return ``err`` with its message prefixed by ``"<name>: "``, keeping its class if possible."""
+    message = f"{name}: {err}"
+    try:
+        prefixed = type(err)(message)
+    except Exception:  # a subclass with another constructor signature
+        return DatasetError(message)
+    return prefixed if str(prefixed) == message else DatasetError(message)
+
+
+def filter_names(
+    names: list[str],
+    get_type: Callable[[str], str | None],
+    name_regex: re.Pattern[str] | str | None,
+    type_regex: re.Pattern[str] | str | None,
+    by_type: type | list[type] | None,
+) -> list[str]:
+    """Return the ``names`` that match every given criterion (see ``DataCatalog.filter``)."""
+    if name_regex:
+        names = [name for name in names if re.search(name_regex, name)]
+    if by_type:
+        wanted = {class_path(t) for t in (by_type if isinstance(by_type, list) else [by_type])}
+        names = [name for name in names if get_type(name) in wanted]
+    if type_regex:
+        names = [name for name in names if re.search(type_regex, get_type(name) or "")]
+    return names
+
+
+def check_load_version_names(
+    resolver: CatalogConfigResolver, load_versions: Mapping[str, str]
+) -> None:
+    """Refuse load versions for names the configuration does not declare.
+
+    Raises:
+        DatasetNotFoundError: Naming the unknown keys.
+    """
+    unknown = sorted(
+        name
+        for name in load_versions
+        if name not in resolver.config and resolver.match_pattern(name) is None
+    )
+    if unknown:
+        raise DatasetNotFoundError(f"'load_versions' keys {unknown} are not found in the catalog.")
+
+
 def _credential_prefix(name: str) -> str:
     return re.sub(r"\W", "_", name).strip("_") or "dataset"
 
 
-def config_of(
+def catalog_entries(
+    patterns: dict[str, dict[str, Any]],
+    lazy: Mapping[str, _LazyDataset],
+    datasets: Mapping[str, Any],
+) -> dict[str, dict[str, Any]]:
+    """Return the configuration of patterns, lazy entries and created datasets, by name.
+
+    Memory datasets hold data rather than configuration, and datasets from other libraries have
+    no recorded arguments, so neither has an entry.
+    """
+    entries = dict(patterns)
+    for name, entry in lazy.items():
+        if not _is_memory_dataset(str(entry.config.get("type", ""))):
+            entries[name] = copy.deepcopy(entry.config)
+    for name, dataset in datasets.items():
+        if not _is_memory_dataset(dataset) and isinstance(dataset, AbstractDataset):
+            entries[name] = dataset._init_config()
+    return entries
+
+
+def split_credentials(
     entries: Mapping[str, dict[str, Any]],
 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """Split configurations into entries with credential references and the credentials."""
@@ -130,14 +195,3 @@ def config_of(
         catalog[name] = unresolved
         credentials.update(found)
     return catalog, credentials
-
-
-def entry_of(dataset: Any) -> dict[str, Any] | None:
-    """Return the catalog entry that recreates ``dataset``, or ``None`` if it has none.
-
-    Memory datasets hold data rather than configuration, and datasets from other libraries have
-    no recorded arguments, so neither has an entry.
-    """
-    if _is_memory_dataset(dataset) or not isinstance(dataset, AbstractDataset):
-        return None
-    return dataset._init_config()

@@ -12,21 +12,23 @@ import difflib
 import importlib
 import inspect
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ductwork.exceptions import DatasetConfigError, DatasetError
-from ductwork.io._redact import scrub, secret_strings
+from ductwork.io._redact import raise_scrubbed
 from ductwork.io._version import Version, check_version
 
 TYPE_KEY = "type"
 VERSIONED_KEY = "versioned"
 VERSION_KEY = "version"
-CREDENTIALS_KEY = "credentials"
 
 # Short names are looked up under these packages first, so `pickle.PickleDataset` is ours and
 # not an attribute of the standard library's `pickle`. The empty prefix accepts full paths.
 TYPE_PREFIXES = ("ductwork.io.", "ductwork.datasets.", "")
+
+# Catalog files written for Kedro name its classes; ductwork's namesakes are tried first.
+_KEDRO_ALIASES = {"kedro.io.": "ductwork.io.", "kedro_datasets.": "ductwork.datasets."}
 
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
@@ -64,11 +66,15 @@ def _import_candidate(candidate: str, name: str, shown: str) -> Any:
 def _import_type(path: str, name: str) -> Any:
     if not _DOTTED_NAME.fullmatch(path):
         raise _config_error(name, f"key 'type': {path!r} is not a class name or dotted path.")
-    for prefix in TYPE_PREFIXES:
-        found = _import_candidate(prefix + path, name, path)
+    candidates = [prefix + path for prefix in TYPE_PREFIXES]
+    for kedro, ours in _KEDRO_ALIASES.items():
+        if path.startswith(kedro):
+            candidates.insert(0, ours + path.removeprefix(kedro))
+    for candidate in candidates:
+        found = _import_candidate(candidate, name, path)
         if found is not None:
             return found
-    tried = ", ".join(repr(prefix + path) for prefix in TYPE_PREFIXES if "." in prefix + path)
+    tried = ", ".join(repr(candidate) for candidate in candidates if "." in candidate)
     raise _config_error(name, f"key 'type': cannot find the class {path!r} (tried {tried}).")
 
 
@@ -205,16 +211,6 @@ def _check_arguments(cls: type, kwargs: Mapping[str, Any], name: str) -> None:
         raise _config_error(name, f"missing required key {keys} for {class_path(cls)}.")
 
 
-def iter_credentials(config: Any) -> Iterator[Any]:
-    """Yield every value stored under a ``credentials`` key, at any depth of ``config``."""
-    if isinstance(config, Mapping):
-        for key, value in config.items():
-            if key == CREDENTIALS_KEY:
-                yield value
-            else:
-                yield from iter_credentials(value)
-
-
 def build_dataset(
     name: str,
     config: Mapping[str, Any],
@@ -241,9 +237,5 @@ def build_dataset(
     try:
         return class_obj(**kwargs)
     except Exception as err:
-        secrets = secret_strings(list(iter_credentials(kwargs)))
-        original = f"{type(err).__name__}: {err}"
-        cleaned = scrub(original, secrets)
-        error = _config_error(name, f"creating {class_path(class_obj)} failed: {cleaned}")
-        # A message that had to be cleaned must not travel along as the chained cause.
-        raise error from (None if cleaned != original else err)
+        prefix = f"Dataset '{name}': creating {class_path(class_obj)} failed: "
+        raise_scrubbed(DatasetConfigError, prefix, err, kwargs)

@@ -10,10 +10,11 @@ every URL's user info, query and fragment to ``<redacted>``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NoReturn
 
 REDACTED = "<redacted>"
+CREDENTIALS_KEY = "credentials"
 
 # scheme://[userinfo@]rest[?query][#fragment]; the userinfo may hold anything but '/', '@' or space.
 _URL = re.compile(
@@ -60,9 +61,18 @@ def redact_value(value: Any) -> Any:
     return value
 
 
-def secret_strings(credentials: Any) -> list[str]:
-    """Return every string leaf of a credentials structure, longest first."""
-    found = set(_leaves(credentials))
+def _credentials_in(config: Any) -> Iterator[Any]:
+    if isinstance(config, Mapping):
+        for key, value in config.items():
+            if key == CREDENTIALS_KEY:
+                yield value
+            else:
+                yield from _credentials_in(value)
+
+
+def secrets_in(config: Any) -> list[str]:
+    """Return the strings held under ``credentials`` keys anywhere in ``config``, longest first."""
+    found = {leaf for credentials in _credentials_in(config) for leaf in _leaves(credentials)}
     return sorted((s for s in found if len(s) >= _MIN_SECRET_LENGTH), key=len, reverse=True)
 
 
@@ -82,3 +92,22 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         text = text.replace(secret, REDACTED)
     return redact_urls(text)
+
+
+def raise_scrubbed(
+    error_type: Callable[[str], BaseException], message: str, err: BaseException, config: Any
+) -> NoReturn:
+    """Raise ``error_type(message + "<Type>: <text of err>")`` with every secret scrubbed.
+
+    Args:
+        error_type: The error class to raise.
+        message: What failed; the error's own text is appended.
+        err: The error being translated.
+        config: Arguments or configuration whose ``credentials`` must not appear.
+
+    ``err`` is chained as the cause only if its text held nothing to scrub: a cause is printed
+    with the traceback, so one that quotes a secret must not travel along.
+    """
+    original = f"{type(err).__name__}: {err}"
+    cleaned = scrub(original, secrets_in(config))
+    raise error_type(message + cleaned) from (None if cleaned != original else err)

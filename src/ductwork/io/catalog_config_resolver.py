@@ -21,8 +21,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ductwork.exceptions import DatasetConfigError
-from ductwork.io._config import CREDENTIALS_KEY, TYPE_KEY
+from ductwork.io._config import TYPE_KEY
 from ductwork.io._patterns import Pattern, fill_placeholders, is_pattern
+from ductwork.io._redact import CREDENTIALS_KEY
 
 _logger = logging.getLogger(__name__)
 

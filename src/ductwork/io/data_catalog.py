@@ -29,29 +29,21 @@ from ductwork.exceptions import DatasetError, DatasetNotFoundError
 from ductwork.io._catalog_support import (
     _LazyDataset,
     as_dataset,
+    catalog_entries,
+    check_load_version_names,
     check_versions,
-    config_of,
-    entry_of,
+    filter_names,
+    prefixed_error,
+    split_credentials,
 )
 from ductwork.io._config import class_path, resolve_dataset_type
 from ductwork.io._version import Version, check_version_string
 from ductwork.io._versioned import AbstractVersionedDataset
 from ductwork.io.catalog_config_resolver import CatalogConfigResolver, Patterns
-from ductwork.io.memory_dataset import _is_memory_dataset
 
 _logger = logging.getLogger(__name__)
 
 _C = TypeVar("_C", bound="DataCatalog")
-
-
-def _prefixed(name: str, err: DatasetError) -> DatasetError:
-    """Return ``err`` with its message prefixed by ``"<name>: "``, keeping its class if possible."""
-    message = f"{name}: {err}"
-    try:
-        prefixed = type(err)(message)
-    except Exception:  # a subclass with another constructor signature
-        return DatasetError(message)
-    return prefixed if str(prefixed) == message else DatasetError(message)
 
 
 class DataCatalog:
@@ -127,16 +119,7 @@ class DataCatalog:
             DatasetNotFoundError: ``load_versions`` names a dataset the catalog does not have.
         """
         resolver = CatalogConfigResolver(catalog, credentials, cls.default_runtime_patterns)
-        load_versions = dict(load_versions or {})
-        unknown = sorted(
-            name
-            for name in load_versions
-            if name not in resolver.config and resolver.match_pattern(name) is None
-        )
-        if unknown:
-            raise DatasetNotFoundError(
-                f"'load_versions' keys {unknown} are not found in the catalog."
-            )
+        check_load_version_names(resolver, load_versions or {})
         return cls(config_resolver=resolver, load_versions=load_versions, save_version=save_version)
 
     # --- lookup -----------------------------------------------------------------------------------
@@ -270,7 +253,7 @@ class DataCatalog:
         try:
             return dataset.load()
         except DatasetError as err:
-            raise _prefixed(ds_name, err) from err
+            raise prefixed_error(ds_name, err) from err
 
     def save(self, ds_name: str, data: Any) -> None:
         """Save ``data`` to ``ds_name``.
@@ -284,7 +267,7 @@ class DataCatalog:
         try:
             dataset.save(data)
         except DatasetError as err:
-            raise _prefixed(ds_name, err) from err
+            raise prefixed_error(ds_name, err) from err
 
     def exists(self, ds_name: str) -> bool:
         """Return whether the data of ``ds_name`` exists; ``False`` for undeclared names."""
@@ -363,15 +346,7 @@ class DataCatalog:
             type_regex: Searched in each dataset's class path (``module.Class``).
             by_type: A class or classes; a dataset matches if its class is one of them.
         """
-        names = self.keys()
-        if name_regex:
-            names = [name for name in names if re.search(name_regex, name)]
-        if by_type:
-            wanted = {class_path(t) for t in (by_type if isinstance(by_type, list) else [by_type])}
-            names = [name for name in names if self.get_type(name) in wanted]
-        if type_regex:
-            names = [name for name in names if re.search(type_regex, self.get_type(name) or "")]
-        return names
+        return filter_names(self.keys(), self.get_type, name_regex, type_regex, by_type)
 
     def get_type(self, ds_name: str) -> str | None:
         """Return the class path of ``ds_name``'s dataset without creating it; ``None`` if absent.
@@ -402,16 +377,11 @@ class DataCatalog:
             the entries into ``credentials`` and referred to by name.
         """
         with self._lock:
-            entries = self._config_resolver.pattern_configs()
-            for name, lazy in self._lazy_datasets.items():
-                if not _is_memory_dataset(str(lazy.config.get("type", ""))):
-                    entries[name] = copy.deepcopy(lazy.config)
-            for name, dataset in self._datasets.items():
-                entry = entry_of(dataset)
-                if entry is not None:
-                    entries[name] = entry
+            entries = catalog_entries(
+                self._config_resolver.pattern_configs(), self._lazy_datasets, self._datasets
+            )
             load_versions = {n: v for n, v in self._load_versions.items() if n in entries}
-        catalog, credentials = config_of(entries)
+        catalog, credentials = split_credentials(entries)
         return catalog, credentials, load_versions, self._save_version
 
     def __repr__(self) -> str:
