@@ -302,6 +302,10 @@ def test_equality() -> None:
 
 
 def test_catalogs_satisfy_the_protocols() -> None:
+    # Checked by mypy too: these assignments type-check only if the shapes match.
+    plain: CatalogProtocol = DataCatalog()
+    shared: SharedMemoryCatalogProtocol = SharedMemoryDataCatalog()
+    assert plain is not shared
     assert isinstance(DataCatalog(), CatalogProtocol)
     assert isinstance(SharedMemoryDataCatalog(), SharedMemoryCatalogProtocol)
     assert not isinstance(DataCatalog(), SharedMemoryCatalogProtocol)

@@ -63,7 +63,8 @@ class FileDataset(AbstractVersionedDataset[_DI, _DO], abc.ABC):
         self._open_args_load.pop("mode", None)
         self._open_args_save.pop("mode", None)
         self._protocol = protocol
-        self._fs = fsspec.filesystem(protocol, **(credentials or {}), **fs_args)
+        # Credentials win over fs_args, so a key given in both cannot be a TypeError.
+        self._fs = fsspec.filesystem(protocol, **{**fs_args, **(credentials or {})})
         super().__init__(
             filepath=PurePosixPath(path),
             version=version,
