@@ -150,6 +150,13 @@ def test_generated_name_has_the_function_name_and_eight_hex_digits() -> None:
     assert made.name != node(identity, "a", "c").name
 
 
+def test_an_empty_name_counts_as_no_name() -> None:
+    made = node(identity, "a", "b", name="")
+    assert GENERATED.match(made.name)
+    assert made.short_name == "Identity"
+    assert str(made) == "identity([a]) -> [b]"
+
+
 def test_generated_name_of_partial_lambda_and_callable_object() -> None:
     assert re.match(
         r"^partial\(identity\)__[0-9a-f]{8}$", node(functools.partial(identity), "a", "b").name

@@ -56,8 +56,21 @@ def _source_label(source: object) -> str:
 
 def check_transcoding(nodes: Sequence[Node]) -> None:
     """Check that no dataset is used both with and without a transcoding format."""
-    names = set(chain.from_iterable(n._input_names + n._output_names for n in nodes))
-    bare = sorted({strip_transcoding(n) for n in names if TRANSCODING_SEPARATOR in n} & names)
+    # A node's bases are its names themselves unless it strips a format or repeats a name.
+    mixed = [n for n in nodes if n._input_bases is not n._input_names]
+    mixed += [n for n in nodes if n._output_bases is not n._output_names]
+    transcoded = {
+        strip_transcoding(name)
+        for node in mixed
+        for name in chain(node._input_names, node._output_names)
+        if TRANSCODING_SEPARATOR in name
+    }
+    if not transcoded:
+        return
+    bare = sorted(
+        {name for node in nodes for name in chain(node._input_names, node._output_names)}
+        & transcoded
+    )
     if bare:
         raise InvalidPipelineError(
             "The following datasets are used with transcoding, but were referenced without "
@@ -68,7 +81,7 @@ def check_transcoding(nodes: Sequence[Node]) -> None:
 
 def check_unique_outputs(nodes: Sequence[Node]) -> None:
     """Check that each dataset (transcoding stripped) is produced by one node at most."""
-    clashes = _shared(nodes, lambda node: map(strip_transcoding, node._output_names))
+    clashes = _shared(nodes, _output_bases_counted)
     if clashes:
         raise OutputNotUniqueError(
             f"Output(s) {sorted(clashes)} are returned by more than one nodes. Node outputs "
@@ -96,6 +109,13 @@ def _shared(nodes: Sequence[Node], datasets_of: _DatasetsOf) -> dict[str, list[s
             else:
                 owners[dataset] = node._name
     return clashes
+
+
+def _output_bases_counted(node: Node) -> Iterable[str]:
+    # One node writing two formats of a dataset writes it twice: keep the repeat.
+    if len(node._output_bases) == len(node._output_names):
+        return node._output_bases
+    return map(strip_transcoding, node._output_names)
 
 
 def _by_dataset(clashes: dict[str, list[str]]) -> str:

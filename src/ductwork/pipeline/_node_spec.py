@@ -37,6 +37,8 @@ class NodeSpec(NamedTuple):
     outputs: DatasetSpec
     input_names: tuple[str, ...]
     output_names: tuple[str, ...]
+    input_bases: tuple[str, ...]
+    output_bases: tuple[str, ...]
     explicit_name: str | None
     name: str
     namespace: str | None
@@ -67,7 +69,7 @@ def build_spec(
     check_dataset_arg(outputs, "outputs")
     if not inputs and not outputs:
         raise definition_error("it must have some 'inputs' or 'outputs'.")
-    check_label(name, "name")
+    check_label(name or None, "name")  # Kedro reads an empty name as none
     if namespace is not None and not isinstance(namespace, str):
         raise definition_error(f"'namespace' must be a string, not '{type(namespace).__name__}'.")
     func_name = readable_func_name(func)
@@ -84,7 +86,9 @@ def build_spec(
         outputs=frozen(outputs),
         input_names=input_names,
         output_names=output_names,
-        explicit_name=name,
+        input_bases=distinct_bases(input_names),
+        output_bases=distinct_bases(output_names),
+        explicit_name=name or None,
         name=full_name,
         namespace=namespace or None,
         tags=normalise_tags(tags),
@@ -208,6 +212,16 @@ def names_of(value: DatasetArg | DatasetSpec) -> tuple[str, ...]:
     if isinstance(value, dict):
         return tuple(value.values())
     return tuple(value)
+
+
+def distinct_bases(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The distinct base names (transcoding stripped) of ``names``, in order.
+
+    Pipelines index nodes by base name, many times over for slices; stripping once per node
+    here saves that work. Without transcoding or repeats this is ``names`` itself (no copy).
+    """
+    bases = tuple(dict.fromkeys(map(strip_transcoding, names)))
+    return names if bases == names else bases
 
 
 def frozen(value: DatasetArg) -> DatasetSpec:

@@ -41,10 +41,10 @@ class PipelineGraph:
     """
 
     __slots__ = ("_children", "_consumers", "_layer_ends", "_nodes", "_parents", "_position",
-                 "_producer")  # fmt: skip
+                 "_producer", "_renumber")  # fmt: skip
 
     def __init__(self, nodes: Sequence[Node]) -> None:
-        producer = _producers(nodes)
+        producer = {base: i for i, node in enumerate(nodes) for base in node._output_bases}
         parents = [_parents_of(node, producer) for node in nodes]
         children = _invert(parents)
         names = [node._name for node in nodes]
@@ -59,9 +59,12 @@ class PipelineGraph:
         self._layer_ends = _running_totals(len(layer) for layer in layers)
         self._parents = tuple(_ascending(renumber, parents[i]) for i in order)
         self._children = tuple(_ascending(renumber, children[i]) for i in order)
-        self._position = {names[i]: new for new, i in enumerate(order)}
-        self._producer = {name: renumber[i] for name, i in producer.items()}
-        self._consumers = _consumers(self._nodes)
+        # The producer index keeps the caller's numbering (renumbered on lookup) to save a
+        # pass; the name and consumer indexes are built on first use: not every caller asks.
+        self._producer = producer
+        self._renumber = renumber
+        self._position: dict[str, int] | None = None
+        self._consumers: dict[str, list[int]] | None = None
 
     # --- nodes and order ---------------------------------------------------------------------
 
@@ -79,11 +82,16 @@ class PipelineGraph:
 
     def position(self, node: Node | str) -> int:
         """The index of a node (or node name) in :attr:`nodes`. Raises KeyError if absent."""
-        return self._position[node if isinstance(node, str) else node.name]
+        return self._positions()[node if isinstance(node, str) else node.name]
 
     def __contains__(self, node: object) -> bool:
         name = getattr(node, "name", node)
-        return isinstance(name, str) and name in self._position
+        return isinstance(name, str) and name in self._positions()
+
+    def _positions(self) -> dict[str, int]:
+        if self._position is None:  # a race only builds the same dict twice
+            self._position = {node._name: i for i, node in enumerate(self._nodes)}
+        return self._position
 
     def __len__(self) -> int:
         return len(self._nodes)
@@ -100,11 +108,14 @@ class PipelineGraph:
 
     def producer_position(self, dataset: str) -> int | None:
         """Position of the node producing ``dataset`` (any transcoding), or None."""
-        return self._producer.get(strip_transcoding(dataset))
+        given = self._producer.get(strip_transcoding(dataset))
+        return None if given is None else self._renumber[given]
 
     def consumer_positions(self, dataset: str) -> tuple[int, ...]:
         """Positions of the nodes reading ``dataset`` (any transcoding), ascending."""
-        return self._consumers.get(strip_transcoding(dataset), ())
+        if self._consumers is None:
+            self._consumers = _consumers(self._nodes)
+        return tuple(self._consumers.get(strip_transcoding(dataset), ()))
 
     def downstream(self, positions: Iterable[int]) -> list[int]:
         """``positions`` and every position reachable through children, ascending."""
@@ -151,13 +162,10 @@ class PipelineGraph:
         return tuple(self._nodes[p] for p in positions)
 
 
-def _producers(nodes: Sequence[Node]) -> dict[str, int]:
-    return {strip_transcoding(out): i for i, node in enumerate(nodes) for out in node._output_names}
-
-
 def _parents_of(node: Node, producer: dict[str, int]) -> list[int]:
-    found = (producer.get(strip_transcoding(name)) for name in node._input_names)
-    return list(dict.fromkeys(p for p in found if p is not None))
+    found = [p for base in node._input_bases if (p := producer.get(base)) is not None]
+    # Two inputs may come from one parent; count it once (the common case needs no check).
+    return found if len(found) < 2 else list(dict.fromkeys(found))
 
 
 def _invert(parents: Sequence[Sequence[int]]) -> list[list[int]]:
@@ -174,12 +182,16 @@ def _ascending(renumber: list[int], vertices: list[int]) -> tuple[int, ...]:
     return tuple(sorted(renumber[v] for v in vertices))
 
 
-def _consumers(nodes: Sequence[Node]) -> dict[str, tuple[int, ...]]:
+def _consumers(nodes: Sequence[Node]) -> dict[str, list[int]]:
     readers: dict[str, list[int]] = {}
     for position, node in enumerate(nodes):
-        for name in dict.fromkeys(strip_transcoding(n) for n in node._input_names):
-            readers.setdefault(name, []).append(position)
-    return {name: tuple(positions) for name, positions in readers.items()}
+        for base in node._input_bases:
+            found = readers.get(base)
+            if found is None:
+                readers[base] = [position]
+            else:
+                found.append(position)
+    return readers
 
 
 def _running_totals(sizes: Iterable[int]) -> tuple[int, ...]:

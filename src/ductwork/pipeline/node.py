@@ -42,11 +42,13 @@ class Node:
         "_func",
         "_func_name",
         "_hash",
+        "_input_bases",
         "_input_names",
         "_inputs",
         "_key",
         "_name",
         "_namespace",
+        "_output_bases",
         "_output_names",
         "_outputs",
         "_tags",
@@ -58,11 +60,13 @@ class Node:
     _func_name: str
     _hash: int
     _input_names: tuple[str, ...]
+    _input_bases: tuple[str, ...]  # distinct, transcoding stripped: what the graph indexes
     _inputs: DatasetSpec
     _key: NodeKey
     _name: str
     _namespace: str | None
     _output_names: tuple[str, ...]
+    _output_bases: tuple[str, ...]
     _outputs: DatasetSpec
     _tags: frozenset[str]
 
@@ -98,6 +102,8 @@ class Node:
             "_outputs": spec.outputs,
             "_input_names": spec.input_names,
             "_output_names": spec.output_names,
+            "_input_bases": spec.input_bases,
+            "_output_bases": spec.output_bases,
             "_explicit_name": spec.explicit_name,
             "_name": spec.name,
             "_namespace": spec.namespace,
