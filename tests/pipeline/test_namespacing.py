@@ -231,6 +231,17 @@ def test_a_namespace_left_and_re_entered_warns() -> None:
     assert messages[0].startswith("Namespace 'ns' is interrupted by ['outside']")
 
 
+def test_the_interrupted_namespace_warning_points_at_the_caller() -> None:
+    nodes = [
+        node(identity, "a", "b", name="one", namespace="ns"),
+        node(identity, "b", "c", name="outside"),
+        node(identity, "c", "d", name="two", namespace="ns"),
+    ]
+    with pytest.warns(UserWarning, match="interrupted") as record:
+        pipeline(nodes)
+    assert record[0].filename == __file__
+
+
 def test_independent_or_contiguous_namespaces_do_not_warn() -> None:
     messages = interrupted_warnings(
         [

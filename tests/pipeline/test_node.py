@@ -363,6 +363,7 @@ def test_hash_is_recomputed_in_the_process_that_loads_a_node() -> None:
 def test_dotted_dataset_name_warns_once_per_process() -> None:
     with pytest.warns(UserWarning, match="'a.b' of node") as record:
         node(identity, "a.b", "c")
+    assert record[0].filename == __file__
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         node(identity, "x.y", "z")

@@ -95,8 +95,11 @@ def test_results_that_do_not_fit_the_outputs(made: Any, value: Any, pattern: str
 
 
 def test_no_outputs_but_a_returned_value_warns() -> None:
-    with pytest.warns(UserWarning, match="declares no outputs but its function returned a 'int'"):
+    with pytest.warns(
+        UserWarning, match="declares no outputs but its function returned a 'int'"
+    ) as record:
         assert node(identity, "a", None).run({"a": 5}) == {}
+    assert record[0].filename == __file__  # the warning points at the caller of run()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         node(sink, "a", None).run({"a": 5})

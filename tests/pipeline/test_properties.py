@@ -82,22 +82,15 @@ def naive_closure(p: Pipeline, start: set[str], downstream: bool) -> set[str]:
     return result
 
 
-def naive_readers(p: Pipeline, dataset: str) -> set[str]:
+def naive_users(p: Pipeline, dataset: str, side: str) -> set[str]:
+    """Nodes with ``dataset`` among their ``side`` ("inputs"/"outputs"), transcoding rules."""
     exact = strip_transcoding(dataset) != dataset
-    return {
-        n.name
-        for n in p.nodes
-        if (dataset in n.inputs if exact else strip_transcoding(dataset) in bases(n.inputs))
-    }
-
-
-def naive_writers(p: Pipeline, dataset: str) -> set[str]:
-    exact = strip_transcoding(dataset) != dataset
-    return {
-        n.name
-        for n in p.nodes
-        if (dataset in n.outputs if exact else strip_transcoding(dataset) in bases(n.outputs))
-    }
+    found = set()
+    for candidate in p.nodes:
+        used = getattr(candidate, side)
+        if dataset in used if exact else strip_transcoding(dataset) in bases(used):
+            found.add(candidate.name)
+    return found
 
 
 def names(p: Pipeline) -> set[str]:
@@ -147,8 +140,8 @@ def test_node_slices_agree_with_the_reference(p: Pipeline, data: st.DataObject) 
 def test_dataset_slices_agree_with_the_reference(p: Pipeline, data: st.DataObject) -> None:
     everything = sorted(p.datasets() | bases(p.datasets()))
     chosen = data.draw(st.sets(st.sampled_from(everything), min_size=1, max_size=3))
-    readers = set().union(*(naive_readers(p, d) for d in chosen))
-    writers = set().union(*(naive_writers(p, d) for d in chosen))
+    readers = set().union(*(naive_users(p, d, "inputs") for d in chosen))
+    writers = set().union(*(naive_users(p, d, "outputs") for d in chosen))
     assert names(p.only_nodes_with_inputs(*chosen)) == readers
     assert names(p.only_nodes_with_outputs(*chosen)) == writers
     assert names(p.from_inputs(*chosen)) == naive_closure(p, readers, downstream=True)

@@ -38,7 +38,7 @@ def map_outputs(node: Node, result: Any) -> dict[str, Any]:
                 f"Node '{node.name}' declares no outputs but its function returned a "
                 f"'{type(result).__name__}'; the value is discarded.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
         return {}
     if isinstance(spec, str):

@@ -20,14 +20,17 @@ from ductwork.exceptions import (
     InvalidPipelineError,
     OutputNotUniqueError,
     PipelineError,
-    UnknownDatasetError,
-    UnknownNamespaceError,
-    UnknownNodeError,
 )
 from ductwork.pipeline import _checks, grouping
+from ductwork.pipeline._lookup import (
+    check_datasets,
+    namespace_positions,
+    node_positions,
+    reader_positions,
+    writer_positions,
+)
 from ductwork.pipeline._mapping import NameMapping, map_nodes
 from ductwork.pipeline._namespace_check import warn_interrupted_namespaces
-from ductwork.pipeline._suggest import did_you_mean
 from ductwork.pipeline.graph import PipelineGraph
 from ductwork.pipeline.grouping import GroupedNodes
 from ductwork.pipeline.node import Node
@@ -212,21 +215,7 @@ class Pipeline:
         Raises:
             UnknownNamespaceError: If a namespace holds no node of this pipeline.
         """
-        wanted = _as_names(node_namespaces)
-        matched: set[str] = set()
-        positions = []
-        for position, node in enumerate(self._graph.nodes):
-            hits = wanted.intersection(node.namespace_prefixes)
-            if hits:
-                positions.append(position)
-                matched |= hits
-        missing = sorted(wanted - matched)
-        if missing:
-            known = {p for node in self._graph.nodes for p in node.namespace_prefixes}
-            raise UnknownNamespaceError(
-                f"Pipeline does not contain nodes with the namespace(s) {missing}."
-                + did_you_mean(missing, known)
-            )
+        positions = namespace_positions(self._graph, _as_names(node_namespaces))
         return self._subset(positions)
 
     def filter(  # noqa: PLR0917 (Kedro's signature: callers may pass filters by position)
@@ -271,50 +260,20 @@ class Pipeline:
         return self.only_nodes_with_namespaces(namespaces)
 
     def _positions(self, node_names: Iterable[str]) -> list[int]:
-        graph = self._graph
-        names = list(node_names)
-        missing = [name for name in dict.fromkeys(names) if name not in graph]
-        if missing:
-            raise UnknownNodeError(_unknown_nodes_message(missing, graph.nodes))
-        return [graph.position(name) for name in names]
+        return node_positions(self._graph, node_names)
 
-    def _check_datasets(self, names: Iterable[str]) -> list[str]:
-        wanted = list(names)
-        missing = [
-            n for n in dict.fromkeys(wanted) if n not in self._datasets and n not in self._bases
-        ]
-        if missing:
-            raise UnknownDatasetError(
-                f"Pipeline does not contain datasets named {missing}."
-                + did_you_mean(missing, self._datasets)
-            )
-        return wanted
+    def _readers(self, datasets: Iterable[str]) -> list[int]:
+        return reader_positions(self._graph, self._known_datasets(datasets))
+
+    def _writers(self, datasets: Iterable[str]) -> list[int]:
+        return writer_positions(self._graph, self._known_datasets(datasets))
+
+    def _known_datasets(self, names: Iterable[str]) -> list[str]:
+        return check_datasets(names, self._datasets, self._bases)
 
     @cached_property
     def _bases(self) -> frozenset[str]:
         return frozenset(map(strip_transcoding, self._datasets))
-
-    def _readers(self, datasets: Iterable[str]) -> list[int]:
-        graph, nodes = self._graph, self._graph.nodes
-        found = []
-        for name in self._check_datasets(datasets):
-            exact = strip_transcoding(name) != name
-            found += [
-                p
-                for p in graph.consumer_positions(name)
-                if not exact or name in nodes[p]._input_names
-            ]
-        return found
-
-    def _writers(self, datasets: Iterable[str]) -> list[int]:
-        graph, nodes = self._graph, self._graph.nodes
-        found = []
-        for name in self._check_datasets(datasets):
-            position = graph.producer_position(name)
-            exact = strip_transcoding(name) != name
-            if position is not None and (not exact or name in nodes[position]._output_names):
-                found.append(position)
-        return found
 
     # --- combining ---------------------------------------------------------------------------
 
@@ -453,10 +412,3 @@ def _sources(nodes: Any) -> list[tuple[Pipeline | None, Sequence[Node]]]:
 def _as_names(names: Iterable[str]) -> set[str]:
     # A lone string would otherwise be read as a collection of one-letter names.
     return {names} if isinstance(names, str) else set(names)
-
-
-def _unknown_nodes_message(missing: list[str], nodes: Sequence[Node]) -> str:
-    names = [node.name for node in nodes]
-    namespaced = [n for n in names for m in missing[:10] if n.endswith(f".{m}")]
-    hint = f" Did you mean: {namespaced}?" if namespaced else did_you_mean(missing, names)
-    return f"Pipeline does not contain nodes named {missing}.{hint}"
