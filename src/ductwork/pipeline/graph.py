@@ -8,8 +8,9 @@ and stores, as tuples of those positions:
   one dataset ``x``),
 * the parents and children of each node.
 
-Building it costs O(nodes + edges) plus sorting each layer by name; every query afterwards is a
-dict lookup or a breadth-first walk over the positions it reaches. Runners and the scheduler
+Building it costs O(nodes + edges) plus sorting each layer by name (the name and consumer
+indexes are built on first use, also in linear time); every query afterwards is a dict lookup
+or a breadth-first walk over the positions it reaches. Runners and the scheduler
 should use ``Pipeline.graph`` rather than rebuilding an index: the positional API
 (``parent_positions``, ``child_positions``, ``producer_position``, ``consumer_positions``,
 ``downstream``, ``upstream``) is stable and never hashes a ``Node``.
