@@ -21,9 +21,21 @@ __all__ = [
     "DatasetNotFoundError",
     "DatasetNotPicklableError",
     "DuctworkError",
+    "EmptyPipelineError",
+    "InvalidDatasetNameError",
+    "InvalidNodeError",
+    "InvalidPipelineError",
+    "NodeInputError",
+    "NodeOutputError",
+    "NodeSignatureError",
     "OutputNotUniqueError",
     "PipelineError",
+    "PipelineMappingError",
+    "PipelineQueryError",
     "RunnerError",
+    "UnknownDatasetError",
+    "UnknownNamespaceError",
+    "UnknownNodeError",
     "VersionAlreadyExistsError",
     "VersionNotFoundError",
 ]
@@ -50,6 +62,54 @@ class ConfirmNotUniqueError(PipelineError):
 
 class CircularDependencyError(PipelineError):
     """The nodes of a pipeline depend on each other in a cycle."""
+
+
+class InvalidNodeError(PipelineError, ValueError):
+    """A node definition cannot work: not callable, bad names or tags, clashing outputs."""
+
+
+class NodeSignatureError(PipelineError, TypeError):
+    """A node's inputs do not bind to the parameters of its function."""
+
+
+class InvalidDatasetNameError(PipelineError, ValueError):
+    """A dataset name is malformed, e.g. it holds more than one transcoding separator."""
+
+
+class NodeInputError(PipelineError, ValueError):
+    """``Node.run`` was given inputs that do not match the node's declared inputs."""
+
+
+class NodeOutputError(PipelineError, ValueError):
+    """A node's function returned something that does not fit the node's declared outputs."""
+
+
+class InvalidPipelineError(PipelineError, ValueError):
+    """A pipeline is built from something that is not nodes, or from clashing nodes."""
+
+
+class PipelineMappingError(PipelineError):
+    """Namespacing or renaming (``inputs``, ``outputs``, ``parameters``) cannot be applied."""
+
+
+class PipelineQueryError(PipelineError, ValueError):
+    """A pipeline query names something the pipeline lacks, or leaves nothing."""
+
+
+class UnknownNodeError(PipelineQueryError):
+    """A query names nodes the pipeline does not contain."""
+
+
+class UnknownDatasetError(PipelineQueryError):
+    """A query names datasets the pipeline does not use."""
+
+
+class UnknownNamespaceError(PipelineQueryError):
+    """A query names namespaces no node of the pipeline belongs to."""
+
+
+class EmptyPipelineError(PipelineQueryError):
+    """Filtering a pipeline left no node."""
 
 
 # --- datasets and catalog -------------------------------------------------------------------------
