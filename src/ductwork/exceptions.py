@@ -19,6 +19,7 @@ __all__ = [
     "DatasetError",
     "DatasetNotFoundError",
     "DuctworkError",
+    "MissingInputsError",
     "OutputNotUniqueError",
     "PipelineError",
     "RunnerError",
@@ -78,3 +79,7 @@ class VersionAlreadyExistsError(DatasetError):
 
 class RunnerError(DuctworkError):
     """A run cannot start or cannot go on for a reason that is not a node's own exception."""
+
+
+class MissingInputsError(RunnerError, ValueError):
+    """Free inputs of the pipeline are not in the catalog, so the run cannot start."""

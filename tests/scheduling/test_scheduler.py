@@ -176,3 +176,21 @@ def test_random_dags_respect_dependencies_and_release_each_intermediate_once(
     assert finished == set(nodes)
     intermediates = {o for n in nodes for o in n.outputs} | {i for n in nodes for i in n.inputs}
     assert sorted(released) == sorted(intermediates - keep)
+
+
+def test_limited_hand_out_keeps_the_smallest_index_first() -> None:
+    scheduler, nodes = make(
+        """
+        a: x -> a_out
+        b: x -> b_out
+        c: a_out -> c_out
+        d: x -> d_out
+        """
+    )
+    # Topological order: a, b, d (first layer, by name), then c.
+    assert scheduler.get_ready(1) == [nodes["a"]]
+    scheduler.done(nodes["a"])
+    assert scheduler.get_ready(1) == [nodes["b"]]
+    scheduler.done(nodes["b"])
+    assert scheduler.get_ready(0) == []
+    assert scheduler.get_ready(5) == [nodes["d"], nodes["c"]]

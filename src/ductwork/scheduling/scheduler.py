@@ -67,13 +67,18 @@ class Scheduler(Generic[N]):
         """Tell whether any node is still to be handed out or still running."""
         return self._unfinished > 0
 
-    def get_ready(self) -> list[N]:
-        """Return every node that may start now, smallest topological index first.
+    def get_ready(self, limit: int | None = None) -> list[N]:
+        """Return the nodes that may start now, smallest topological index first.
+
+        Args:
+            limit: Return at most this many (the free slots of the caller); the others stay
+                ready, ahead of any node that becomes ready later with a larger index.
 
         Each node is returned once; it is then "running" until :meth:`done` or :meth:`failed`.
         """
         ready: list[N] = []
-        while self._ready:
+        count = len(self._ready) if limit is None else min(limit, len(self._ready))
+        for _ in range(count):
             index = heapq.heappop(self._ready)
             self._running.add(index)
             ready.append(self._graph.nodes[index])
