@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
@@ -127,19 +127,12 @@ class ThreadExecutor:
     the catalog after ``run()`` has returned or raised.
     """
 
-    def __init__(
-        self,
-        run_node: RunNode,
-        release: Callable[[str], None],
-        max_workers: int,
-        pool_factory: Callable[[int], Executor] | None = None,
-    ) -> None:
-        """Prepare a pool of ``max_workers`` threads (made by ``pool_factory`` if given)."""
+    def __init__(self, run_node: RunNode, release: Callable[[str], None], max_workers: int) -> None:
+        """Prepare a pool of ``max_workers`` threads."""
         self.capacity = max_workers
         self._run_node = run_node
         self._release = release
-        self._pool_factory = pool_factory or _thread_pool
-        self._pool: Executor | None = None
+        self._pool: ThreadPoolExecutor | None = None
         self._outcomes: queue.SimpleQueue[NodeOutcome] = queue.SimpleQueue()
 
     def submit(self, node: Node) -> None:
@@ -163,7 +156,7 @@ class ThreadExecutor:
             self._release(name)
 
     def __enter__(self) -> ThreadExecutor:
-        self._pool = self._pool_factory(self.capacity)
+        self._pool = ThreadPoolExecutor(self.capacity, thread_name_prefix="ductwork")
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -171,6 +164,3 @@ class ThreadExecutor:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = None
 
-
-def _thread_pool(max_workers: int) -> Executor:
-    return ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ductwork")

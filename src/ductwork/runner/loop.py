@@ -9,7 +9,6 @@ run. The cost per node is the scheduler's (constant per edge) plus the executor'
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ductwork.exceptions import RunnerError
@@ -17,7 +16,23 @@ from ductwork.pipeline import Node, Pipeline
 from ductwork.runner.executors import NodeExecutor, NodeOutcome
 from ductwork.scheduling import Scheduler
 
-__all__ = ["NodeFailedError", "RunProgress", "run_loop"]
+__all__ = ["NodeFailedError", "RunObserver", "RunProgress", "run_loop"]
+
+
+class RunObserver:
+    """Follows a run from where ``run()`` was called: which node started, which finished.
+
+    The command line's progress display and run journal are observers. Unlike hooks, observers
+    are never shipped to worker processes, so they may hold terminals, files and locks. The
+    methods do nothing here; override the ones you need. They are called on the thread that
+    called ``run()``, and must be quick: the run loop waits for them.
+    """
+
+    def node_started(self, node: Node) -> None:
+        """``node`` was handed to a worker (it may wait there for a free slot briefly)."""
+
+    def node_finished(self, outcome: NodeOutcome) -> None:
+        """``node`` finished, successfully or not (``outcome.error``), at ``outcome.finished``."""
 
 
 @dataclass
@@ -42,7 +57,7 @@ def run_loop(
     executor: NodeExecutor,
     progress: RunProgress,
     logger: logging.Logger,
-    on_outcome: Callable[[NodeOutcome], None] | None = None,
+    observer: RunObserver,
 ) -> None:
     """Run every node of ``pipeline`` on ``executor`` (already entered), recording ``progress``.
 
@@ -59,14 +74,14 @@ def run_loop(
     while scheduler.is_active():
         for node in scheduler.get_ready(executor.capacity - in_flight):
             executor.submit(node)
+            observer.node_started(node)
             in_flight += 1
         if in_flight == 0:
             raise RunnerError(_stuck_message(progress))
         for outcome in executor.next_outcomes():
             in_flight -= 1
             progress.outcomes.append(outcome)
-            if on_outcome is not None:
-                on_outcome(outcome)
+            observer.node_finished(outcome)
             if outcome.error is not None:
                 raise NodeFailedError(outcome)
             executor.release(scheduler.done(outcome.node))

@@ -29,7 +29,7 @@ from ductwork.hooks.manager import HookCaller
 from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node, Pipeline
 from ductwork.runner.executors import NodeExecutor
-from ductwork.runner.loop import NodeFailedError, RunProgress, run_loop
+from ductwork.runner.loop import NodeFailedError, RunObserver, RunProgress, run_loop
 from ductwork.runner.selection import (
     is_persisted,
     log_resume_suggestion,
@@ -69,6 +69,8 @@ class AbstractRunner(ABC):
         hook_manager: PluginManager | None = None,
         run_id: str | None = None,
         only_missing_outputs: bool = False,
+        *,
+        observer: RunObserver | None = None,
     ) -> dict[str, Any]:
         """Run ``pipeline`` against ``catalog``.
 
@@ -81,6 +83,8 @@ class AbstractRunner(ABC):
             run_id: An id for this run, passed to every hook; generated when not given.
             only_missing_outputs: Run only the nodes needed to produce persisted outputs that
                 do not exist yet (and what depends on them in memory).
+            observer: Told when each node starts and finishes, on the calling thread (the
+                command line's progress display and run journal use this).
 
         Returns:
             Each free output of the (possibly narrowed) pipeline, by name, as its dataset object:
@@ -96,7 +100,9 @@ class AbstractRunner(ABC):
         run_params = self._run_params(run_id, only_missing_outputs)
         hooks.before_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
         try:
-            result = self._run_pipeline(pipeline, catalog, hooks, run_id, only_missing_outputs)
+            result = self._run_pipeline(
+                pipeline, catalog, hooks, run_id, only_missing_outputs, observer or RunObserver()
+            )
         except (Exception, KeyboardInterrupt) as error:
             hooks.on_pipeline_error(
                 error=error, run_params=run_params, pipeline=pipeline, catalog=catalog
@@ -122,6 +128,7 @@ class AbstractRunner(ABC):
         hooks: HookCaller,
         run_id: str,
         only_missing_outputs: bool,
+        observer: RunObserver,
     ) -> dict[str, Any]:
         if only_missing_outputs:
             pipeline = self._filter_pipeline_for_missing_outputs(pipeline, catalog)
@@ -129,7 +136,7 @@ class AbstractRunner(ABC):
         if self._is_async:
             self._logger.info("Asynchronous mode is enabled for loading and saving data.")
         started = time.perf_counter()
-        self._run(pipeline, catalog, hooks, run_id)
+        self._run(pipeline, catalog, hooks, run_id, observer)
         self._logger.info(
             "Pipeline execution completed successfully in %.1f sec.",
             time.perf_counter() - started,
@@ -145,7 +152,12 @@ class AbstractRunner(ABC):
         return select_missing_outputs(pipeline, catalog, self._logger)
 
     def _run(
-        self, pipeline: Pipeline, catalog: CatalogProtocol, hooks: HookCaller, run_id: str
+        self,
+        pipeline: Pipeline,
+        catalog: CatalogProtocol,
+        hooks: HookCaller,
+        run_id: str,
+        observer: RunObserver,
     ) -> None:
         """Run the loop over this runner's executor; on a failure, suggest how to resume."""
         progress = RunProgress(total=len(pipeline.nodes))
@@ -156,7 +168,7 @@ class AbstractRunner(ABC):
                     run_node, catalog=catalog, hooks=hooks, run_id=run_id, io_pool=io_pool
                 )
                 executor = stack.enter_context(self._create_executor(pipeline, catalog, runs))
-                run_loop(pipeline, executor, progress, self._logger)
+                run_loop(pipeline, executor, progress, self._logger, observer)
                 return
         except NodeFailedError as failure:
             outcome = failure.outcome

@@ -8,6 +8,7 @@ from ductwork.hooks.manager import HookCaller
 from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node, Pipeline
 from ductwork.runner.executors import InlineExecutor, NodeExecutor
+from ductwork.runner.loop import RunObserver
 from ductwork.runner.runner import AbstractRunner
 
 __all__ = ["SequentialRunner"]
@@ -29,14 +30,19 @@ class SequentialRunner(AbstractRunner):
         super().__init__(is_async=is_async)
 
     def _run(
-        self, pipeline: Pipeline, catalog: CatalogProtocol, hooks: HookCaller, run_id: str
+        self,
+        pipeline: Pipeline,
+        catalog: CatalogProtocol,
+        hooks: HookCaller,
+        run_id: str,
+        observer: RunObserver,
     ) -> None:
         if not self._is_async:
             self._logger.info(
                 "Using synchronous mode for loading and saving data. Pass is_async=True to "
                 "load a node's inputs and save its outputs concurrently."
             )
-        super()._run(pipeline, catalog, hooks, run_id)
+        super()._run(pipeline, catalog, hooks, run_id, observer)
 
     def _create_executor(
         self, pipeline: Pipeline, catalog: CatalogProtocol, run_node: Callable[[Node], None]

@@ -10,7 +10,6 @@ concurrently, on a separate pool of I/O threads.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node, Pipeline
@@ -45,11 +44,4 @@ class ThreadRunner(AbstractRunner):
     def _create_executor(
         self, pipeline: Pipeline, catalog: CatalogProtocol, run_node: Callable[[Node], None]
     ) -> NodeExecutor:
-        return ThreadExecutor(
-            run_node,
-            catalog.release,
-            self._get_required_workers_count(pipeline),
-            pool_factory=lambda workers: ThreadPoolExecutor(
-                max_workers=workers, thread_name_prefix="ductwork"
-            ),
-        )
+        return ThreadExecutor(run_node, catalog.release, self._get_required_workers_count(pipeline))
