@@ -27,6 +27,7 @@ __all__ = [
     "InvalidPipelineError",
     "NodeInputError",
     "NodeOutputError",
+    "MissingInputsError",
     "NodeSignatureError",
     "OutputNotUniqueError",
     "PipelineError",
@@ -165,3 +166,7 @@ class DatasetNotPicklableError(DatasetError):
 
 class RunnerError(DuctworkError):
     """A run cannot start or cannot go on for a reason that is not a node's own exception."""
+
+
+class MissingInputsError(RunnerError, ValueError):
+    """Free inputs of the pipeline are not in the catalog, so the run cannot start."""

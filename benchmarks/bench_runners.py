@@ -1,0 +1,131 @@
+"""Per-node overhead of each runner on pipelines of no-op nodes, and ThreadRunner concurrency.
+
+Prints a table of microseconds per node for chains and fan-out/fan-in pipelines at 1k, 10k and
+100k nodes, and, when Kedro is importable in the same environment, Kedro's figure beside ours
+(only at sizes Kedro is expected to finish within a minute: its loop is quadratic).
+
+    python benchmarks/bench_runners.py [--sizes 1000,10000,100000] [--runners sequential,thread]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import time
+from typing import Any
+
+KEDRO_BUDGET_SECONDS = 60.0
+
+
+def noop(x: Any) -> Any:
+    return x
+
+
+def gather(*values: Any) -> int:
+    return len(values)
+
+
+def sleep_50ms(x: Any) -> Any:
+    time.sleep(0.05)
+    return x
+
+
+def build(lib: str, shape: str, size: int) -> Any:
+    pipeline_mod = importlib.import_module(f"{lib}.pipeline")
+    node, pipeline = pipeline_mod.node, pipeline_mod.Pipeline
+    if shape == "chain":
+        nodes = [node(noop, f"d{i}", f"d{i + 1}", name=f"n{i}") for i in range(size)]
+    else:
+        middle = size - 2
+        nodes = [node(noop, "d0", "src", name="source")]
+        nodes += [node(noop, "src", f"m{i}", name=f"m{i}") for i in range(middle)]
+        nodes.append(node(gather, [f"m{i}" for i in range(middle)], "out", name="sink"))
+    return pipeline(nodes)
+
+
+def runner_of(lib: str, name: str) -> Any:
+    runner_mod = importlib.import_module(f"{lib}.runner")
+    if name == "sequential":
+        return runner_mod.SequentialRunner()
+    if name == "thread":
+        return runner_mod.ThreadRunner(max_workers=2)
+    if name == "parallel":
+        return runner_mod.ParallelRunner(max_workers=2)
+    raise ValueError(name)
+
+
+def catalog_of(lib: str, parallel: bool) -> Any:
+    io = importlib.import_module(f"{lib}.io")
+    catalog_cls = io.SharedMemoryDataCatalog if parallel and lib == "kedro" else io.DataCatalog
+    return catalog_cls({"d0": io.MemoryDataset(0)})
+
+
+def time_run(lib: str, runner: str, shape: str, size: int) -> float:
+    pipeline = build(lib, shape, size)
+    catalog = catalog_of(lib, runner == "parallel")
+    instance = runner_of(lib, runner)
+    started = time.perf_counter()
+    instance.run(pipeline, catalog)
+    return time.perf_counter() - started
+
+
+def kedro_available() -> bool:
+    try:
+        importlib.import_module("kedro.runner")
+    except ImportError:
+        return False
+    return True
+
+
+def row(runner: str, shape: str, size: int, with_kedro: bool, kedro_1k: dict[Any, float]) -> str:
+    ours = time_run("ductwork", runner, shape, size) / size * 1e6
+    cells = [runner, shape, f"{size:,}", f"{ours:10.1f}"]
+    if with_kedro:
+        base = kedro_1k.get((runner, shape))
+        # Quadratic: estimate from the 1k figure before trying a larger size.
+        if base is not None and base * (size / 1000) ** 2 > KEDRO_BUDGET_SECONDS:
+            cells.append(f"{'(skipped)':>10}")
+        else:
+            seconds = time_run("kedro", runner, shape, size)
+            if size == 1000:
+                kedro_1k[(runner, shape)] = seconds
+            cells.append(f"{seconds / size * 1e6:10.1f}")
+    return " | ".join(cells)
+
+
+def concurrency_check() -> str:
+    io = importlib.import_module("ductwork.io")
+    pipeline_mod = importlib.import_module("ductwork.pipeline")
+    runner_mod = importlib.import_module("ductwork.runner")
+    nodes = [pipeline_mod.node(sleep_50ms, "x", f"o{i}", name=f"s{i}") for i in range(64)]
+    catalog = io.DataCatalog({"x": io.MemoryDataset(0)})
+    started = time.perf_counter()
+    runner_mod.ThreadRunner(max_workers=16).run(pipeline_mod.Pipeline(nodes), catalog)
+    elapsed = time.perf_counter() - started
+    return f"64 nodes x 50 ms sleep, ThreadRunner(max_workers=16): {elapsed:.3f} s (ideal 0.200 s, {elapsed / 0.2 - 1:+.1%})"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--runners", default="sequential,thread")
+    parser.add_argument("--shapes", default="chain,fan")
+    args = parser.parse_args(argv)
+    logging.disable(logging.WARNING)
+    with_kedro = kedro_available()
+    header = ["runner", "shape", "nodes", "ductwork µs/node"] + (["kedro µs/node"] if with_kedro else [])
+    print(" | ".join(header))
+    print(" | ".join("---" for _ in header))
+    kedro_1k: dict[Any, float] = {}
+    for runner in args.runners.split(","):
+        for shape in args.shapes.split(","):
+            for size in (int(s) for s in args.sizes.split(",")):
+                print(row(runner, shape, size, with_kedro, kedro_1k), flush=True)
+    print()
+    print(concurrency_check())
+
+
+if __name__ == "__main__":
+    main()
+

@@ -1,0 +1,20 @@
+"""Runners: run a pipeline's nodes against a catalog, in order, on threads, on processes or on a
+Dask cluster, with the same results, hooks and errors.
+"""
+
+from ductwork.exceptions import MissingInputsError, RunnerError
+from ductwork.runner.executors import NodeOutcome
+from ductwork.runner.loop import RunObserver
+from ductwork.runner.runner import AbstractRunner
+from ductwork.runner.sequential_runner import SequentialRunner
+from ductwork.runner.thread_runner import ThreadRunner
+
+__all__ = [
+    "AbstractRunner",
+    "MissingInputsError",
+    "NodeOutcome",
+    "RunObserver",
+    "RunnerError",
+    "SequentialRunner",
+    "ThreadRunner",
+]

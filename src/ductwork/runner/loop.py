@@ -1,0 +1,104 @@
+"""The run loop: the one place that drives a pipeline through an executor.
+
+Every runner is this loop over a different executor. Each pass hands the scheduler's ready nodes
+to the executor, up to its free capacity, then waits for outcomes and feeds them back: a success
+releases the datasets nobody will load again and may make more nodes ready; a failure stops the
+run. The cost per node is the scheduler's (constant per edge) plus the executor's.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from ductwork.exceptions import RunnerError
+from ductwork.pipeline import Node, Pipeline
+from ductwork.runner.executors import NodeExecutor, NodeOutcome
+from ductwork.scheduling import Scheduler
+
+__all__ = ["NodeFailedError", "RunObserver", "RunProgress", "run_loop"]
+
+
+class RunObserver:
+    """Follows a run from where ``run()`` was called: which node started, which finished.
+
+    The command line's progress display and run journal are observers. Unlike hooks, observers
+    are never shipped to worker processes, so they may hold terminals, files and locks. The
+    methods do nothing here; override the ones you need. They are called on the thread that
+    called ``run()``, and must be quick: the run loop waits for them.
+    """
+
+    def node_started(self, node: Node) -> None:
+        """``node`` was handed to a worker (it may wait there for a free slot briefly)."""
+
+    def node_finished(self, outcome: NodeOutcome) -> None:
+        """``node`` finished, successfully or not (``outcome.error``), at ``outcome.finished``."""
+
+
+@dataclass
+class RunProgress:
+    """What a run has done so far; the runner reads it after a failure."""
+
+    total: int
+    finished: list[Node] = field(default_factory=list)
+    outcomes: list[NodeOutcome] = field(default_factory=list)
+
+
+class NodeFailedError(RunnerError):
+    """Internal: carries a failed node's outcome out of the loop to the runner."""
+
+    def __init__(self, outcome: NodeOutcome) -> None:
+        super().__init__(f"Node '{outcome.node.name}' failed")
+        self.outcome = outcome
+
+
+def run_loop(
+    pipeline: Pipeline,
+    executor: NodeExecutor,
+    progress: RunProgress,
+    logger: logging.Logger,
+    observer: RunObserver,
+) -> None:
+    """Run every node of ``pipeline`` on ``executor`` (already entered), recording ``progress``.
+
+    Raises:
+        NodeFailedError: A node failed; the loop stopped handing out work. Nodes still in flight
+            are left to the executor's exit.
+        RunnerError: Nothing is running and nothing can start, yet nodes remain (a dependency
+            graph that the scheduler cannot satisfy).
+    """
+    scheduler = Scheduler(
+        pipeline.nodes, pipeline.node_dependencies, keep=pipeline.inputs() | pipeline.outputs()
+    )
+    in_flight = 0
+    while scheduler.is_active():
+        for node in scheduler.get_ready(executor.capacity - in_flight):
+            executor.submit(node)
+            observer.node_started(node)
+            in_flight += 1
+        if in_flight == 0:
+            raise RunnerError(_stuck_message(progress))
+        for outcome in executor.next_outcomes():
+            in_flight -= 1
+            progress.outcomes.append(outcome)
+            observer.node_finished(outcome)
+            if outcome.error is not None:
+                raise NodeFailedError(outcome)
+            executor.release(scheduler.done(outcome.node))
+            progress.finished.append(outcome.node)
+            _log_completion(logger, outcome.node, len(progress.finished), progress.total)
+
+
+def _log_completion(logger: logging.Logger, node: Node, done: int, total: int) -> None:
+    if logger.isEnabledFor(logging.INFO):
+        logger.info("Completed node: %s", node.name)
+        logger.info("Completed %d out of %d tasks", done, total)
+
+
+def _stuck_message(progress: RunProgress) -> str:
+    done = ", ".join(sorted(n.name for n in progress.finished)) or "none"
+    return (
+        "Unable to schedule new tasks although some nodes have not been run: "
+        f"{progress.total - len(progress.finished)} of {progress.total} nodes remain, none "
+        f"is ready and none is running. Finished: {done}."
+    )

@@ -1,0 +1,50 @@
+"""``SequentialRunner``: one node at a time, in the calling thread, in topological order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ductwork.hooks.manager import HookCaller
+from ductwork.io import CatalogProtocol
+from ductwork.pipeline import Node, Pipeline
+from ductwork.runner.executors import InlineExecutor, NodeExecutor
+from ductwork.runner.loop import RunObserver
+from ductwork.runner.runner import AbstractRunner
+
+__all__ = ["SequentialRunner"]
+
+
+class SequentialRunner(AbstractRunner):
+    """Runs nodes one after another in the thread that called ``run()``.
+
+    Nodes run exactly in the order of ``pipeline.nodes``. Nothing moves to another thread, so
+    user code that must stay on the main thread is safe here.
+    """
+
+    def __init__(self, is_async: bool = False) -> None:
+        """Create a sequential runner.
+
+        Args:
+            is_async: Load each node's inputs and save its outputs concurrently, on threads.
+        """
+        super().__init__(is_async=is_async)
+
+    def _run(
+        self,
+        pipeline: Pipeline,
+        catalog: CatalogProtocol,
+        hooks: HookCaller,
+        run_id: str,
+        observer: RunObserver,
+    ) -> None:
+        if not self._is_async:
+            self._logger.info(
+                "Using synchronous mode for loading and saving data. Pass is_async=True to "
+                "load a node's inputs and save its outputs concurrently."
+            )
+        super()._run(pipeline, catalog, hooks, run_id, observer)
+
+    def _create_executor(
+        self, pipeline: Pipeline, catalog: CatalogProtocol, run_node: Callable[[Node], None]
+    ) -> NodeExecutor:
+        return InlineExecutor(run_node, catalog.release)

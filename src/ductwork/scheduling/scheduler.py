@@ -1,0 +1,146 @@
+"""The scheduler: which nodes may start now, and which datasets may be released now.
+
+It follows the protocol of :class:`graphlib.TopologicalSorter`: :meth:`Scheduler.get_ready` hands
+out the nodes whose producers have all finished, :meth:`Scheduler.done` records a finished node,
+:meth:`Scheduler.is_active` says whether anything is left. It is pure: no threads, no catalog, no
+I/O, so the same object drives every runner and is tested on its own.
+
+Cost. Each node keeps a counter of unfinished parents; finishing a node decrements its children's
+counters, and a counter reaching zero makes that child ready. Each dataset keeps a counter of loads
+still to come; finishing a node decrements the counters of its inputs. So a completion costs
+O(edges of that node): there is no scan of the waiting nodes, and the per-node cost does not grow
+with the pipeline.
+
+Order. Ready nodes come out by their index in the topological order the scheduler was built with,
+smallest first (a heap), never in set-iteration order. Run one at a time, the nodes therefore run
+exactly in that order; run concurrently, ties are broken the same way in every run.
+
+Release. A dataset may be released once the last node that loads it has finished, unless it is
+one of the ``keep`` names (the pipeline's free inputs and outputs, which belong to the caller). An
+output nobody loads is released right after its producer finishes, which is what a transcoded
+output (saved as ``x@a``, loaded as ``x@b``) needs.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from typing import Generic
+
+from ductwork.scheduling.graph import N, NodeGraph
+
+__all__ = ["Scheduler"]
+
+
+class Scheduler(Generic[N]):
+    """Hands out ready nodes in a deterministic order and tracks releasable datasets."""
+
+    def __init__(
+        self,
+        nodes: Sequence[N],
+        dependencies: Mapping[N, Collection[N]],
+        keep: Collection[str] = (),
+    ) -> None:
+        """Prepare to schedule ``nodes``.
+
+        Args:
+            nodes: Every node to run, in a topological order (``pipeline.nodes``).
+            dependencies: Each node's parents (``pipeline.node_dependencies``).
+            keep: Dataset names never to release (``pipeline.inputs() | pipeline.outputs()``).
+        """
+        self._graph = NodeGraph.build(nodes, dependencies)
+        self._waiting_on = [len(parents) for parents in self._graph.parents]
+        self._ready = [i for i, count in enumerate(self._waiting_on) if count == 0]
+        heapq.heapify(self._ready)
+        self._loads_left = Counter(name for node in nodes for name in node.inputs)
+        self._keep = frozenset(keep)
+        self._running: set[int] = set()
+        self._unfinished = len(nodes)
+
+    @property
+    def graph(self) -> NodeGraph[N]:
+        """The indexed graph the scheduler works on."""
+        return self._graph
+
+    def is_active(self) -> bool:
+        """Tell whether any node is still to be handed out or still running."""
+        return self._unfinished > 0
+
+    def get_ready(self, limit: int | None = None) -> list[N]:
+        """Return the nodes that may start now, smallest topological index first.
+
+        Args:
+            limit: Return at most this many (the free slots of the caller); the others stay
+                ready, ahead of any node that becomes ready later with a larger index.
+
+        Each node is returned once; it is then "running" until :meth:`done` or :meth:`failed`.
+        """
+        ready: list[N] = []
+        count = len(self._ready) if limit is None else min(limit, len(self._ready))
+        for _ in range(count):
+            index = heapq.heappop(self._ready)
+            self._running.add(index)
+            ready.append(self._graph.nodes[index])
+        return ready
+
+    def running(self) -> list[N]:
+        """The nodes handed out and not yet reported, in topological order."""
+        return [self._graph.nodes[i] for i in sorted(self._running)]
+
+    def done(self, node: N) -> list[str]:
+        """Record that ``node`` finished; return the dataset names that may be released now.
+
+        Raises:
+            ValueError: ``node`` was not handed out by :meth:`get_ready`, or was reported before.
+        """
+        index = self._take_running(node)
+        for child in self._graph.children[index]:
+            self._waiting_on[child] -= 1
+            if self._waiting_on[child] == 0:
+                heapq.heappush(self._ready, child)
+        return self._releasable(node)
+
+    def failed(self, node: N) -> list[N]:
+        """Record that ``node`` failed; withdraw every node downstream of it.
+
+        Returns:
+            The withdrawn nodes (which will never be handed out), in topological order. Nodes
+            already running are not withdrawn: they finish and are reported as usual.
+        """
+        index = self._take_running(node)
+        withdrawn = self._withdraw_downstream(index)
+        self._unfinished -= len(withdrawn)
+        return [self._graph.nodes[i] for i in sorted(withdrawn)]
+
+    def _take_running(self, node: N) -> int:
+        index = self._graph.index.get(node)
+        if index is None or index not in self._running:
+            raise ValueError(f"Node {node.name!r} is not running, so it cannot be reported.")
+        self._running.remove(index)
+        self._unfinished -= 1
+        return index
+
+    def _releasable(self, node: N) -> list[str]:
+        released: list[str] = []
+        loads_left = self._loads_left
+        for name in node.inputs:
+            loads_left[name] -= 1
+            if loads_left[name] == 0 and name not in self._keep:
+                released.append(name)
+        released.extend(
+            name for name in node.outputs if loads_left[name] <= 0 and name not in self._keep
+        )
+        return released
+
+    def _withdraw_downstream(self, index: int) -> set[int]:
+        # A child can only be waiting (it has an unfinished parent: this one), so withdrawing
+        # never touches a node that is ready or running.
+        withdrawn: set[int] = set()
+        stack = list(self._graph.children[index])
+        while stack:
+            child = stack.pop()
+            if child not in withdrawn:
+                withdrawn.add(child)
+                stack.extend(self._graph.children[child])
+        return withdrawn

@@ -1,0 +1,34 @@
+"""The runners under contract: every test taking ``make_runner`` runs once per runner.
+
+A runner joins the contract suite by adding one entry to ``RUNNERS``: a factory that takes
+``is_async`` and returns a runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from ductwork.runner import AbstractRunner, SequentialRunner, ThreadRunner
+
+MakeRunner = Callable[..., AbstractRunner]
+
+RUNNERS: dict[str, MakeRunner] = {
+    "sequential": lambda is_async=False: SequentialRunner(is_async=is_async),
+    "thread": lambda is_async=False: ThreadRunner(max_workers=4, is_async=is_async),
+}
+
+
+@pytest.fixture(params=list(RUNNERS))
+def make_runner(request: pytest.FixtureRequest) -> MakeRunner:
+    """A factory for each runner in turn."""
+    factory: MakeRunner = RUNNERS[request.param]
+    return factory
+
+
+@pytest.fixture(params=[False, True], ids=["sync", "async"])
+def is_async(request: pytest.FixtureRequest) -> bool:
+    """Both load/save modes."""
+    value: bool = request.param
+    return value
