@@ -2,7 +2,8 @@
 
 Prints a table of microseconds per node for chains and fan-out/fan-in pipelines at 1k, 10k and
 100k nodes, and, when Kedro is importable in the same environment, Kedro's figure beside ours
-(only at sizes Kedro is expected to finish within a minute: its loop is quadratic).
+(only at sizes Kedro is expected to finish within a minute: its loop is quadratic). Each figure
+is the best of ``--repeat`` runs: on a shared machine the slower runs measure the neighbours.
 
     python benchmarks/bench_runners.py [--sizes 1000,10000,100000] [--runners sequential,thread]
 """
@@ -78,8 +79,14 @@ def kedro_available() -> bool:
     return True
 
 
-def row(runner: str, shape: str, size: int, with_kedro: bool, kedro_1k: dict[Any, float]) -> str:
-    ours = time_run("ductwork", runner, shape, size) / size * 1e6
+def best_of(repeat: int, lib: str, runner: str, shape: str, size: int) -> float:
+    return min(time_run(lib, runner, shape, size) for _ in range(repeat))
+
+
+def row(
+    runner: str, shape: str, size: int, repeat: int, with_kedro: bool, kedro_1k: dict[Any, float]
+) -> str:
+    ours = best_of(repeat, "ductwork", runner, shape, size) / size * 1e6
     cells = [runner, shape, f"{size:,}", f"{ours:10.1f}"]
     if with_kedro:
         base = kedro_1k.get((runner, shape))
@@ -103,7 +110,10 @@ def concurrency_check() -> str:
     started = time.perf_counter()
     runner_mod.ThreadRunner(max_workers=16).run(pipeline_mod.Pipeline(nodes), catalog)
     elapsed = time.perf_counter() - started
-    return f"64 nodes x 50 ms sleep, ThreadRunner(max_workers=16): {elapsed:.3f} s (ideal 0.200 s, {elapsed / 0.2 - 1:+.1%})"
+    return (
+        "64 nodes x 50 ms sleep, ThreadRunner(max_workers=16): "
+        f"{elapsed:.3f} s (ideal 0.200 s, {elapsed / 0.2 - 1:+.1%})"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -111,21 +121,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--runners", default="sequential,thread")
     parser.add_argument("--shapes", default="chain,fan")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     with_kedro = kedro_available()
-    header = ["runner", "shape", "nodes", "ductwork µs/node"] + (["kedro µs/node"] if with_kedro else [])
+    header = ["runner", "shape", "nodes", "ductwork µs/node"] + (
+        ["kedro µs/node"] if with_kedro else []
+    )
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     kedro_1k: dict[Any, float] = {}
     for runner in args.runners.split(","):
         for shape in args.shapes.split(","):
             for size in (int(s) for s in args.sizes.split(",")):
-                print(row(runner, shape, size, with_kedro, kedro_1k), flush=True)
+                print(row(runner, shape, size, args.repeat, with_kedro, kedro_1k), flush=True)
     print()
     print(concurrency_check())
 
 
 if __name__ == "__main__":
     main()
-

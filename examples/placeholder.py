@@ -1,9 +1,7 @@
 """A small, real pipeline: weather-station readings in, a per-city report out.
 
 Synthetic readings (with sensor glitches) are generated from a seed, cleaned, summarised and
-turned into a report. Until the runners land, the pipeline is evaluated by walking
-``pipeline.nodes`` (already in topological order) and calling ``node.run`` with a dict of
-values; the runners issue will switch this to ``SequentialRunner``.
+turned into a report, by ``SequentialRunner`` over an in-memory catalog.
 
 Run it with ``make demo``.
 """
@@ -12,9 +10,10 @@ from __future__ import annotations
 
 import random
 import statistics
-from typing import Any
 
+from ductwork.io import DataCatalog
 from ductwork.pipeline import Pipeline, node, pipeline
+from ductwork.runner import SequentialRunner
 
 Reading = tuple[str, int, float]  # (city, day, temperature in degrees C)
 
@@ -103,21 +102,16 @@ def create_pipeline() -> Pipeline:
     )
 
 
-def evaluate(pipe: Pipeline, inputs: dict[str, Any]) -> dict[str, Any]:
-    """Run every node in topological order, feeding it the values computed so far."""
-    values = dict(inputs)
-    for step in pipe.nodes:
-        values.update(step.run({name: values[name] for name in step.inputs}))
-    return {name: values[name] for name in pipe.outputs()}
-
-
 def main() -> None:
     """Describe the pipeline, run it and print its report."""
     weather = create_pipeline()
     print(weather.describe())
-    outputs = evaluate(weather, {"params:seed": 2024, "params:days": 365})
+    catalog = DataCatalog()
+    catalog["params:seed"] = 2024
+    catalog["params:days"] = 365
+    outputs = SequentialRunner().run(weather, catalog)
     print()
-    print(outputs["report"])
+    print(outputs["report"].load())
 
 
 if __name__ == "__main__":

@@ -1,5 +1,34 @@
-"""ductwork: run pipelines of Python functions on one core, many cores, or a cluster."""
+"""ductwork: run pipelines of Python functions on one core, many cores, or a cluster.
+
+The main names are importable from here; each also lives in the module Kedro users expect:
+``ductwork.pipeline``, ``ductwork.io``, ``ductwork.runner`` and ``ductwork.hooks``. Importing
+ductwork never imports dask, pandas or rich. (The ``pipeline()`` function is not re-exported:
+its name would hide the ``ductwork.pipeline`` module.)
+"""
+
+from ductwork.exceptions import DatasetError, DuctworkError, PipelineError, RunnerError
+from ductwork.hooks import create_hook_manager, hook_impl
+from ductwork.io import DataCatalog, MemoryDataset, SharedMemoryDataCatalog
+from ductwork.pipeline import Node, Pipeline, node
+from ductwork.runner import AbstractRunner, SequentialRunner, ThreadRunner
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "AbstractRunner",
+    "DataCatalog",
+    "DatasetError",
+    "DuctworkError",
+    "MemoryDataset",
+    "Node",
+    "Pipeline",
+    "PipelineError",
+    "RunnerError",
+    "SequentialRunner",
+    "SharedMemoryDataCatalog",
+    "ThreadRunner",
+    "__version__",
+    "create_hook_manager",
+    "hook_impl",
+    "node",
+]

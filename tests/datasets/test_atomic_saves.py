@@ -97,7 +97,7 @@ def test_new_file_gets_the_permissions_open_would_give(tmp_path: pathlib.Path) -
 
 
 def test_atomic_open_refuses_non_write_modes(tmp_path: pathlib.Path) -> None:
-    from fsspec.implementations.local import LocalFileSystem  # type: ignore[import-untyped]
+    from fsspec.implementations.local import LocalFileSystem
 
     with (
         pytest.raises(ValueError, match="mode must be"),

@@ -6,7 +6,7 @@ import copy
 import pickle
 from typing import Any
 
-import cloudpickle  # type: ignore[import-untyped]  # no type information
+import cloudpickle
 import pytest
 
 from ductwork.io import DatasetError, MemoryDataset, SharedMemoryDataset

@@ -120,7 +120,12 @@ class EventLog:
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any], run_result: dict[str, Any]) -> None:
-        _append(self.path, hook="after_pipeline_run", run_id=run_params["run_id"], result=sorted(run_result))
+        _append(
+            self.path,
+            hook="after_pipeline_run",
+            run_id=run_params["run_id"],
+            result=sorted(run_result),
+        )
 
     @hook_impl
     def on_pipeline_error(self, error: BaseException, run_params: dict[str, Any]) -> None:

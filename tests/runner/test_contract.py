@@ -76,7 +76,9 @@ def test_seed_example_only_missing_outputs(tmp_path: Path) -> None:
     from ductwork.runner import SequentialRunner
 
     pipeline = Pipeline([node(double, "x", "saved"), node(identity, "saved", "my_output")])
-    catalog = DataCatalog({"x": MemoryDataset(21), "saved": PickleDataset(filepath=str(tmp_path / "s.pkl"))})
+    catalog = DataCatalog(
+        {"x": MemoryDataset(21), "saved": PickleDataset(filepath=str(tmp_path / "s.pkl"))}
+    )
     # Only run nodes whose outputs don't exist
     runner = SequentialRunner()
     outputs = runner.run(pipeline, catalog, only_missing_outputs=True)
@@ -88,7 +90,9 @@ def test_seed_example_only_missing_outputs(tmp_path: Path) -> None:
 # --- outputs ------------------------------------------------------------------------------------
 
 
-def test_outputs_are_free_outputs_as_dataset_objects(make_runner: MakeRunner, is_async: bool) -> None:
+def test_outputs_are_free_outputs_as_dataset_objects(
+    make_runner: MakeRunner, is_async: bool
+) -> None:
     catalog = DataCatalog({"x": MemoryDataset(3)})
     outputs = make_runner(is_async).run(diamond(), catalog)
     assert set(outputs) == {"out"}
@@ -172,7 +176,9 @@ def test_undeclared_parameter_is_a_missing_input(make_runner: MakeRunner) -> Non
 # --- errors -------------------------------------------------------------------------------------
 
 
-def test_node_error_keeps_its_type_and_names_the_node(make_runner: MakeRunner, tmp_path: Path) -> None:
+def test_node_error_keeps_its_type_and_names_the_node(
+    make_runner: MakeRunner, tmp_path: Path
+) -> None:
     log = tmp_path / "events.jsonl"
     pipeline = Pipeline(
         [node(identity, "x", "y", name="fine"), node(fail, "y", "z", name="broken")]
@@ -223,7 +229,9 @@ def test_hooks_fire_in_order_for_a_single_node(make_runner: MakeRunner, tmp_path
     ]
 
 
-def test_every_node_fires_its_hooks(make_runner: MakeRunner, is_async: bool, tmp_path: Path) -> None:
+def test_every_node_fires_its_hooks(
+    make_runner: MakeRunner, is_async: bool, tmp_path: Path
+) -> None:
     log = tmp_path / "events.jsonl"
     catalog = DataCatalog({"x": MemoryDataset(3)})
     make_runner(is_async).run(diamond(), catalog, create_hook_manager(EventLog(log)))
@@ -243,7 +251,10 @@ def test_every_node_fires_its_hooks(make_runner: MakeRunner, is_async: bool, tmp
 def test_run_id_reaches_every_hook(make_runner: MakeRunner, tmp_path: Path) -> None:
     log = tmp_path / "events.jsonl"
     make_runner().run(
-        diamond(), DataCatalog({"x": MemoryDataset(3)}), create_hook_manager(EventLog(log)), run_id="abc"
+        diamond(),
+        DataCatalog({"x": MemoryDataset(3)}),
+        create_hook_manager(EventLog(log)),
+        run_id="abc",
     )
     events = read_events(log)
     assert events[0]["run_params"]["run_id"] == "abc"
@@ -258,7 +269,7 @@ def test_run_id_is_generated_and_run_params_describe_the_run(
     runner.run(diamond(), DataCatalog({"x": MemoryDataset(3)}), create_hook_manager(EventLog(log)))
     runner.run(diamond(), DataCatalog({"x": MemoryDataset(3)}), create_hook_manager(EventLog(log)))
     starts = [e["run_params"] for e in read_events(log) if e["hook"] == "before_pipeline_run"]
-    assert starts[0]["run_id"] and starts[1]["run_id"]
+    assert all(start["run_id"] for start in starts)
     assert starts[0]["run_id"] != starts[1]["run_id"]
     assert starts[0]["runner"] == type(runner).__name__
     assert starts[0]["only_missing_outputs"] is False
@@ -273,7 +284,9 @@ def test_before_node_run_replaces_inputs(make_runner: MakeRunner) -> None:
 
 def test_after_pipeline_run_receives_the_result(make_runner: MakeRunner, tmp_path: Path) -> None:
     log = tmp_path / "events.jsonl"
-    make_runner().run(diamond(), DataCatalog({"x": MemoryDataset(3)}), create_hook_manager(EventLog(log)))
+    make_runner().run(
+        diamond(), DataCatalog({"x": MemoryDataset(3)}), create_hook_manager(EventLog(log))
+    )
     assert read_events(log)[-1]["result"] == ["out"]
 
 
@@ -296,8 +309,12 @@ def test_generator_node_with_dict_outputs_interleaves_chunks(
 ) -> None:
     log = tmp_path / "events.jsonl"
     pipeline = Pipeline([node(stream_pairs, "x", {"low": "lo", "high": "hi"}, name="pairs")])
-    make_runner().run(pipeline, DataCatalog({"x": MemoryDataset(1)}), create_hook_manager(EventLog(log)))
-    saved = [(e["dataset"], e["data"]) for e in read_events(log) if e["hook"] == "after_dataset_saved"]
+    make_runner().run(
+        pipeline, DataCatalog({"x": MemoryDataset(1)}), create_hook_manager(EventLog(log))
+    )
+    saved = [
+        (e["dataset"], e["data"]) for e in read_events(log) if e["hook"] == "after_dataset_saved"
+    ]
     assert saved == [("lo", 1), ("hi", 10), ("lo", 2), ("hi", 20), ("lo", 3), ("hi", 30)]
 
 
@@ -322,7 +339,9 @@ def recording_catalog(tmp_path: Path, names: list[str], **data: Any) -> tuple[Da
     return catalog, log
 
 
-def test_intermediate_is_released_after_its_last_consumer(make_runner: MakeRunner, tmp_path: Path) -> None:
+def test_intermediate_is_released_after_its_last_consumer(
+    make_runner: MakeRunner, tmp_path: Path
+) -> None:
     pipeline = Pipeline(
         [
             node(identity, "x", "shared", name="produce"),
@@ -346,14 +365,25 @@ def test_intermediate_is_released_after_its_last_consumer(make_runner: MakeRunne
 def test_sequential_release_comes_before_the_next_node_loads(tmp_path: Path) -> None:
     from ductwork.runner import SequentialRunner
 
-    pipeline = Pipeline([node(identity, "x", "y", name="one"), node(identity, "y", "z", name="two"), node(identity, "z", "out", name="three")])
+    pipeline = Pipeline(
+        [
+            node(identity, "x", "y", name="one"),
+            node(identity, "y", "z", name="two"),
+            node(identity, "z", "out", name="three"),
+        ]
+    )
     catalog, log = recording_catalog(tmp_path, ["x", "y", "z", "out"], x=1)
     SequentialRunner().run(pipeline, catalog)
     ops = [(e["op"], e["dataset"]) for e in read_events(log)]
     assert ops == [
-        ("load", "x"), ("save", "y"),
-        ("load", "y"), ("save", "z"), ("release", "y"),
-        ("load", "z"), ("save", "out"), ("release", "z"),
+        ("load", "x"),
+        ("save", "y"),
+        ("load", "y"),
+        ("save", "z"),
+        ("release", "y"),
+        ("load", "z"),
+        ("save", "out"),
+        ("release", "z"),
     ]
 
 
@@ -369,12 +399,16 @@ def test_async_mode_logs_and_gives_the_same_outputs(
     assert "Asynchronous mode is enabled for loading and saving data." in caplog.messages
 
 
-def test_logs_each_completed_node(make_runner: MakeRunner, caplog: pytest.LogCaptureFixture) -> None:
+def test_logs_each_completed_node(
+    make_runner: MakeRunner, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     make_runner().run(diamond(), DataCatalog({"x": MemoryDataset(3)}))
     assert "Completed 4 out of 4 tasks" in caplog.messages
     assert sum(m.startswith("Completed node: ") for m in caplog.messages) == 4
-    assert any(m.startswith("Pipeline execution completed successfully in") for m in caplog.messages)
+    assert any(
+        m.startswith("Pipeline execution completed successfully in") for m in caplog.messages
+    )
 
 
 def test_total_with_many_inputs(make_runner: MakeRunner) -> None:

@@ -17,7 +17,7 @@ from tests.runner.helpers import EventLog, add, constant, double, identity, read
 
 pytestmark = pytest.mark.timeout(120)
 
-PIPELINES = {
+PIPELINES: dict[str, list[tuple[str, Any, Any, Any]]] = {
     "chain": [
         ("a", identity, "x", "y"),
         ("b", double, "y", "z"),
@@ -50,10 +50,30 @@ SCENARIOS: dict[str, tuple[str, set[str], set[str], set[str]]] = {
     "chain, all memory": ("chain", set(), set(), set()),
     "diamond, nothing to do": ("diamond", {"t", "l", "r", "out"}, {"t", "l", "r", "out"}, set()),
     "diamond, one branch missing": ("diamond", {"t", "l", "r", "out"}, {"t", "r", "out"}, {"left"}),
-    "diamond, bottom missing, memory branches": ("diamond", {"t", "out"}, {"t"}, {"left", "right", "bottom"}),
-    "diamond, everything to do": ("diamond", {"t", "l", "r", "out"}, set(), {"top", "left", "right", "bottom"}),
-    "diamond, memory top feeds a missing branch": ("diamond", {"l", "r", "out"}, {"r", "out"}, {"top", "left"}),
-    "retrained model refreshes in-memory metrics": ("train_evaluate", {"model"}, set(), {"train", "evaluate"}),
+    "diamond, bottom missing, memory branches": (
+        "diamond",
+        {"t", "out"},
+        {"t"},
+        {"left", "right", "bottom"},
+    ),
+    "diamond, everything to do": (
+        "diamond",
+        {"t", "l", "r", "out"},
+        set(),
+        {"top", "left", "right", "bottom"},
+    ),
+    "diamond, memory top feeds a missing branch": (
+        "diamond",
+        {"l", "r", "out"},
+        {"r", "out"},
+        {"top", "left"},
+    ),
+    "retrained model refreshes in-memory metrics": (
+        "train_evaluate",
+        {"model"},
+        set(),
+        {"train", "evaluate"},
+    ),
     "existing model, in-memory metrics skipped": ("train_evaluate", {"model"}, {"model"}, set()),
     "node without outputs always runs": ("no_outputs", {"y"}, {"y"}, {"report"}),
 }
@@ -89,7 +109,9 @@ def test_runs_exactly_the_needed_nodes(
         assert catalog.exists(name), f"persisted output {name!r} still missing after the run"
 
 
-def test_summary_lines(make_runner: MakeRunner, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_summary_lines(
+    make_runner: MakeRunner, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     catalog = catalog_for(tmp_path, {"y", "z", "out"}, {"y", "z"})
     make_runner().run(build("chain"), catalog, only_missing_outputs=True)
@@ -135,11 +157,15 @@ def test_filter_is_consulted_only_when_asked(make_runner: MakeRunner, tmp_path: 
 def test_run_params_record_only_missing(make_runner: MakeRunner, tmp_path: Path) -> None:
     log = tmp_path / "events.jsonl"
     catalog = catalog_for(tmp_path, {"y", "z", "out"}, set())
-    make_runner().run(build("chain"), catalog, create_hook_manager(EventLog(log)), only_missing_outputs=True)
+    make_runner().run(
+        build("chain"), catalog, create_hook_manager(EventLog(log)), only_missing_outputs=True
+    )
     assert read_events(log)[0]["run_params"]["only_missing_outputs"] is True
 
 
-def test_constant_source_with_existing_output_is_skipped(make_runner: MakeRunner, tmp_path: Path) -> None:
+def test_constant_source_with_existing_output_is_skipped(
+    make_runner: MakeRunner, tmp_path: Path
+) -> None:
     pipeline = Pipeline([node(constant, None, "c", name="source")])
     catalog = DataCatalog({"c": PickleDataset(filepath=str(tmp_path / "c.pkl"))})
     catalog.save("c", 7)

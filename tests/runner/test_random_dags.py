@@ -28,7 +28,9 @@ def pipelines(draw: st.DrawFn) -> tuple[list[tuple[str, list[str], str]], set[st
     for i in range(count):
         parents = draw(st.lists(st.integers(0, i - 1), max_size=3, unique=True)) if i else []
         free = draw(st.booleans()) or not parents
-        specs.append((f"n{i:03d}", [f"d{p}" for p in parents] + (["seed"] if free else []), f"d{i}"))
+        specs.append(
+            (f"n{i:03d}", [f"d{p}" for p in parents] + (["seed"] if free else []), f"d{i}")
+        )
     persisted = {f"d{i}" for i in range(count) if draw(st.integers(0, 3)) == 0}
     return specs, persisted
 
@@ -36,7 +38,7 @@ def pipelines(draw: st.DrawFn) -> tuple[list[tuple[str, list[str], str]], set[st
 def evaluate(specs: list[tuple[str, list[str], str]], seed: int) -> dict[str, Any]:
     values: dict[str, Any] = {"seed": seed}
     for _, inputs, output in specs:
-        values[output] = total(*(values[i] for i in inputs)) + 1
+        values[output] = total(*(values[i] for i in inputs))
     return values
 
 

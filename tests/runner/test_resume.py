@@ -58,11 +58,17 @@ def test_suggests_the_nearest_nodes_with_persisted_inputs(
     assert message.endswith(f"\n  {expected}")
 
 
-def test_first_node_failing_says_to_repeat(make_runner: MakeRunner, caplog: pytest.LogCaptureFixture) -> None:
-    pipeline = Pipeline([node(fail, "x", "y", name="first"), node(identity, "y", "z", name="second")])
+def test_first_node_failing_says_to_repeat(
+    make_runner: MakeRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    pipeline = Pipeline(
+        [node(fail, "x", "y", name="first"), node(identity, "y", "z", name="second")]
+    )
     with pytest.raises(CustomNodeError):
         make_runner().run(pipeline, DataCatalog({"x": MemoryDataset(1)}))
-    assert warnings_of(caplog) == ["No nodes ran. Repeat the previous command to attempt a new run."]
+    assert warnings_of(caplog) == [
+        "No nodes ran. Repeat the previous command to attempt a new run."
+    ]
 
 
 def test_suggestion_is_the_same_for_the_same_failure(
@@ -79,9 +85,8 @@ def test_suggestion_is_the_same_for_the_same_failure(
     messages = []
     for _ in range(3):
         caplog.clear()
-        catalog = DataCatalog(
-            {"x": MemoryDataset(1), "l": PickleDataset(filepath=str(tmp_path / "l.pkl"))}
-        )
+        persisted = {name: PickleDataset(filepath=str(tmp_path / name)) for name in ("p", "l")}
+        catalog = DataCatalog({"x": MemoryDataset(1), **persisted})
         with pytest.raises(CustomNodeError):
             make_runner().run(pipeline, catalog)
         messages.append(warnings_of(caplog))

@@ -36,16 +36,22 @@ def test_nodes_run_in_the_pipelines_order(tmp_path: Path) -> None:
         [node(identity, "x", f"a{i}", name=f"a{i}") for i in range(5)]
         + [node(identity, f"a{i}", f"b{i}", name=f"b{i}") for i in range(5)]
     )
-    SequentialRunner().run(pipeline, DataCatalog({"x": MemoryDataset(1)}), create_hook_manager(EventLog(log)))
+    SequentialRunner().run(
+        pipeline, DataCatalog({"x": MemoryDataset(1)}), create_hook_manager(EventLog(log))
+    )
     ran = [e["node"] for e in read_events(log) if e["hook"] == "before_node_run"]
     assert ran == [n.name for n in pipeline.nodes]
 
 
-def test_synchronous_mode_is_logged_by_the_sequential_runner_only(caplog: pytest.LogCaptureFixture) -> None:
+def test_synchronous_mode_is_logged_by_the_sequential_runner_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.INFO)
     pipeline = Pipeline([node(identity, "x", "y")])
     SequentialRunner().run(pipeline, DataCatalog({"x": MemoryDataset(1)}))
-    assert any(m.startswith("Using synchronous mode for loading and saving data.") for m in caplog.messages)
+    assert any(
+        m.startswith("Using synchronous mode for loading and saving data.") for m in caplog.messages
+    )
     caplog.clear()
     ThreadRunner().run(pipeline, DataCatalog({"x": MemoryDataset(1)}))
     assert not any(m.startswith("Using synchronous mode") for m in caplog.messages)

@@ -4,8 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ductwork.scheduling import NodeGraph, nodes_to_rerun, resume_from_nodes
-from tests.scheduling.fakes import FakeNode, dependencies, graph
+from ductwork.pipeline import Node, Pipeline, node
+from ductwork.pipeline.graph import PipelineGraph
+from ductwork.scheduling import nodes_to_rerun, resume_from_nodes
+from tests.scheduling.fakes import anything, graph
 
 # Each case: pipeline, persisted datasets, the nodes that finished, the expected suggestion.
 CASES = {
@@ -68,44 +70,40 @@ def test_nothing_unfinished_suggests_nothing() -> None:
     assert nodes_to_rerun(g, [], lambda _: True) == []
 
 
-def descendants(g: NodeGraph[FakeNode], names: list[str]) -> set[str]:
+def descendants(g: PipelineGraph, names: list[str]) -> set[str]:
     """The naive ``from_nodes``: the named nodes and everything downstream."""
     result = set(names)
     changed = True
     while changed:
         changed = False
-        for node in g.nodes:
-            if node.name not in result and any(p.name in result for p in parents(g, node)):
-                result.add(node.name)
+        for n in g.nodes:
+            if n.name not in result and any(p.name in result for p in g.parents(n)):
+                result.add(n.name)
                 changed = True
     return result
 
 
-def parents(g: NodeGraph[FakeNode], node: FakeNode) -> list[FakeNode]:
-    return [g.nodes[i] for i in g.parents[g.index[node]]]
-
-
 @st.composite
-def failed_runs(draw: st.DrawFn) -> tuple[NodeGraph[FakeNode], list[FakeNode], set[str]]:
+def failed_runs(draw: st.DrawFn) -> tuple[PipelineGraph, list[Node], set[str]]:
     count = draw(st.integers(1, 30))
     nodes = []
     for i in range(count):
         picks = draw(st.lists(st.integers(0, i - 1), max_size=3, unique=True)) if i else []
-        nodes.append(FakeNode(f"n{i:02d}", [f"d{p}" for p in picks] or ["x"], [f"d{i}"]))
-    g = NodeGraph.build(nodes, dependencies(nodes))
+        nodes.append(node(anything, [f"d{p}" for p in picks] or ["x"], f"d{i}", name=f"n{i:02d}"))
+    g = Pipeline(nodes).graph
     # The run finished some nodes whose producers had all finished; one failed; the rest waited.
-    finished: set[FakeNode] = set()
-    for node in nodes:
-        if set(parents(g, node)) <= finished and draw(st.booleans()):
-            finished.add(node)
+    finished: set[Node] = set()
+    for n in g.nodes:
+        if set(g.parents(n)) <= finished and draw(st.booleans()):
+            finished.add(n)
     persisted = {f"d{i}" for i in range(count) if draw(st.booleans())} | {"x"}
-    return g, [n for n in nodes if n not in finished], persisted
+    return g, [n for n in g.nodes if n not in finished], persisted
 
 
 @settings(max_examples=200, deadline=None)
 @given(run=failed_runs())
 def test_from_nodes_of_the_suggestion_is_exactly_what_must_rerun(
-    run: tuple[NodeGraph[FakeNode], list[FakeNode], set[str]],
+    run: tuple[PipelineGraph, list[Node], set[str]],
 ) -> None:
     g, unfinished, persisted = run
     answer = resume_from_nodes(g, unfinished, persisted.__contains__)
@@ -117,7 +115,7 @@ def test_from_nodes_of_the_suggestion_is_exactly_what_must_rerun(
 @settings(max_examples=100, deadline=None)
 @given(run=failed_runs())
 def test_with_everything_persisted_only_the_unfinished_rerun(
-    run: tuple[NodeGraph[FakeNode], list[FakeNode], set[str]],
+    run: tuple[PipelineGraph, list[Node], set[str]],
 ) -> None:
     g, unfinished, _ = run
     rerun = nodes_to_rerun(g, unfinished, lambda _: True)

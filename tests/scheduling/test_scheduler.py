@@ -6,26 +6,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ductwork.pipeline import Node, Pipeline, node
 from ductwork.scheduling import Scheduler
-from tests.scheduling.fakes import FakeNode, dependencies, free_names, parse, topological
+from tests.scheduling.fakes import anything, pipeline
 
 
-def make(spec: str) -> tuple[Scheduler[FakeNode], dict[str, FakeNode]]:
-    nodes = topological(parse(spec))
-    scheduler = Scheduler(nodes, dependencies(nodes), keep=free_names(nodes))
-    return scheduler, {n.name: n for n in nodes}
+def make(spec: str) -> tuple[Scheduler, dict[str, Node]]:
+    p = pipeline(spec)
+    scheduler = Scheduler(p.graph, keep=p.inputs() | p.outputs())
+    return scheduler, {n.name: n for n in p.nodes}
 
 
-def run_in_order(scheduler: Scheduler[FakeNode]) -> tuple[list[str], list[tuple[str, list[str]]]]:
+def run_in_order(scheduler: Scheduler) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """Run like a one-at-a-time runner; record the order and what each completion released."""
     order: list[str] = []
     released: list[tuple[str, list[str]]] = []
     while scheduler.is_active():
         ready = scheduler.get_ready()
         assert ready, "active scheduler with nothing ready and nothing running"
-        for node in ready:
-            order.append(node.name)
-            released.append((node.name, scheduler.done(node)))
+        for each in ready:
+            order.append(each.name)
+            released.append((each.name, scheduler.done(each)))
     return order, released
 
 
@@ -134,48 +135,49 @@ def test_failure_withdraws_everything_downstream_and_nothing_else() -> None:
 
 
 def test_empty_pipeline_is_not_active() -> None:
-    scheduler: Scheduler[FakeNode] = Scheduler([], {})
+    scheduler = Scheduler(Pipeline([]).graph)
     assert not scheduler.is_active()
     assert scheduler.get_ready() == []
 
 
 @st.composite
-def random_dags(draw: st.DrawFn) -> list[FakeNode]:
+def random_dags(draw: st.DrawFn) -> list[Node]:
     count = draw(st.integers(min_value=1, max_value=40))
     nodes = []
     for i in range(count):
         parents = draw(st.lists(st.integers(0, i - 1), max_size=3, unique=True)) if i else []
         extra = draw(st.booleans())
         inputs = [f"d{p}" for p in parents] + (["free_in"] if extra or not parents else [])
-        nodes.append(FakeNode(f"n{i:02d}", inputs, [f"d{i}"]))
+        nodes.append(node(anything, inputs, f"d{i}", name=f"n{i:02d}"))
     return nodes
 
 
 @settings(max_examples=150, deadline=None)
 @given(nodes=random_dags(), seed=st.integers(0, 2**32 - 1))
 def test_random_dags_respect_dependencies_and_release_each_intermediate_once(
-    nodes: list[FakeNode], seed: int
+    nodes: list[Node], seed: int
 ) -> None:
     rng = random.Random(seed)
-    deps = dependencies(nodes)
-    keep = free_names(nodes)
-    scheduler = Scheduler(nodes, deps, keep=keep)
-    finished: set[FakeNode] = set()
-    running: list[FakeNode] = []
+    producer = {n.outputs[0]: n for n in nodes}
+    parents = {n: {producer[i] for i in n.inputs if i in producer} for n in nodes}
+    p = Pipeline(nodes)
+    keep = p.inputs() | p.outputs()
+    scheduler = Scheduler(p.graph, keep=keep)
+    finished: set[Node] = set()
+    running: list[Node] = []
     released: list[str] = []
     while scheduler.is_active():
-        for node in scheduler.get_ready():
-            assert deps[node] <= finished, f"{node} handed out before its producers finished"
-            running.append(node)
-        node = running.pop(rng.randrange(len(running)))
-        for name in scheduler.done(node):
+        for ready in scheduler.get_ready():
+            assert parents[ready] <= finished, f"{ready} handed out before its producers finished"
+            running.append(ready)
+        done = running.pop(rng.randrange(len(running)))
+        for name in scheduler.done(done):
             consumers = [n for n in nodes if name in n.inputs]
-            assert all(c in finished or c == node for c in consumers)
+            assert all(c in finished or c == done for c in consumers)
             released.append(name)
-        finished.add(node)
+        finished.add(done)
     assert finished == set(nodes)
-    intermediates = {o for n in nodes for o in n.outputs} | {i for n in nodes for i in n.inputs}
-    assert sorted(released) == sorted(intermediates - keep)
+    assert sorted(released) == sorted(p.datasets() - keep)
 
 
 def test_limited_hand_out_keeps_the_smallest_index_first() -> None:

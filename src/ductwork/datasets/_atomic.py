@@ -17,8 +17,8 @@ import uuid
 from collections.abc import Iterator
 from typing import IO, Any
 
-from fsspec import AbstractFileSystem  # type: ignore[import-untyped]  # ships no type information
-from fsspec.implementations.local import LocalFileSystem  # type: ignore[import-untyped]  # ships no type information
+from fsspec import AbstractFileSystem
+from fsspec.implementations.local import LocalFileSystem
 
 _WRITE_MODES = ("w", "wt", "wb")
 # Arguments of the built-in `open` that make sense for a file we create ourselves; fsspec-only

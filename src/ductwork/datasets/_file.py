@@ -11,7 +11,7 @@ import copy
 from pathlib import PurePosixPath
 from typing import IO, Any, ClassVar, TypeVar
 
-import fsspec  # type: ignore[import-untyped]  # fsspec ships no type information
+import fsspec
 
 from ductwork.datasets._atomic import atomic_open
 from ductwork.exceptions import VersionNotFoundError

@@ -63,7 +63,8 @@ class HookCaller:
 
     ``before_node_run`` and the rest are called with keyword arguments and return the list of
     the implementations' non-``None`` results, as pluggy does. :meth:`has` tells whether a hook
-    has any implementation, so that a caller can skip preparing costly arguments.
+    has any implementation, so that a caller can skip preparing costly arguments, and
+    ``enabled`` whether any hook has one.
     """
 
     def __init__(self, manager: pluggy.PluginManager | None) -> None:
@@ -73,6 +74,7 @@ class HookCaller:
         self._active = frozenset(
             name for name in HOOK_NAMES if getattr(self.manager.hook, name).get_hookimpls()
         )
+        self.enabled = bool(self._active)
         for name in HOOK_NAMES:
             setattr(self, name, getattr(self.manager.hook, name) if self.has(name) else _no_hook)
 

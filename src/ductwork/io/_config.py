@@ -9,6 +9,7 @@ catalog entry and the key at fault, and never quotes a credential.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import inspect
 import re
@@ -66,7 +67,9 @@ def _import_candidate(candidate: str, name: str, shown: str) -> Any:
 def _import_type(path: str, name: str) -> Any:
     if not _DOTTED_NAME.fullmatch(path):
         raise _config_error(name, f"key 'type': {path!r} is not a class name or dotted path.")
-    candidates = [prefix + path for prefix in TYPE_PREFIXES]
+    # A path into ductwork itself is already complete: do not import other packages to look.
+    prefixes = ("",) if path.startswith("ductwork.") else TYPE_PREFIXES
+    candidates = [prefix + path for prefix in prefixes]
     for kedro, ours in _KEDRO_ALIASES.items():
         if path.startswith(kedro):
             candidates.insert(0, ours + path.removeprefix(kedro))
@@ -107,6 +110,12 @@ def check_dataset_class(obj: Any, name: str, shown: str) -> type:
     return obj
 
 
+# Resolved type strings. Resolving imports modules and searches several prefixes, which costs
+# far more than building a dataset; a run that creates thousands of runtime datasets of one type
+# must pay for it once. Only successes are kept, so an error always names its own entry.
+_RESOLVED_TYPES: dict[str, type] = {}
+
+
 def resolve_dataset_type(type_value: Any, name: str = "<unnamed>") -> type:
     """Resolve a ``type:`` value (a class, a short name or a dotted path) to a dataset class.
 
@@ -119,13 +128,25 @@ def resolve_dataset_type(type_value: Any, name: str = "<unnamed>") -> type:
         raise _config_error(
             name, f"key 'type' must be a class path string, got {type(type_value).__name__}."
         )
-    return check_dataset_class(_import_type(type_value, name), name, type_value)
+    resolved = _RESOLVED_TYPES.get(type_value)
+    if resolved is None:
+        resolved = check_dataset_class(_import_type(type_value, name), name, type_value)
+        _RESOLVED_TYPES[type_value] = resolved
+    return resolved
+
+
+@functools.lru_cache(maxsize=512)
+def _parameters(cls: type) -> Mapping[str, inspect.Parameter] | None:
+    """A class's constructor parameters, or None when Python cannot tell (cached per class)."""
+    try:
+        return inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return None
 
 
 def _accepts(cls: type, argument: str) -> bool:
-    try:
-        parameters = inspect.signature(cls).parameters
-    except (TypeError, ValueError):
+    parameters = _parameters(cls)
+    if parameters is None:
         return True  # cannot tell; let the call decide
     return argument in parameters or any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
@@ -179,9 +200,8 @@ def parse_dataset_definition(
 
 def _check_arguments(cls: type, kwargs: Mapping[str, Any], name: str) -> None:
     """Name unknown and missing keys before calling the constructor."""
-    try:
-        parameters = inspect.signature(cls).parameters
-    except (TypeError, ValueError):
+    parameters = _parameters(cls)
+    if parameters is None:
         return
     kinds = inspect.Parameter
     if any(p.kind is kinds.VAR_KEYWORD for p in parameters.values()):

@@ -157,6 +157,19 @@ class CatalogConfigResolver:
         """Return the runtime pattern matching ``name``."""
         return self._first_match(name, self._runtime_patterns)
 
+    def plain_runtime_type(self, name: str) -> str | None:
+        """The ``type`` of the runtime pattern for ``name`` when it has no other key.
+
+        Such an entry needs no placeholder filling and no argument checks: the catalog creates
+        the dataset by calling the class, which a run does for every undeclared dataset.
+        """
+        text = self.match_runtime_pattern(name)
+        if text is None:
+            return None
+        config = self._runtime_patterns[text][1]
+        type_value = config.get("type")
+        return type_value if isinstance(type_value, str) and len(config) == 1 else None
+
     def match_pattern(self, name: str) -> str | None:
         """Return the user pattern (factory or catch-all) matching ``name``, if any."""
         return self.match_dataset_pattern(name) or self.match_user_catch_all_pattern(name)

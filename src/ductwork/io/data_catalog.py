@@ -174,13 +174,22 @@ class DataCatalog:
         """Create the dataset for ``key`` from its entry or a pattern. Call with the lock held."""
         lazy = self._lazy_datasets.get(key)
         if lazy is None:
-            if not fallback and self._config_resolver.match_pattern(key) is None:
-                return None
+            if self._config_resolver.match_pattern(key) is None:
+                if not fallback:
+                    return None
+                dataset = self._plain_runtime_dataset(key)
+                if dataset is not None:
+                    self._datasets[key] = dataset
+                    return dataset
             lazy = self._lazy(key, self._config_resolver.resolve_pattern(key))
         dataset = lazy.materialize()
         self._datasets[key] = dataset
         self._lazy_datasets.pop(key, None)
         return dataset
+
+    def _plain_runtime_dataset(self, key: str) -> Any:
+        type_value = self._config_resolver.plain_runtime_type(key)
+        return None if type_value is None else resolve_dataset_type(type_value, key)()
 
     def _not_found(self, name: str) -> DatasetNotFoundError:
         message = f"Dataset '{name}' not found in the catalog"

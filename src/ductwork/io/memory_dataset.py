@@ -50,9 +50,26 @@ def _root_module(cls: type) -> str:
     return cls.__module__.partition(".")[0]
 
 
+# Immutable values need no copy; `deepcopy` would return them unchanged, only slower.
+_IMMUTABLE: Final[frozenset[type]] = frozenset(
+    {int, float, complex, bool, str, bytes, type(None), range}
+)
+
+# The mode depends only on the class, and a run asks for it on every load and save: remember it.
+_MODE_BY_CLASS: dict[type, TCopyMode] = {}
+
+
 def _infer_copy_mode(data: Any) -> TCopyMode:
     """Return the copy mode suited to ``data`` (see the module docstring)."""
-    classes = type(data).__mro__
+    cls = type(data)
+    mode = _MODE_BY_CLASS.get(cls)
+    if mode is None:
+        mode = _MODE_BY_CLASS[cls] = _mode_of_class(cls)
+    return mode
+
+
+def _mode_of_class(cls: type) -> TCopyMode:
+    classes = cls.__mro__
     if any(
         (_root_module(c), c.__name__) in {("pandas", "DataFrame"), ("numpy", "ndarray")}
         for c in classes
@@ -73,7 +90,7 @@ def _copy_with_mode(data: Any, copy_mode: str) -> Any:
         DatasetError: ``copy_mode`` is not one of ``deepcopy``, ``copy`` or ``assign``.
     """
     if copy_mode == "deepcopy":
-        return copy.deepcopy(data)
+        return data if type(data) in _IMMUTABLE else copy.deepcopy(data)
     if copy_mode == "copy":
         return data.copy()
     if copy_mode == "assign":

@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import cloudpickle  # type: ignore[import-untyped]  # ships no type information
+import cloudpickle
 
 Dumps = Callable[[Any], bytes]
 

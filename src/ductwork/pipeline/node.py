@@ -7,6 +7,7 @@ pipelines put every node in several dicts. Changing a node (``tag``, ``_copy``) 
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
@@ -44,6 +45,7 @@ class Node:
         "_hash",
         "_input_bases",
         "_input_names",
+        "_input_set",
         "_inputs",
         "_key",
         "_name",
@@ -51,6 +53,7 @@ class Node:
         "_output_bases",
         "_output_names",
         "_outputs",
+        "_streams",
         "_tags",
     )
 
@@ -60,6 +63,7 @@ class Node:
     _func_name: str
     _hash: int
     _input_names: tuple[str, ...]
+    _input_set: frozenset[str]
     _input_bases: tuple[str, ...]  # distinct, transcoding stripped: what the graph indexes
     _inputs: DatasetSpec
     _key: NodeKey
@@ -68,6 +72,7 @@ class Node:
     _output_names: tuple[str, ...]
     _output_bases: tuple[str, ...]
     _outputs: DatasetSpec
+    _streams: bool
     _tags: frozenset[str]
 
     def __init__(
@@ -101,6 +106,7 @@ class Node:
             "_inputs": spec.inputs,
             "_outputs": spec.outputs,
             "_input_names": spec.input_names,
+            "_input_set": frozenset(spec.input_names),
             "_output_names": spec.output_names,
             "_input_bases": spec.input_bases,
             "_output_bases": spec.output_bases,
@@ -111,6 +117,8 @@ class Node:
             "_confirms": spec.confirms,
             "_key": spec.key,
             "_hash": hash(spec.key),
+            # Asked by the runner for every run of the node; inspecting the function is slow.
+            "_streams": bool(spec.output_names) and inspect.isgeneratorfunction(spec.func),
         }
         for field, value in fields.items():
             object.__setattr__(self, field, value)
@@ -200,6 +208,11 @@ class Node:
         return list(self._output_names)
 
     @property
+    def streams_outputs(self) -> bool:
+        """Whether the node's outputs come chunk by chunk (a generator function with outputs)."""
+        return self._streams
+
+    @property
     def confirms(self) -> list[str]:
         """Names of the datasets this node confirms after it runs."""
         return list(self._confirms)
@@ -283,7 +296,7 @@ class Node:
                 f"Node.run() expects a dictionary or None, but got {type(inputs)} instead"
             )
         spec = self._inputs
-        if set(self._input_names) != set(inputs):
+        if inputs.keys() != self._input_set:
             raise self._input_mismatch(inputs)
         if spec is None:
             return self._func()

@@ -218,7 +218,7 @@ class Pipeline:
         positions = namespace_positions(self._graph, _as_names(node_namespaces))
         return self._subset(positions)
 
-    def filter(  # noqa: PLR0917 (Kedro's signature: callers may pass filters by position)
+    def filter(
         self,
         tags: Iterable[str] | None = None,
         from_nodes: Iterable[str] | None = None,

@@ -16,10 +16,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ductwork.pipeline import Node
 
@@ -28,9 +26,8 @@ __all__ = ["InlineExecutor", "NodeExecutor", "NodeOutcome", "ThreadExecutor"]
 RunNode = Callable[[Node], None]
 
 
-@dataclass(frozen=True)
-class NodeOutcome:
-    """How one node's run ended, and when and where it ran."""
+class NodeOutcome(NamedTuple):
+    """How one node's run ended, and when and where it ran (times in seconds since the epoch)."""
 
     node: Node
     error: BaseException | None
@@ -120,28 +117,35 @@ class InlineExecutor:
 
 
 class ThreadExecutor:
-    """Runs nodes on a thread pool; finished nodes are reported through a queue.
+    """Runs nodes on worker threads that take them from a queue and report through another.
 
-    A thread cannot be stopped from outside: when the run stops early, nodes already running
-    finish their current call, and the loop waits for them so that no node is still writing to
-    the catalog after ``run()`` has returned or raised.
+    The threads are started when the ``with`` block is entered and joined when it is left. A
+    thread cannot be stopped from outside: when the run stops early, nodes not yet taken are
+    dropped and nodes already running finish their current call, so that no node is still
+    writing to the catalog after ``run()`` has returned or raised.
     """
 
     def __init__(self, run_node: RunNode, release: Callable[[str], None], max_workers: int) -> None:
-        """Prepare a pool of ``max_workers`` threads."""
+        """Prepare ``max_workers`` threads."""
         self.capacity = max_workers
         self._run_node = run_node
         self._release = release
-        self._pool: ThreadPoolExecutor | None = None
+        self._tasks: queue.SimpleQueue[Node | None] = queue.SimpleQueue()
         self._outcomes: queue.SimpleQueue[NodeOutcome] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
 
     def submit(self, node: Node) -> None:
-        """Start ``node`` on a free thread."""
-        assert self._pool is not None, "ThreadExecutor used outside its with block"
-        self._pool.submit(self._work, node)
+        """Hand ``node`` to the next free thread."""
+        self._tasks.put(node)
 
-    def _work(self, node: Node) -> None:
-        self._outcomes.put(timed_run(self._run_node, node, threading.current_thread().name))
+    def _work(self) -> None:
+        worker = threading.current_thread().name
+        while (node := self._tasks.get()) is not None:
+            try:
+                outcome = timed_run(self._run_node, node, worker)
+            except BaseException as error:  # SystemExit and the like: still report the node
+                outcome = NodeOutcome(node, error, time.time(), time.time(), worker)
+            self._outcomes.put(outcome)
 
     def next_outcomes(self) -> list[NodeOutcome]:
         """Wait for the next finished node; return it with any others that finished meanwhile."""
@@ -156,11 +160,20 @@ class ThreadExecutor:
             self._release(name)
 
     def __enter__(self) -> ThreadExecutor:
-        self._pool = ThreadPoolExecutor(self.capacity, thread_name_prefix="ductwork")
+        for number in range(self.capacity):
+            thread = threading.Thread(target=self._work, name=f"ductwork-{number}")
+            thread.start()
+            self._threads.append(thread)
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        assert self._pool is not None
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._pool = None
-
+        while True:  # drop what no thread has taken yet
+            try:
+                self._tasks.get_nowait()
+            except queue.Empty:
+                break
+        for _ in self._threads:
+            self._tasks.put(None)
+        for thread in self._threads:
+            thread.join()
+        self._threads.clear()

@@ -41,7 +41,6 @@ class RunProgress:
 
     total: int
     finished: list[Node] = field(default_factory=list)
-    outcomes: list[NodeOutcome] = field(default_factory=list)
 
 
 class NodeFailedError(RunnerError):
@@ -67,10 +66,9 @@ def run_loop(
         RunnerError: Nothing is running and nothing can start, yet nodes remain (a dependency
             graph that the scheduler cannot satisfy).
     """
-    scheduler = Scheduler(
-        pipeline.nodes, pipeline.node_dependencies, keep=pipeline.inputs() | pipeline.outputs()
-    )
+    scheduler = Scheduler(pipeline.graph, keep=pipeline.inputs() | pipeline.outputs())
     in_flight = 0
+    log_completions = logger.isEnabledFor(logging.INFO)  # asked once: it is asked per node
     while scheduler.is_active():
         for node in scheduler.get_ready(executor.capacity - in_flight):
             executor.submit(node)
@@ -80,19 +78,14 @@ def run_loop(
             raise RunnerError(_stuck_message(progress))
         for outcome in executor.next_outcomes():
             in_flight -= 1
-            progress.outcomes.append(outcome)
             observer.node_finished(outcome)
             if outcome.error is not None:
                 raise NodeFailedError(outcome)
             executor.release(scheduler.done(outcome.node))
             progress.finished.append(outcome.node)
-            _log_completion(logger, outcome.node, len(progress.finished), progress.total)
-
-
-def _log_completion(logger: logging.Logger, node: Node, done: int, total: int) -> None:
-    if logger.isEnabledFor(logging.INFO):
-        logger.info("Completed node: %s", node.name)
-        logger.info("Completed %d out of %d tasks", done, total)
+            if log_completions:
+                logger.info("Completed node: %s", outcome.node.name)
+                logger.info("Completed %d out of %d tasks", len(progress.finished), progress.total)
 
 
 def _stuck_message(progress: RunProgress) -> str:

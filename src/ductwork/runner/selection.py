@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection
 
 from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node, Pipeline
-from ductwork.scheduling import DatasetState, NodeGraph, plan_missing_outputs, resume_from_nodes
+from ductwork.scheduling import DatasetState, plan_missing_outputs, resume_from_nodes
 
 __all__ = ["dataset_state", "is_persisted", "log_resume_suggestion", "select_missing_outputs"]
 
@@ -32,11 +32,6 @@ def is_persisted(catalog: CatalogProtocol, name: str) -> bool:
     return name in catalog and not _is_ephemeral(catalog, name)
 
 
-def graph_of(pipeline: Pipeline) -> NodeGraph[Node]:
-    """The scheduling graph of ``pipeline``."""
-    return NodeGraph.build(pipeline.nodes, pipeline.node_dependencies)
-
-
 def select_missing_outputs(
     pipeline: Pipeline, catalog: CatalogProtocol, logger: logging.Logger
 ) -> Pipeline:
@@ -44,7 +39,7 @@ def select_missing_outputs(
 
     Logs each node's reason to run at DEBUG, and a summary at INFO.
     """
-    plan = plan_missing_outputs(graph_of(pipeline), lambda name: dataset_state(catalog, name))
+    plan = plan_missing_outputs(pipeline.graph, lambda name: dataset_state(catalog, name))
     if logger.isEnabledFor(logging.DEBUG):
         for decision in plan.decisions:
             if decision.runs:
@@ -73,7 +68,7 @@ def log_resume_suggestion(
         return []
     done = set(done_nodes)
     unfinished = [node for node in pipeline.nodes if node not in done]
-    names = resume_from_nodes(graph_of(pipeline), unfinished, persisted)
+    names = resume_from_nodes(pipeline.graph, unfinished, persisted)
     logger.warning(
         "%d of %d nodes did not finish. To resume from the nearest nodes whose inputs are "
         'persisted, add this to the previous command:\n  --from-nodes "%s"',

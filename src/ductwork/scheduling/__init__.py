@@ -4,7 +4,6 @@ Nothing here touches a catalog, a thread or a log: callers pass plain data and p
 algorithms are tested on their own and shared by every runner and by the command line.
 """
 
-from ductwork.scheduling.graph import NodeGraph, base_name
 from ductwork.scheduling.missing import (
     DatasetState,
     Decision,
@@ -18,9 +17,7 @@ __all__ = [
     "DatasetState",
     "Decision",
     "MissingOutputsPlan",
-    "NodeGraph",
     "Scheduler",
-    "base_name",
     "nodes_to_rerun",
     "plan_missing_outputs",
     "resume_from_nodes",

@@ -17,9 +17,10 @@ import enum
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic
 
-from ductwork.scheduling.graph import N, NodeGraph, base_name
+from ductwork.pipeline import Node
+from ductwork.pipeline.graph import PipelineGraph
+from ductwork.pipeline.transcoding import strip_transcoding as base_name
 
 __all__ = ["DatasetState", "Decision", "MissingOutputsPlan", "plan_missing_outputs"]
 
@@ -36,34 +37,34 @@ class DatasetState(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Decision(Generic[N]):
+class Decision:
     """Whether one node runs, and why."""
 
-    node: N
+    node: Node
     runs: bool
     reason: str
 
 
 @dataclass(frozen=True)
-class MissingOutputsPlan(Generic[N]):
+class MissingOutputsPlan:
     """The decision for every node, in topological order."""
 
-    decisions: tuple[Decision[N], ...]
+    decisions: tuple[Decision, ...]
 
     @property
-    def to_run(self) -> list[N]:
+    def to_run(self) -> list[Node]:
         """The nodes that run, in topological order."""
         return [d.node for d in self.decisions if d.runs]
 
     @property
-    def skipped(self) -> list[N]:
+    def skipped(self) -> list[Node]:
         """The nodes that are skipped, in topological order."""
         return [d.node for d in self.decisions if not d.runs]
 
 
 def plan_missing_outputs(
-    graph: NodeGraph[N], state_of: Callable[[str], DatasetState]
-) -> MissingOutputsPlan[N]:
+    graph: PipelineGraph, state_of: Callable[[str], DatasetState]
+) -> MissingOutputsPlan:
     """Decide which nodes must run so that every missing persisted output gets produced.
 
     Args:
@@ -76,8 +77,8 @@ def plan_missing_outputs(
     return _Planner(graph, state_of).plan()
 
 
-class _Planner(Generic[N]):
-    def __init__(self, graph: NodeGraph[N], state_of: Callable[[str], DatasetState]) -> None:
+class _Planner:
+    def __init__(self, graph: PipelineGraph, state_of: Callable[[str], DatasetState]) -> None:
         self.graph = graph
         self._state_of = state_of
         self._states: dict[str, DatasetState] = {}
@@ -89,7 +90,7 @@ class _Planner(Generic[N]):
             self._states[name] = self._state_of(name)
         return self._states[name]
 
-    def plan(self) -> MissingOutputsPlan[N]:
+    def plan(self) -> MissingOutputsPlan:
         for index in reversed(range(len(self.graph))):
             self.reasons[index] = self._own_reason(index) or self._needed_by_children(index)
         self._propagate()
@@ -110,7 +111,7 @@ class _Planner(Generic[N]):
         return None
 
     def _needed_by_children(self, index: int) -> str | None:
-        for child in self.graph.children[index]:
+        for child in self.graph.child_positions(index):
             if self.reasons[child] is not None:
                 reason = self._needed_by(index, child)
                 if reason:
@@ -149,18 +150,18 @@ class _Planner(Generic[N]):
         queue = deque(i for i, reason in enumerate(self.reasons) if reason is not None)
         while queue:
             index = queue.popleft()
-            for parent in self.graph.parents[index]:
+            for parent in self.graph.parent_positions(index):
                 if self.reasons[parent] is None:
                     self.reasons[parent] = self._needed_by(parent, index)
                     if self.reasons[parent] is not None:
                         queue.append(parent)
-            for child in self.graph.children[index]:
+            for child in self.graph.child_positions(index):
                 if self.reasons[child] is None:
                     self.reasons[child] = self._refreshed_by(child, index)
                     if self.reasons[child] is not None:
                         queue.append(child)
 
-    def _skip_reason(self, node: N) -> str:
+    def _skip_reason(self, node: Node) -> str:
         present = [name for name in node.outputs if self.state(name) is DatasetState.PRESENT]
         if len(present) == len(node.outputs):
             return "all outputs exist: " + ", ".join(present)

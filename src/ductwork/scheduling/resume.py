@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Collection
 
-from ductwork.scheduling.graph import N, NodeGraph, base_name
+from ductwork.pipeline import Node
+from ductwork.pipeline.graph import PipelineGraph
+from ductwork.pipeline.transcoding import strip_transcoding as base_name
 
 __all__ = ["nodes_to_rerun", "resume_from_nodes"]
 
@@ -21,8 +23,8 @@ PARAMETER_PREFIX = "params:"
 
 
 def nodes_to_rerun(
-    graph: NodeGraph[N], unfinished: Collection[N], is_persisted: Callable[[str], bool]
-) -> list[N]:
+    graph: PipelineGraph, unfinished: Collection[Node], is_persisted: Callable[[str], bool]
+) -> list[Node]:
     """Every node a resumed run must run, in topological order.
 
     Args:
@@ -30,30 +32,27 @@ def nodes_to_rerun(
         unfinished: Its nodes that did not finish (the failed one included).
         is_persisted: Tells whether a dataset name survives the end of a run.
     """
-    chosen = _with_lost_producers(graph, {graph.index[node] for node in unfinished}, is_persisted)
-    return [graph.nodes[i] for i in sorted(_downstream_closure(graph, chosen))]
+    chosen = _with_lost_producers(
+        graph, {graph.position(node) for node in unfinished}, is_persisted
+    )
+    return [graph.nodes[i] for i in graph.downstream(chosen)]
 
 
 def resume_from_nodes(
-    graph: NodeGraph[N], unfinished: Collection[N], is_persisted: Callable[[str], bool]
+    graph: PipelineGraph, unfinished: Collection[Node], is_persisted: Callable[[str], bool]
 ) -> list[str]:
     """The sorted names of the nodes to pass as ``--from-nodes`` to resume the run.
 
     ``from_nodes(*answer)`` on the pipeline selects exactly :func:`nodes_to_rerun`.
     """
-    rerun = {graph.index[node] for node in nodes_to_rerun(graph, unfinished, is_persisted)}
-    first_layer = [i for i in rerun if not any(p in rerun for p in graph.parents[i])]
+    rerun = {graph.position(node) for node in nodes_to_rerun(graph, unfinished, is_persisted)}
+    first_layer = [i for i in rerun if not any(p in rerun for p in graph.parent_positions(i))]
     return sorted(graph.nodes[i].name for i in first_layer)
 
 
-def _producers(graph: NodeGraph[N]) -> dict[str, int]:
-    return {base_name(name): i for i, node in enumerate(graph.nodes) for name in node.outputs}
-
-
 def _with_lost_producers(
-    graph: NodeGraph[N], unfinished: set[int], is_persisted: Callable[[str], bool]
+    graph: PipelineGraph, unfinished: set[int], is_persisted: Callable[[str], bool]
 ) -> set[int]:
-    producers = _producers(graph)
     produced_here = {base_name(name) for i in unfinished for name in graph.nodes[i].outputs}
     # Start from the unfinished nodes that read something from outside the unfinished set:
     # those are the ones whose inputs may have been lost.
@@ -70,19 +69,8 @@ def _with_lost_producers(
         for name in graph.nodes[index].inputs:
             if name.startswith(PARAMETER_PREFIX) or is_persisted(name):
                 continue
-            producer = producers.get(base_name(name))
+            producer = graph.producer_position(name)
             if producer is not None and producer not in seen:
                 seen.add(producer)
                 queue.append(producer)
     return chosen
-
-
-def _downstream_closure(graph: NodeGraph[N], start: set[int]) -> set[int]:
-    closure = set(start)
-    stack = list(start)
-    while stack:
-        for child in graph.children[stack.pop()]:
-            if child not in closure:
-                closure.add(child)
-                stack.append(child)
-    return closure

@@ -25,49 +25,40 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
-from typing import Generic
+from collections.abc import Collection
 
-from ductwork.scheduling.graph import N, NodeGraph
+from ductwork.pipeline import Node
+from ductwork.pipeline.graph import PipelineGraph
 
 __all__ = ["Scheduler"]
 
 
-class Scheduler(Generic[N]):
+class Scheduler:
     """Hands out ready nodes in a deterministic order and tracks releasable datasets."""
 
-    def __init__(
-        self,
-        nodes: Sequence[N],
-        dependencies: Mapping[N, Collection[N]],
-        keep: Collection[str] = (),
-    ) -> None:
-        """Prepare to schedule ``nodes``.
+    def __init__(self, graph: PipelineGraph, keep: Collection[str] = ()) -> None:
+        """Prepare to schedule the nodes of ``graph``.
 
         Args:
-            nodes: Every node to run, in a topological order (``pipeline.nodes``).
-            dependencies: Each node's parents (``pipeline.node_dependencies``).
+            graph: The pipeline's graph (``pipeline.graph``): its nodes in topological order.
             keep: Dataset names never to release (``pipeline.inputs() | pipeline.outputs()``).
         """
-        self._graph = NodeGraph.build(nodes, dependencies)
-        self._waiting_on = [len(parents) for parents in self._graph.parents]
+        self._graph = graph
+        # Node -> position, without going through names: done() looks it up for every node.
+        self._index = {node: i for i, node in enumerate(graph.nodes)}
+        self._waiting_on = [len(graph.parent_positions(i)) for i in range(len(graph))]
         self._ready = [i for i, count in enumerate(self._waiting_on) if count == 0]
         heapq.heapify(self._ready)
-        self._loads_left = Counter(name for node in nodes for name in node.inputs)
+        self._loads_left = Counter(name for node in graph.nodes for name in node.inputs)
         self._keep = frozenset(keep)
         self._running: set[int] = set()
-        self._unfinished = len(nodes)
-
-    @property
-    def graph(self) -> NodeGraph[N]:
-        """The indexed graph the scheduler works on."""
-        return self._graph
+        self._unfinished = len(graph)
 
     def is_active(self) -> bool:
         """Tell whether any node is still to be handed out or still running."""
         return self._unfinished > 0
 
-    def get_ready(self, limit: int | None = None) -> list[N]:
+    def get_ready(self, limit: int | None = None) -> list[Node]:
         """Return the nodes that may start now, smallest topological index first.
 
         Args:
@@ -76,7 +67,7 @@ class Scheduler(Generic[N]):
 
         Each node is returned once; it is then "running" until :meth:`done` or :meth:`failed`.
         """
-        ready: list[N] = []
+        ready: list[Node] = []
         count = len(self._ready) if limit is None else min(limit, len(self._ready))
         for _ in range(count):
             index = heapq.heappop(self._ready)
@@ -84,24 +75,24 @@ class Scheduler(Generic[N]):
             ready.append(self._graph.nodes[index])
         return ready
 
-    def running(self) -> list[N]:
+    def running(self) -> list[Node]:
         """The nodes handed out and not yet reported, in topological order."""
         return [self._graph.nodes[i] for i in sorted(self._running)]
 
-    def done(self, node: N) -> list[str]:
+    def done(self, node: Node) -> list[str]:
         """Record that ``node`` finished; return the dataset names that may be released now.
 
         Raises:
             ValueError: ``node`` was not handed out by :meth:`get_ready`, or was reported before.
         """
         index = self._take_running(node)
-        for child in self._graph.children[index]:
+        for child in self._graph.child_positions(index):
             self._waiting_on[child] -= 1
             if self._waiting_on[child] == 0:
                 heapq.heappush(self._ready, child)
         return self._releasable(node)
 
-    def failed(self, node: N) -> list[N]:
+    def failed(self, node: Node) -> list[Node]:
         """Record that ``node`` failed; withdraw every node downstream of it.
 
         Returns:
@@ -113,15 +104,15 @@ class Scheduler(Generic[N]):
         self._unfinished -= len(withdrawn)
         return [self._graph.nodes[i] for i in sorted(withdrawn)]
 
-    def _take_running(self, node: N) -> int:
-        index = self._graph.index.get(node)
+    def _take_running(self, node: Node) -> int:
+        index = self._index.get(node)
         if index is None or index not in self._running:
             raise ValueError(f"Node {node.name!r} is not running, so it cannot be reported.")
         self._running.remove(index)
         self._unfinished -= 1
         return index
 
-    def _releasable(self, node: N) -> list[str]:
+    def _releasable(self, node: Node) -> list[str]:
         released: list[str] = []
         loads_left = self._loads_left
         for name in node.inputs:
@@ -137,10 +128,10 @@ class Scheduler(Generic[N]):
         # A child can only be waiting (it has an unfinished parent: this one), so withdrawing
         # never touches a node that is ready or running.
         withdrawn: set[int] = set()
-        stack = list(self._graph.children[index])
+        stack = list(self._graph.child_positions(index))
         while stack:
             child = stack.pop()
             if child not in withdrawn:
                 withdrawn.add(child)
-                stack.extend(self._graph.children[child])
+                stack.extend(self._graph.child_positions(child))
         return withdrawn
