@@ -15,15 +15,43 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
 from types import TracebackType
 from typing import NamedTuple, Protocol
 
-from ductwork.pipeline import Node
+from ductwork.execution import run_node
+from ductwork.hooks.manager import HookCaller
+from ductwork.io import CatalogProtocol
+from ductwork.pipeline import Node, Pipeline
 
-__all__ = ["InlineExecutor", "NodeExecutor", "NodeOutcome", "ThreadExecutor"]
+__all__ = [
+    "InlineExecutor",
+    "NodeExecutor",
+    "NodeOutcome",
+    "RunContext",
+    "ThreadExecutor",
+]
 
 RunNode = Callable[[Node], None]
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What one run gives its executor."""
+
+    pipeline: Pipeline
+    catalog: CatalogProtocol
+    hooks: HookCaller
+    run_id: str
+    is_async: bool
+    io_pool: Executor | None
+    """The threads for asynchronous loads and saves in this process (None when synchronous)."""
+
+    def run_node(self, node: Node) -> None:
+        """Run ``node`` in this process, against the run's catalog, with the run's hooks."""
+        run_node(node, self.catalog, self.hooks, run_id=self.run_id, io_pool=self.io_pool)
 
 
 class NodeOutcome(NamedTuple):
@@ -71,6 +99,11 @@ class NodeExecutor(Protocol):
         """Free the data of datasets no remaining node will load."""
         ...
 
+    def collect(self, names: Collection[str]) -> None:
+        """After a successful run: put the data of the free outputs ``names`` in the caller's
+        catalog, if this executor kept it elsewhere (in worker memory, on a cluster)."""
+        ...
+
     def __enter__(self) -> NodeExecutor: ...
 
     def __exit__(
@@ -108,6 +141,9 @@ class InlineExecutor:
         """Release each dataset in the catalog."""
         for name in names:
             self._release(name)
+
+    def collect(self, names: Collection[str]) -> None:
+        """Nothing to do: the nodes saved into the caller's catalog."""
 
     def __enter__(self) -> InlineExecutor:
         return self
@@ -158,6 +194,9 @@ class ThreadExecutor:
         """Release each dataset in the catalog."""
         for name in names:
             self._release(name)
+
+    def collect(self, names: Collection[str]) -> None:
+        """Nothing to do: the nodes saved into the caller's catalog."""
 
     def __enter__(self) -> ThreadExecutor:
         for number in range(self.capacity):

@@ -14,7 +14,7 @@ import secrets
 import sys
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import datetime, timezone
@@ -24,11 +24,10 @@ from typing import Any
 from pluggy import PluginManager
 
 from ductwork.exceptions import MissingInputsError
-from ductwork.execution import run_node
 from ductwork.hooks.manager import HookCaller
 from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node, Pipeline
-from ductwork.runner.executors import NodeExecutor
+from ductwork.runner.executors import NodeExecutor, RunContext
 from ductwork.runner.loop import NodeFailedError, RunObserver, RunProgress, run_loop
 from ductwork.runner.selection import (
     is_persisted,
@@ -136,7 +135,10 @@ class AbstractRunner(ABC):
         if self._is_async:
             self._logger.info("Asynchronous mode is enabled for loading and saving data.")
         started = time.perf_counter()
-        self._run(pipeline, catalog, hooks, run_id, observer)
+        with ExitStack() as stack:
+            io_pool = self._io_pool(stack)
+            context = RunContext(pipeline, catalog, hooks, run_id, self._is_async, io_pool)
+            self._run(context, observer)
         self._logger.info(
             "Pipeline execution completed successfully in %.1f sec.",
             time.perf_counter() - started,
@@ -151,29 +153,19 @@ class AbstractRunner(ABC):
         """Narrow ``pipeline`` to the nodes needed for missing persisted outputs (logged)."""
         return select_missing_outputs(pipeline, catalog, self._logger)
 
-    def _run(
-        self,
-        pipeline: Pipeline,
-        catalog: CatalogProtocol,
-        hooks: HookCaller,
-        run_id: str,
-        observer: RunObserver,
-    ) -> None:
+    def _run(self, context: RunContext, observer: RunObserver) -> None:
         """Run the loop over this runner's executor; on a failure, suggest how to resume."""
+        pipeline = context.pipeline
         progress = RunProgress(total=len(pipeline.nodes))
         try:
-            with ExitStack() as stack:
-                io_pool = self._io_pool(stack)
-                runs = partial(
-                    run_node, catalog=catalog, hooks=hooks, run_id=run_id, io_pool=io_pool
-                )
-                executor = stack.enter_context(self._create_executor(pipeline, catalog, runs))
+            with self._create_executor(context) as executor:
                 run_loop(pipeline, executor, progress, self._logger, observer)
+                executor.collect(pipeline.outputs())
                 return
         except NodeFailedError as failure:
             outcome = failure.outcome
         # Raised outside the except block, so that the node's exception keeps its own context.
-        self._suggest_resume_scenario(pipeline, progress.finished, catalog)
+        self._suggest_resume_scenario(pipeline, progress.finished, context.catalog)
         assert outcome.error is not None
         _add_note(outcome.error, f"ductwork: raised by node '{outcome.node.name}'.")
         raise outcome.error
@@ -184,10 +176,8 @@ class AbstractRunner(ABC):
         return stack.enter_context(ThreadPoolExecutor(thread_name_prefix="ductwork-io"))
 
     @abstractmethod
-    def _create_executor(
-        self, pipeline: Pipeline, catalog: CatalogProtocol, run_node: Callable[[Node], None]
-    ) -> NodeExecutor:
-        """The executor this runner's nodes run on; ``run_node`` runs one node in-process."""
+    def _create_executor(self, context: RunContext) -> NodeExecutor:
+        """The executor this runner's nodes run on, for one run."""
 
     def _suggest_resume_scenario(
         self, pipeline: Pipeline, done_nodes: Collection[Node], catalog: CatalogProtocol

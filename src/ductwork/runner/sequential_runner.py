@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ductwork.hooks.manager import HookCaller
-from ductwork.io import CatalogProtocol
-from ductwork.pipeline import Node, Pipeline
-from ductwork.runner.executors import InlineExecutor, NodeExecutor
+from ductwork.runner.executors import InlineExecutor, NodeExecutor, RunContext
 from ductwork.runner.loop import RunObserver
 from ductwork.runner.runner import AbstractRunner
 
@@ -29,22 +24,13 @@ class SequentialRunner(AbstractRunner):
         """
         super().__init__(is_async=is_async)
 
-    def _run(
-        self,
-        pipeline: Pipeline,
-        catalog: CatalogProtocol,
-        hooks: HookCaller,
-        run_id: str,
-        observer: RunObserver,
-    ) -> None:
+    def _run(self, context: RunContext, observer: RunObserver) -> None:
         if not self._is_async:
             self._logger.info(
                 "Using synchronous mode for loading and saving data. Pass is_async=True to "
                 "load a node's inputs and save its outputs concurrently."
             )
-        super()._run(pipeline, catalog, hooks, run_id, observer)
+        super()._run(context, observer)
 
-    def _create_executor(
-        self, pipeline: Pipeline, catalog: CatalogProtocol, run_node: Callable[[Node], None]
-    ) -> NodeExecutor:
-        return InlineExecutor(run_node, catalog.release)
+    def _create_executor(self, context: RunContext) -> NodeExecutor:
+        return InlineExecutor(context.run_node, context.catalog.release)

@@ -9,11 +9,8 @@ concurrently, on a separate pool of I/O threads.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ductwork.io import CatalogProtocol
-from ductwork.pipeline import Node, Pipeline
-from ductwork.runner.executors import NodeExecutor, ThreadExecutor
+from ductwork.pipeline import Pipeline
+from ductwork.runner.executors import NodeExecutor, RunContext, ThreadExecutor
 from ductwork.runner.runner import AbstractRunner
 
 __all__ = ["ThreadRunner"]
@@ -41,7 +38,6 @@ class ThreadRunner(AbstractRunner):
         widest = len(pipeline.nodes) - len(pipeline.grouped_nodes) + 1
         return max(1, min(widest, self._max_workers))
 
-    def _create_executor(
-        self, pipeline: Pipeline, catalog: CatalogProtocol, run_node: Callable[[Node], None]
-    ) -> NodeExecutor:
-        return ThreadExecutor(run_node, catalog.release, self._get_required_workers_count(pipeline))
+    def _create_executor(self, context: RunContext) -> NodeExecutor:
+        workers = self._get_required_workers_count(context.pipeline)
+        return ThreadExecutor(context.run_node, context.catalog.release, workers)
