@@ -17,13 +17,13 @@ from tests.runner.conftest import RUNNERS
 from tests.runner.helpers import EventLog, RecordingDataset, read_events, total
 
 # Runners that start processes or clusters are slow per run: fewer examples for them.
-EXAMPLES = {"sequential": 60, "thread": 60}
+EXAMPLES = {"sequential": 40, "thread": 40}
 
 
 @st.composite
 def pipelines(draw: st.DrawFn) -> tuple[list[tuple[str, list[str], str]], set[str]]:
     """Nodes as (name, inputs, output), and the intermediates that are persisted."""
-    count = draw(st.integers(1, 120))
+    count = draw(st.integers(1, 300))
     specs = []
     for i in range(count):
         parents = draw(st.lists(st.integers(0, i - 1), max_size=3, unique=True)) if i else []
