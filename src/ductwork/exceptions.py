@@ -26,9 +26,12 @@ __all__ = [
     "InvalidNodeError",
     "InvalidPipelineError",
     "MissingInputsError",
+    "NodeCancelledError",
     "NodeInputError",
     "NodeOutputError",
     "NodeSignatureError",
+    "NodeTimeoutError",
+    "NodesFailedError",
     "OutputNotUniqueError",
     "PipelineError",
     "PipelineMappingError",
@@ -170,3 +173,32 @@ class RunnerError(DuctworkError):
 
 class MissingInputsError(RunnerError, ValueError):
     """Free inputs of the pipeline are not in the catalog, so the run cannot start."""
+
+
+class NodeTimeoutError(RunnerError, TimeoutError):
+    """A node ran longer than its time limit and was stopped (or abandoned: see the runner)."""
+
+
+class NodeCancelledError(RunnerError):
+    """A node was told to stop (its run is ending) before it could save its outputs."""
+
+
+class NodesFailedError(RunnerError):
+    """With ``keep_going``: one or more nodes failed; everything that could run has run.
+
+    Attributes:
+        failures: Each failed node's name with the exception it raised, in the order the
+            failures happened.
+    """
+
+    def __init__(self, failures: list[tuple[str, BaseException]]) -> None:
+        lines = [f"  {name}: {type(error).__name__}: {error}" for name, error in failures]
+        count = len(failures)
+        super().__init__(
+            f"{count} node{'s' if count != 1 else ''} failed; every node that did not depend "
+            "on a failed one has run:\n" + "\n".join(lines)
+        )
+        self.failures = failures
+
+    def __reduce__(self) -> tuple[type[NodesFailedError], tuple[list[tuple[str, BaseException]]]]:
+        return (type(self), (self.failures,))

@@ -32,6 +32,7 @@ def test_manager_knows_every_ductwork_hook() -> None:
         "before_node_run",
         "after_node_run",
         "on_node_error",
+        "on_node_retry",
         "before_dataset_loaded",
         "after_dataset_loaded",
         "before_dataset_saved",

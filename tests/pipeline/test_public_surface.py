@@ -22,6 +22,7 @@ EXPECTED = {
     "OutputNotUniqueError",
     "Pipeline",
     "PipelineError",
+    "Retry",
     "node",
     "pipeline",
 }

@@ -1,7 +1,8 @@
 """The runners under contract: every test taking ``make_runner`` runs once per runner.
 
 A runner joins the contract suite by adding one entry to ``RUNNERS``: a factory that takes
-``is_async`` and returns a runner.
+``is_async`` and the runners' keyword options (``retry``, ``timeout``, ``keep_going``) and
+returns a runner.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from ductwork.runner import AbstractRunner, SequentialRunner, ThreadRunner
 MakeRunner = Callable[..., AbstractRunner]
 
 RUNNERS: dict[str, MakeRunner] = {
-    "sequential": lambda is_async=False: SequentialRunner(is_async=is_async),
-    "thread": lambda is_async=False: ThreadRunner(max_workers=4, is_async=is_async),
+    "sequential": lambda is_async=False, **options: SequentialRunner(is_async, **options),
+    "thread": lambda is_async=False, **options: ThreadRunner(4, is_async, **options),
 }
 
 

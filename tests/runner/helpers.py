@@ -169,3 +169,66 @@ class RecordingDataset(AbstractDataset[Any, Any]):
 
     def _describe(self) -> dict[str, Any]:
         return {"path": self._path}
+
+
+class RetryLog:
+    """A hook plugin that appends each ``on_node_retry`` to a file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+
+    @hook_impl
+    def on_node_retry(self, error: BaseException, node: Any, attempt: int, attempts: int) -> None:
+        _append(self.path, node=node.name, attempt=attempt, attempts=attempts, error=repr(error))
+
+
+class FailingHook:
+    """A hook plugin whose ``before_node_run`` raises for one node."""
+
+    def __init__(self, node_name: str) -> None:
+        self.node_name = node_name
+
+    @hook_impl
+    def before_node_run(self, node: Any) -> None:
+        if node.name == self.node_name:
+            raise HookFailure(f"hook broke on {node.name}")
+
+
+class HookFailure(Exception):
+    """Raised by :class:`FailingHook`."""
+
+
+def flaky(counter: str, failures: int, value: Any) -> Any:
+    """Fail ``failures`` times (counted in the file ``counter``, across processes), then return."""
+    fd = os.open(counter, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, b".")
+    finally:
+        os.close(fd)
+    if os.path.getsize(counter) <= failures:
+        raise ConnectionError(f"flaky failure {os.path.getsize(counter)}")
+    return value
+
+
+def hang_until(release_file: str, started_file: str, *_inputs: Any) -> Any:
+    """Say "started" through a file, then block until ``release_file`` exists."""
+    _append(started_file, pid=os.getpid())
+    while not os.path.exists(release_file):
+        time.sleep(0.01)  # polling a file, not synchronising on time: the test sets it
+    return 1
+
+
+def succeed_or_fail(should_fail: bool, *inputs: Any) -> int:
+    """Sum the inputs plus one, or raise :class:`CustomNodeError` when told to fail."""
+    if should_fail:
+        raise CustomNodeError("planned failure")
+    return int(sum(inputs)) + 1
+
+
+def wait_for_file(path: Path, timeout: float = 30.0) -> None:
+    """Block until ``path`` exists (a child process says it reached a point), or fail."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} did not appear within {timeout} s")
+        time.sleep(0.01)

@@ -196,3 +196,21 @@ def test_limited_hand_out_keeps_the_smallest_index_first() -> None:
     scheduler.done(nodes["b"])
     assert scheduler.get_ready(0) == []
     assert scheduler.get_ready(5) == [nodes["d"], nodes["c"]]
+
+
+def test_a_node_below_two_failures_is_withdrawn_once() -> None:
+    scheduler, nodes = make(
+        """
+        left: x -> l
+        right: x -> r
+        both: l, r -> b
+        after: b -> out
+        other: x -> o
+        """
+    )
+    assert [n.name for n in scheduler.get_ready()] == ["left", "other", "right"]
+    assert [n.name for n in scheduler.failed(nodes["left"])] == ["both", "after"]
+    assert scheduler.failed(nodes["right"]) == []
+    assert scheduler.is_active()
+    scheduler.done(nodes["other"])
+    assert not scheduler.is_active()

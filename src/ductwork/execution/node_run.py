@@ -15,7 +15,7 @@ A load or save failure does not fire ``on_node_error``: that hook is about the n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, as_completed
 from typing import Any
 
@@ -33,6 +33,7 @@ def run_node(
     *,
     run_id: str | None = None,
     io_pool: Executor | None = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> None:
     """Run ``node`` against ``catalog``.
 
@@ -43,6 +44,8 @@ def run_node(
         run_id: The id of the run, passed to the node hooks.
         io_pool: When given, inputs are loaded and outputs saved concurrently on this pool
             (asynchronous mode).
+        checkpoint: Called after the function returns and before anything is saved; raises to
+            stop the node there (its run was cancelled or timed out meanwhile).
 
     Raises:
         ValueError: Asynchronous mode was asked for a node that wraps a generator function
@@ -57,22 +60,29 @@ def run_node(
             "mode. Run without is_async=True."
         )
     if hooks.enabled or io_pool is not None or streams:
-        _run_with_hooks(_NodeContext(node, catalog, hooks, run_id, io_pool), streams)
+        context = _NodeContext(node, catalog, hooks, run_id, io_pool)
+        _run_with_hooks(context, streams, checkpoint)
     else:
         # No plugin, synchronous, whole outputs: the common case, without the hook machinery
         # (seven no-op calls and their argument dicts would double the cost of a small node).
         outputs = node.run({name: catalog.load(name) for name in node.inputs})
+        if checkpoint is not None:
+            checkpoint()
         for name, data in outputs.items():
             catalog.save(name, data)
     for name in node.confirms:
         catalog.confirm(name)
 
 
-def _run_with_hooks(context: _NodeContext, streams: bool) -> None:
+def _run_with_hooks(
+    context: _NodeContext, streams: bool, checkpoint: Callable[[], None] | None
+) -> None:
     inputs = context.load_inputs_async() if context.io_pool else context.load_inputs()
     outputs = context.call(inputs)
+    if checkpoint is not None:
+        checkpoint()
     if streams:
-        context.save_streams(outputs)
+        context.save_streams(outputs, checkpoint)
     elif context.io_pool:
         context.save_outputs_async(outputs)
     else:
@@ -168,7 +178,9 @@ class _NodeContext:
             name, data = saving[future]
             self.hooks.after_dataset_saved(dataset_name=name, data=data, node=self.node)
 
-    def save_streams(self, outputs: dict[str, Iterator[Any]]) -> None:
+    def save_streams(
+        self, outputs: dict[str, Iterator[Any]], checkpoint: Callable[[], None] | None
+    ) -> None:
         # Round-robin over the outputs so that chunks of a multi-output generator are saved as
         # they are produced, without buffering one output while another is drained.
         streams = [(name, iter(stream)) for name, stream in outputs.items()]
@@ -176,6 +188,8 @@ class _NodeContext:
             remaining = []
             for name, stream in streams:
                 for chunk in stream:
+                    if checkpoint is not None:  # the generator runs between chunks
+                        checkpoint()
                     self.save(name, chunk)
                     remaining.append((name, stream))
                     break

@@ -86,6 +86,7 @@ class HookCaller:
     before_node_run: Any
     after_node_run: Any
     on_node_error: Any
+    on_node_retry: Any
     before_dataset_loaded: Any
     after_dataset_loaded: Any
     before_dataset_saved: Any

@@ -94,6 +94,27 @@ class NodeSpecs:
             run_id: The id of the run.
         """
 
+    @hook_spec
+    def on_node_retry(
+        self,
+        error: BaseException,
+        node: Any,
+        attempt: int,
+        attempts: int,
+        delay: float,
+        run_id: str,
+    ) -> None:
+        """Called when an attempt of a node failed and the node will run again.
+
+        Args:
+            error: The exception that ended the attempt.
+            node: The node that will run again.
+            attempt: The number of the failed attempt (the first is 1).
+            attempts: The attempts the node's retry policy allows in all.
+            delay: Seconds the runner waits before the next attempt.
+            run_id: The id of the run.
+        """
+
 
 class DatasetSpecs:
     """Hooks around each load and save a node makes."""

@@ -22,6 +22,7 @@ from ductwork.pipeline.pipeline import (
     PipelineError,
     pipeline,
 )
+from ductwork.pipeline.policies import Retry
 
 __all__ = [
     "CircularDependencyError",
@@ -31,6 +32,7 @@ __all__ = [
     "OutputNotUniqueError",
     "Pipeline",
     "PipelineError",
+    "Retry",
     "node",
     "pipeline",
 ]

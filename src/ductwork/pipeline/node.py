@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
-from ductwork.exceptions import NodeInputError
+from ductwork.exceptions import InvalidNodeError, NodeInputError
 from ductwork.pipeline._node_outputs import map_outputs
 from ductwork.pipeline._node_spec import (
     DatasetArg,
@@ -24,6 +24,7 @@ from ductwork.pipeline._node_spec import (
     normalise_tags,
     thawed,
 )
+from ductwork.pipeline.policies import Retry, check_timeout
 
 __all__ = ["Node", "node"]
 
@@ -53,8 +54,10 @@ class Node:
         "_output_bases",
         "_output_names",
         "_outputs",
+        "_retry",
         "_streams",
         "_tags",
+        "_timeout",
     )
 
     _confirms: tuple[str, ...]
@@ -72,8 +75,10 @@ class Node:
     _output_names: tuple[str, ...]
     _output_bases: tuple[str, ...]
     _outputs: DatasetSpec
+    _retry: Retry | None
     _streams: bool
     _tags: frozenset[str]
+    _timeout: float | None
 
     def __init__(
         self,
@@ -85,19 +90,21 @@ class Node:
         tags: str | Iterable[str] | None = None,
         confirms: str | list[str] | None = None,
         namespace: str | None = None,
+        retry: Retry | None = None,
+        timeout: float | None = None,
     ) -> None:
         """Create a node; see :func:`node` for the arguments and the errors."""
-        self._assign(
-            build_spec(
-                func,
-                inputs,
-                outputs,
-                name=name,
-                tags=tags,
-                confirms=confirms,
-                namespace=namespace,
-            )
+        spec = build_spec(
+            func, inputs, outputs, name=name, tags=tags, confirms=confirms, namespace=namespace
         )
+        self._assign(spec)
+        if retry is not None and not isinstance(retry, Retry):
+            raise InvalidNodeError(
+                f"Node '{spec.name}': 'retry' must be a ductwork.pipeline.Retry, "
+                f"got {type(retry).__name__}."
+            )
+        object.__setattr__(self, "_retry", retry)
+        object.__setattr__(self, "_timeout", check_timeout(timeout, f"Node '{spec.name}'"))
 
     def _assign(self, spec: NodeSpec) -> None:
         fields = {
@@ -208,6 +215,16 @@ class Node:
         return list(self._output_names)
 
     @property
+    def retry(self) -> Retry | None:
+        """The node's own retry policy (``None``: the runner's default applies)."""
+        return self._retry
+
+    @property
+    def timeout(self) -> float | None:
+        """The node's own time limit in seconds (``None``: the runner's default applies)."""
+        return self._timeout
+
+    @property
     def streams_outputs(self) -> bool:
         """Whether the node's outputs come chunk by chunk (a generator function with outputs)."""
         return self._streams
@@ -252,6 +269,8 @@ class Node:
             "tags": set(self._tags),
             "confirms": list(self._confirms) or None,
             "namespace": self._namespace,
+            "retry": self._retry,
+            "timeout": self._timeout,
         }
         unknown = sorted(set(overrides) - set(arguments))
         if unknown:
@@ -332,6 +351,8 @@ def node(
     tags: str | Iterable[str] | None = None,
     confirms: str | list[str] | None = None,
     namespace: str | None = None,
+    retry: Retry | None = None,
+    timeout: float | None = None,
 ) -> Node:
     """Create a node: a function whose arguments and results are named datasets.
 
@@ -346,6 +367,9 @@ def node(
         tags: One tag or several, for filtering pipelines.
         confirms: Dataset name(s) to confirm once the node has run.
         namespace: The node's namespace; its name becomes ``<namespace>.<name>``.
+        retry: Run the node again when it fails (see :class:`Retry`); overrides the runner's.
+        timeout: Seconds the node may run before the runner stops it (see the runners for how
+            each stops a node); overrides the runner's.
 
     Returns:
         The new, immutable node.
@@ -356,6 +380,8 @@ def node(
             is also an output (after stripping transcoding).
         NodeSignatureError: If the inputs do not bind to the function's parameters.
         InvalidDatasetNameError: If a dataset name holds more than one ``@``.
+        InvalidNodeError: If ``retry`` is not a :class:`Retry` or ``timeout`` not a positive
+            number.
     """
     return Node(
         func,
@@ -365,4 +391,6 @@ def node(
         tags=tags,
         confirms=confirms,
         namespace=namespace,
+        retry=retry,
+        timeout=timeout,
     )

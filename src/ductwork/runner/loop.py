@@ -1,9 +1,11 @@
 """The run loop: the one place that drives a pipeline through an executor.
 
 Every runner is this loop over a different executor. Each pass hands the scheduler's ready nodes
-to the executor, up to its free capacity, then waits for outcomes and feeds them back: a success
-releases the datasets nobody will load again and may make more nodes ready; a failure stops the
-run. The cost per node is the scheduler's (constant per edge) plus the executor's.
+to the executor, up to its free capacity (and the run's ``max_running``), then waits for outcomes
+and feeds them back: a success releases the datasets nobody will load again and may make more
+nodes ready; a failure stops the run, or, with ``keep_going``, withdraws the nodes downstream of
+the failed one and lets the rest go on. The cost per node is the scheduler's (constant per edge)
+plus the executor's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ductwork.exceptions import RunnerError
 from ductwork.pipeline import Node, Pipeline
-from ductwork.runner.executors import NodeExecutor, NodeOutcome
+from ductwork.runner.executors import NodeExecutor, NodeOutcome, RunOptions
 from ductwork.scheduling import Scheduler
 
 __all__ = ["NodeFailedError", "RunObserver", "RunProgress", "run_loop"]
@@ -41,6 +43,8 @@ class RunProgress:
 
     total: int
     finished: list[Node] = field(default_factory=list)
+    failures: list[NodeOutcome] = field(default_factory=list)
+    withdrawn: list[Node] = field(default_factory=list)
 
 
 class NodeFailedError(RunnerError):
@@ -57,20 +61,22 @@ def run_loop(
     progress: RunProgress,
     logger: logging.Logger,
     observer: RunObserver,
+    options: RunOptions,
 ) -> None:
     """Run every node of ``pipeline`` on ``executor`` (already entered), recording ``progress``.
 
     Raises:
-        NodeFailedError: A node failed; the loop stopped handing out work. Nodes still in flight
-            are left to the executor's exit.
+        NodeFailedError: A node failed (and ``options.keep_going`` is off); the loop stopped
+            handing out work. Nodes still in flight are left to the executor's exit.
         RunnerError: Nothing is running and nothing can start, yet nodes remain (a dependency
             graph that the scheduler cannot satisfy).
     """
     scheduler = Scheduler(pipeline.graph, keep=pipeline.inputs() | pipeline.outputs())
+    capacity = min(executor.capacity, options.max_running or executor.capacity)
     in_flight = 0
     log_completions = logger.isEnabledFor(logging.INFO)  # asked once: it is asked per node
     while scheduler.is_active():
-        for node in scheduler.get_ready(executor.capacity - in_flight):
+        for node in scheduler.get_ready(capacity - in_flight):
             executor.submit(node)
             observer.node_started(node)
             in_flight += 1
@@ -80,12 +86,31 @@ def run_loop(
             in_flight -= 1
             observer.node_finished(outcome)
             if outcome.error is not None:
-                raise NodeFailedError(outcome)
+                if not options.keep_going:
+                    raise NodeFailedError(outcome)
+                _keep_going_after(outcome, scheduler, progress, logger)
+                continue
             executor.release(scheduler.done(outcome.node))
             progress.finished.append(outcome.node)
             if log_completions:
                 logger.info("Completed node: %s", outcome.node.name)
                 logger.info("Completed %d out of %d tasks", len(progress.finished), progress.total)
+
+
+def _keep_going_after(
+    outcome: NodeOutcome, scheduler: Scheduler, progress: RunProgress, logger: logging.Logger
+) -> None:
+    withdrawn = scheduler.failed(outcome.node)
+    progress.failures.append(outcome)
+    progress.withdrawn.extend(withdrawn)
+    logger.warning(
+        "Node '%s' failed (%s: %s); going on without the %d node(s) that depend on it%s",
+        outcome.node.name,
+        type(outcome.error).__name__,
+        outcome.error,
+        len(withdrawn),
+        ": " + ", ".join(n.name for n in withdrawn) if withdrawn else ".",
+    )
 
 
 def _stuck_message(progress: RunProgress) -> str:

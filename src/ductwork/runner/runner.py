@@ -23,11 +23,12 @@ from typing import Any
 
 from pluggy import PluginManager
 
-from ductwork.exceptions import MissingInputsError
+from ductwork.exceptions import MissingInputsError, NodesFailedError
+from ductwork.execution.attempts import add_note
 from ductwork.hooks.manager import HookCaller
 from ductwork.io import CatalogProtocol
-from ductwork.pipeline import Node, Pipeline
-from ductwork.runner.executors import NodeExecutor, RunContext
+from ductwork.pipeline import Node, Pipeline, Retry
+from ductwork.runner.executors import NodeExecutor, RunContext, RunOptions
 from ductwork.runner.loop import NodeFailedError, RunObserver, RunProgress, run_loop
 from ductwork.runner.selection import (
     is_persisted,
@@ -49,13 +50,31 @@ def generate_run_id() -> str:
 class AbstractRunner(ABC):
     """Runs a pipeline's nodes against a catalog; subclasses choose where nodes run."""
 
-    def __init__(self, is_async: bool = False) -> None:
+    def __init__(
+        self,
+        is_async: bool = False,
+        *,
+        retry: Retry | None = None,
+        timeout: float | None = None,
+        keep_going: bool = False,
+        max_running: int | None = None,
+    ) -> None:
         """Create a runner.
 
         Args:
             is_async: Load each node's inputs and save its outputs concurrently, on threads.
+            retry: Retry policy for nodes without one of their own (see ``Retry``).
+            timeout: Time limit in seconds for nodes without one of their own; it covers all
+                attempts of a node. What happens at the limit depends on the runner.
+            keep_going: After a failure, run every node that does not depend on a failed one,
+                then raise ``NodesFailedError`` listing every failure.
+            max_running: The most nodes running at once, whatever the worker count.
+
+        Raises:
+            ValueError: An option is out of range.
         """
         self._is_async = is_async
+        self._options = RunOptions(retry, timeout, keep_going, max_running)
 
     @property
     def _logger(self) -> logging.Logger:
@@ -137,7 +156,9 @@ class AbstractRunner(ABC):
         started = time.perf_counter()
         with ExitStack() as stack:
             io_pool = self._io_pool(stack)
-            context = RunContext(pipeline, catalog, hooks, run_id, self._is_async, io_pool)
+            context = RunContext(
+                pipeline, catalog, hooks, run_id, self._is_async, io_pool, self._options
+            )
             self._run(context, observer)
         self._logger.info(
             "Pipeline execution completed successfully in %.1f sec.",
@@ -154,21 +175,32 @@ class AbstractRunner(ABC):
         return select_missing_outputs(pipeline, catalog, self._logger)
 
     def _run(self, context: RunContext, observer: RunObserver) -> None:
-        """Run the loop over this runner's executor; on a failure, suggest how to resume."""
+        """Run the loop over this runner's executor; on failures, suggest how to resume."""
         pipeline = context.pipeline
         progress = RunProgress(total=len(pipeline.nodes))
         try:
             with self._create_executor(context) as executor:
-                run_loop(pipeline, executor, progress, self._logger, observer)
-                executor.collect(pipeline.outputs())
-                return
+                run_loop(pipeline, executor, progress, self._logger, observer, context.options)
+                executor.collect(_produced_outputs(pipeline, progress.finished))
         except NodeFailedError as failure:
-            outcome = failure.outcome
+            progress.failures.append(failure.outcome)
         # Raised outside the except block, so that the node's exception keeps its own context.
-        self._suggest_resume_scenario(pipeline, progress.finished, context.catalog)
-        assert outcome.error is not None
-        _add_note(outcome.error, f"ductwork: raised by node '{outcome.node.name}'.")
-        raise outcome.error
+        if progress.failures:
+            self._suggest_resume_scenario(pipeline, progress.finished, context.catalog)
+            raise self._failure_error(progress)
+
+    def _failure_error(self, progress: RunProgress) -> BaseException:
+        for outcome in progress.failures:
+            assert outcome.error is not None
+            add_note(outcome.error, f"ductwork: raised by node '{outcome.node.name}'.")
+        if not self._options.keep_going:
+            error = progress.failures[0].error
+            assert error is not None
+            return error
+        failures = [(o.node.name, o.error) for o in progress.failures if o.error is not None]
+        error = NodesFailedError(failures)
+        error.__cause__ = failures[0][1]
+        return error
 
     def _io_pool(self, stack: ExitStack) -> Executor | None:
         if not self._is_async:
@@ -200,6 +232,11 @@ class AbstractRunner(ABC):
         return max_workers
 
 
+def _produced_outputs(pipeline: Pipeline, finished: Collection[Node]) -> set[str]:
+    free = pipeline.outputs()
+    return {name for node in finished for name in node.outputs if name in free}
+
+
 def _warm_up(pipeline: Pipeline, catalog: CatalogProtocol) -> set[str]:
     """Check the free inputs, then give every dataset of the run a dataset object.
 
@@ -225,12 +262,3 @@ def _forget(catalog: CatalogProtocol, names: Collection[str]) -> None:
     # it was, but for the free outputs the run returns.
     for name in names:
         catalog._datasets.pop(name, None)
-
-
-def _add_note(error: BaseException, note: str) -> None:
-    # BaseException.add_note is Python 3.11+; on 3.10 the note is kept where 3.11 keeps it.
-    notes = getattr(error, "__notes__", None)
-    if not isinstance(notes, list):
-        notes = []
-        error.__notes__ = notes  # type: ignore[attr-defined,unused-ignore]
-    notes.append(note)

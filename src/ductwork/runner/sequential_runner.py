@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ductwork.runner.executors import InlineExecutor, NodeExecutor, RunContext
+from ductwork.pipeline import Retry
+from ductwork.runner.executors import NodeExecutor, RunContext
+from ductwork.runner.inline_executor import InlineExecutor
 from ductwork.runner.loop import RunObserver
 from ductwork.runner.runner import AbstractRunner
 
@@ -13,16 +15,28 @@ class SequentialRunner(AbstractRunner):
     """Runs nodes one after another in the thread that called ``run()``.
 
     Nodes run exactly in the order of ``pipeline.nodes``. Nothing moves to another thread, so
-    user code that must stay on the main thread is safe here.
+    user code that must stay on the main thread is safe here. A node past its time limit is
+    interrupted where Python allows it (see :mod:`ductwork.runner.inline_executor`).
     """
 
-    def __init__(self, is_async: bool = False) -> None:
+    def __init__(
+        self,
+        is_async: bool = False,
+        *,
+        retry: Retry | None = None,
+        timeout: float | None = None,
+        keep_going: bool = False,
+    ) -> None:
         """Create a sequential runner.
 
         Args:
             is_async: Load each node's inputs and save its outputs concurrently, on threads.
+            retry: Retry policy for nodes without one of their own.
+            timeout: Time limit in seconds for nodes without one of their own.
+            keep_going: After a failure, run every node that does not depend on a failed one,
+                then raise ``NodesFailedError`` listing every failure.
         """
-        super().__init__(is_async=is_async)
+        super().__init__(is_async, retry=retry, timeout=timeout, keep_going=keep_going)
 
     def _run(self, context: RunContext, observer: RunObserver) -> None:
         if not self._is_async:
@@ -33,4 +47,4 @@ class SequentialRunner(AbstractRunner):
         super()._run(context, observer)
 
     def _create_executor(self, context: RunContext) -> NodeExecutor:
-        return InlineExecutor(context.run_node, context.catalog.release)
+        return InlineExecutor(context)

@@ -5,13 +5,19 @@ GIL). All threads share one catalog, which is safe to use from many threads at o
 
 Unlike Kedro's, this runner supports ``is_async=True``: loads and saves then also run
 concurrently, on a separate pool of I/O threads.
+
+A thread cannot be stopped from outside. A node past its time limit is reported failed at once
+and its thread abandoned: it finishes its call in the background and saves nothing. On Ctrl-C or
+a failure, running nodes get ``grace`` seconds to finish their call; see
+:mod:`ductwork.runner.thread_executor`.
 """
 
 from __future__ import annotations
 
-from ductwork.pipeline import Pipeline
-from ductwork.runner.executors import NodeExecutor, RunContext, ThreadExecutor
+from ductwork.pipeline import Pipeline, Retry
+from ductwork.runner.executors import NodeExecutor, RunContext
 from ductwork.runner.runner import AbstractRunner
+from ductwork.runner.thread_executor import ThreadExecutor
 
 __all__ = ["ThreadRunner"]
 
@@ -19,25 +25,45 @@ __all__ = ["ThreadRunner"]
 class ThreadRunner(AbstractRunner):
     """Runs nodes whose inputs are ready concurrently, on up to ``max_workers`` threads."""
 
-    def __init__(self, max_workers: int | None = None, is_async: bool = False) -> None:
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        is_async: bool = False,
+        *,
+        retry: Retry | None = None,
+        timeout: float | None = None,
+        keep_going: bool = False,
+        max_running: int | None = None,
+    ) -> None:
         """Create a thread runner.
 
         Args:
             max_workers: The most threads to use; the machine's CPU count when not given. A run
                 never uses more threads than nodes that can run at once.
             is_async: Also load each node's inputs and save its outputs concurrently.
+            retry: Retry policy for nodes without one of their own.
+            timeout: Time limit in seconds for nodes without one of their own.
+            keep_going: After a failure, run every node that does not depend on a failed one,
+                then raise ``NodesFailedError`` listing every failure.
+            max_running: The most nodes running at once (fewer threads are started).
 
         Raises:
-            ValueError: ``max_workers`` is zero or negative.
+            ValueError: ``max_workers`` or ``max_running`` is zero or negative.
         """
-        super().__init__(is_async=is_async)
+        super().__init__(
+            is_async,
+            retry=retry,
+            timeout=timeout,
+            keep_going=keep_going,
+            max_running=max_running,
+        )
         self._max_workers = self._validate_max_workers(max_workers)
 
     def _get_required_workers_count(self, pipeline: Pipeline) -> int:
         # No more threads than the widest possible layer of concurrently runnable nodes.
         widest = len(pipeline.nodes) - len(pipeline.grouped_nodes) + 1
-        return max(1, min(widest, self._max_workers))
+        limit = min(self._max_workers, self._options.max_running or self._max_workers)
+        return max(1, min(widest, limit))
 
     def _create_executor(self, context: RunContext) -> NodeExecutor:
-        workers = self._get_required_workers_count(context.pipeline)
-        return ThreadExecutor(context.run_node, context.catalog.release, workers)
+        return ThreadExecutor(context, self._get_required_workers_count(context.pipeline))

@@ -52,6 +52,7 @@ class Scheduler:
         self._loads_left = Counter(name for node in graph.nodes for name in node.inputs)
         self._keep = frozenset(keep)
         self._running: set[int] = set()
+        self._withdrawn: set[int] = set()
         self._unfinished = len(graph)
 
     def is_active(self) -> bool:
@@ -126,12 +127,14 @@ class Scheduler:
 
     def _withdraw_downstream(self, index: int) -> set[int]:
         # A child can only be waiting (it has an unfinished parent: this one), so withdrawing
-        # never touches a node that is ready or running.
+        # never touches a node that is ready or running. A node below two failures is
+        # withdrawn once.
         withdrawn: set[int] = set()
         stack = list(self._graph.child_positions(index))
         while stack:
             child = stack.pop()
-            if child not in withdrawn:
+            if child not in withdrawn and child not in self._withdrawn:
                 withdrawn.add(child)
                 stack.extend(self._graph.child_positions(child))
+        self._withdrawn |= withdrawn
         return withdrawn

@@ -1,0 +1,183 @@
+"""The thread runner's executor: worker threads that take nodes from one queue and report
+finished ones through another.
+
+A running thread cannot be stopped from outside, so stopping is cooperative and, past a point,
+by abandonment:
+
+- Each node gets a ``stop`` event. Once set, the node does not start another attempt and does
+  not save anything: its next checkpoint (after its function returns) raises.
+- A node past its time limit is reported failed with ``NodeTimeoutError`` at once; its thread is
+  abandoned (it finishes the call in the background, saves nothing, and ends) and a fresh
+  thread takes its place, so the run keeps its worker count.
+- When the run ends early (a failure, Ctrl-C), queued nodes are dropped, running ones are told
+  to stop, and the executor waits ``grace`` seconds at most for them before it abandons them.
+  The threads are daemons, so an abandoned thread never keeps the interpreter from exiting.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Collection, Iterable
+
+from ductwork.exceptions import NodeCancelledError
+from ductwork.pipeline import Node
+from ductwork.runner.context import RunContext
+from ductwork.runner.executors import NodeOutcome, timed_run
+from ductwork.runner.inline_executor import timeout_error
+
+__all__ = ["ThreadExecutor"]
+
+
+class _Task:
+    """One node handed to the threads, with what it takes to stop it."""
+
+    def __init__(self, node: Node, timeout: float | None) -> None:
+        self.node = node
+        self.timeout = timeout
+        self.started = time.time()
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.stop = threading.Event()
+        self.worker = "?"  # the name of the thread that took the node
+        self._settled = False
+        self._lock = threading.Lock()
+
+    def take(self, worker: str) -> bool:
+        """Record the thread starting the node; False if the node already timed out."""
+        with self._lock:
+            if not self._settled:
+                self.worker = worker
+            return not self._settled
+
+    def settle(self) -> bool:
+        """Claim the right to report this node; True for the first caller only."""
+        with self._lock:
+            first, self._settled = not self._settled, True
+            return first
+
+    def checkpoint(self) -> None:
+        if self.stop.is_set():
+            raise NodeCancelledError(f"Node '{self.node.name}' was stopped before saving.")
+
+
+class ThreadExecutor:
+    """Runs nodes on ``max_workers`` daemon threads."""
+
+    def __init__(self, context: RunContext, max_workers: int, grace: float = 2.0) -> None:
+        """Prepare ``max_workers`` threads for the nodes of ``context``'s run.
+
+        Args:
+            context: The run.
+            max_workers: How many threads (and nodes in flight).
+            grace: Seconds to wait for running nodes when the run ends early.
+        """
+        self.capacity = max_workers
+        self._context = context
+        self._grace = grace
+        self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
+        self._outcomes: queue.SimpleQueue[NodeOutcome] = queue.SimpleQueue()
+        self._running: dict[Node, _Task] = {}  # only the calling thread touches this
+        self._threads: dict[str, threading.Thread] = {}  # by name; abandoned ones are removed
+        self._spawned = 0
+
+    def submit(self, node: Node) -> None:
+        """Hand ``node`` to the next free thread."""
+        task = _Task(node, self._context.options.timeout_for(node))
+        self._running[node] = task
+        self._tasks.put(task)
+
+    def _work(self) -> None:
+        worker = threading.current_thread().name
+        while (task := self._tasks.get()) is not None:
+            if not task.take(worker):
+                continue  # it timed out before any thread was free: nothing to run
+            outcome = self._run(task, worker)
+            if not task.settle():
+                return  # abandoned past its time limit: a new thread has taken this one's place
+            self._outcomes.put(outcome)
+
+    def _run(self, task: _Task, worker: str) -> NodeOutcome:
+        def run(node: Node) -> None:
+            self._context.run_node(node, checkpoint=task.checkpoint, stop=task.stop)
+
+        try:
+            return timed_run(run, task.node, worker)
+        except BaseException as error:  # SystemExit and the like: still report the node
+            return NodeOutcome(task.node, error, task.started, time.time(), worker)
+
+    def next_outcomes(self) -> list[NodeOutcome]:
+        """Wait for finished nodes, or for the next time limit to pass; report what ended."""
+        while True:
+            try:
+                first = self._outcomes.get(timeout=self._time_to_next_deadline())
+            except queue.Empty:
+                expired = self._expire_overdue()
+                if expired:
+                    return expired
+                continue
+            outcomes = [first]
+            while not self._outcomes.empty():
+                outcomes.append(self._outcomes.get_nowait())
+            for outcome in outcomes:
+                del self._running[outcome.node]
+            return outcomes
+
+    def _time_to_next_deadline(self) -> float | None:
+        deadlines = [t.deadline for t in self._running.values() if t.deadline is not None]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+    def _expire_overdue(self) -> list[NodeOutcome]:
+        now, expired = time.monotonic(), []
+        for task in list(self._running.values()):
+            if task.deadline is not None and task.deadline <= now and task.settle():
+                task.stop.set()
+                del self._running[task.node]
+                self._threads.pop(task.worker, None)
+                self._start_thread()
+                error = timeout_error(
+                    task.node,
+                    task.timeout or 0.0,
+                    "was abandoned: a thread cannot be stopped, "
+                    "so it finishes in the background and saves nothing",
+                )
+                outcome = NodeOutcome(task.node, error, task.started, time.time(), task.worker)
+                expired.append(outcome)
+        return expired
+
+    def release(self, names: Iterable[str]) -> None:
+        """Release each dataset in the catalog."""
+        for name in names:
+            self._context.catalog.release(name)
+
+    def collect(self, names: Collection[str]) -> None:
+        """Nothing to do: the nodes saved into the caller's catalog."""
+
+    def _start_thread(self) -> None:
+        name = f"ductwork-{self._spawned}"
+        self._spawned += 1
+        thread = threading.Thread(target=self._work, name=name, daemon=True)
+        thread.start()
+        self._threads[name] = thread
+
+    def __enter__(self) -> ThreadExecutor:
+        for _ in range(self.capacity):
+            self._start_thread()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        while True:  # drop what no thread has taken yet
+            try:
+                self._tasks.get_nowait()
+            except queue.Empty:
+                break
+        for task in self._running.values():
+            task.stop.set()
+        for _ in self._threads:
+            self._tasks.put(None)
+        # A normal end has nothing running: wait for the threads to leave. An early end waits
+        # at most `grace` seconds in all for nodes still in their function.
+        deadline = None if exc_type is None else time.monotonic() + self._grace
+        for thread in self._threads.values():
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        self._threads.clear()
