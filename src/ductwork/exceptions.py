@@ -25,6 +25,7 @@ __all__ = [
     "InvalidDatasetNameError",
     "InvalidNodeError",
     "InvalidPipelineError",
+    "JournalError",
     "MissingInputsError",
     "NodeInputError",
     "NodeOutputError",
@@ -33,6 +34,7 @@ __all__ = [
     "PipelineError",
     "PipelineMappingError",
     "PipelineQueryError",
+    "ProjectConfigError",
     "RunnerError",
     "UnknownDatasetError",
     "UnknownNamespaceError",
@@ -170,3 +172,16 @@ class RunnerError(DuctworkError):
 
 class MissingInputsError(RunnerError, ValueError):
     """Free inputs of the pipeline are not in the catalog, so the run cannot start."""
+
+
+# --- command line and reports ---------------------------------------------------------------------
+
+
+class ProjectConfigError(DuctworkError):
+    """The command line cannot use what it was pointed at: a pipeline spec that does not import,
+    a ``[tool.ductwork]`` table, a catalog or parameters file, or a runner that is not available.
+    """
+
+
+class JournalError(DuctworkError):
+    """A run journal is missing, unreadable, or written by a newer ductwork."""
