@@ -78,9 +78,10 @@ def run(ctx: click.Context, /, pipeline_spec: str | None, **options: Any) -> Non
     130 interrupted (Ctrl-C).
     """
     filters = Filters(**{key: _names(options.pop(key)) for key in _FILTERS})
+    command = _command_line(ctx, pipeline_spec, options, filters)
     runner = options.pop("runner")
     request = RunRequest(
-        command=_command_line(ctx, pipeline_spec, options, filters),
+        command=command,
         typed=" ".join([_prog(ctx), shlex.join((ctx.find_root().obj or {}).get("argv", []))]),
         runner=RunnerOptions(
             name=runner or "",
