@@ -62,7 +62,9 @@ def test_an_unavailable_runner_is_a_usage_error(project: Path) -> None:
 
 
 def test_pyproject_with_an_unknown_key_is_a_usage_error(project: Path) -> None:
-    (project / "pyproject.toml").write_text('[tool.ductwork]\npipeline = "proj:pipeline"\nrunr = 1\n')
+    (project / "pyproject.toml").write_text(
+        '[tool.ductwork]\npipeline = "proj:pipeline"\nrunr = 1\n'
+    )
     result = run_cli(project, "run")
     assert result.returncode == 2
     assert "unknown key(s) runr in [tool.ductwork]" in result.stderr
@@ -80,8 +82,10 @@ def test_a_failed_node_exits_1_and_says_how_to_resume(project: Path) -> None:
     assert result.returncode == 1
     assert calls(project) == ["make", "double", "add"]
     lines = result.stderr.splitlines()
-    assert "Node 'add' failed: ValueError: <script>alert(1)</script> & </pre><!-- failed on " \
+    assert (
+        "Node 'add' failed: ValueError: <script>alert(1)</script> & </pre><!-- failed on "
         "purpose" in lines
+    )
     assert f"  {PROG} run proj:pipeline --catalog catalog.yml --params params.yml --resume" in lines
     # `doubled` was in memory: resuming from `add` alone would lack it.
     assert (

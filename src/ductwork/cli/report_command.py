@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from fsspec.implementations.local import LocalFileSystem
-
 from ductwork.cli.progress import seconds
-from ductwork.datasets._atomic import atomic_open
 from ductwork.exceptions import JournalError
 from ductwork.report import (
     find_journal,
@@ -17,6 +14,7 @@ from ductwork.report import (
     render_chrome_trace,
     render_html,
 )
+from ductwork.report.journal import write_atomically
 
 __all__ = ["FORMATS", "list_runs", "write_report"]
 
@@ -29,8 +27,7 @@ def write_report(journal_dir: Path, run_id: str | None, fmt: str, output: Path |
     text = render_html(journal) if fmt == "html" else render_chrome_trace(journal)
     target = output or journal_dir.parent / "reports" / f"{journal['run_id']}{FORMATS[fmt]}"
     try:
-        with atomic_open(LocalFileSystem(), str(target), "w", encoding="utf-8") as file:
-            file.write(text)
+        write_atomically(target, text)
     except OSError as error:
         raise JournalError(f"Cannot write the report to {target}: {error}") from error
     return f"Report of run {journal['run_id']} ({journal.get('status')}): {target.resolve()}"

@@ -5,11 +5,11 @@ records every node's start and finish. It writes its file when the run starts, a
 finish, and when the run ends; the command line's ``--resume`` and ``ductwork report`` read it.
 
 Writing is atomic (a reader, or a crash, sees the previous file or the new one, never half of
-one) and cheap: a write rewrites the whole file, so after a node finishes the journal writes
-only if the last write is old enough (``min_interval``, stretched to keep writing under about
-5% of the run's time on huge pipelines). The end of the run is always written. A process killed
-outright may lose the last fraction of a second of finishes; a resume then re-runs those nodes,
-which is slower but never wrong.
+one: a temporary file, then ``os.replace``) and cheap: a write rewrites the whole file, so as
+nodes start and finish the journal writes only if the last write is old enough
+(``min_interval``, stretched to keep writing under about 5% of the run's time on huge
+pipelines). The end of the run is always written. A process killed outright may lose the last
+fraction of a second of events; a resume then re-runs those nodes, which is slower but never wrong.
 
 The file (``journal_version`` 1) holds: ``run_id``, ``pipeline`` (how the pipeline was named,
 e.g. ``"mymod:pipe"``), ``runner``, ``status`` (``running``, ``success``, ``failed``,
@@ -25,17 +25,16 @@ every node of the pipeline in topological order with ``name``, ``status`` (``don
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import traceback
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from fsspec.implementations.local import LocalFileSystem
-
-from ductwork.datasets._atomic import atomic_open
 from ductwork.exceptions import JournalError
 from ductwork.pipeline import Node, Pipeline
 from ductwork.runner import NodeOutcome, RunObserver
@@ -50,6 +49,7 @@ __all__ = [
     "journal_paths",
     "load_journal",
     "unfinished_nodes",
+    "write_atomically",
 ]
 
 JOURNAL_VERSION = 1
@@ -73,6 +73,22 @@ def error_record(error: BaseException, node: str | None = None) -> dict[str, Any
         "message": str(error),
         "traceback": "".join(traceback.format_exception(kind, error, error.__traceback__)),
     }
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace the file at ``path`` with ``text`` in one step: readers see the old or the new.
+
+    Unlike the datasets' atomic saves this does not fsync: a journal is rewritten many times a
+    run, and after a power cut an older journal only makes a resume re-run a few more nodes.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def check_run_id(run_id: str) -> str:
@@ -109,6 +125,7 @@ class RunJournal(RunObserver):
         skipped: Mapping[str, str] | None = None,
         info: Mapping[str, Any] | None = None,
         min_interval: float = 0.5,
+        max_overhead: float | None = 0.05,
     ) -> None:
         """Prepare the journal of one run (nothing is written before :meth:`start`).
 
@@ -122,6 +139,8 @@ class RunJournal(RunObserver):
             skipped: The nodes the run leaves out, by name, with the reason.
             info: More top-level fields (options, the command that started the run).
             min_interval: Seconds between two writes while nodes finish.
+            max_overhead: Stretch that interval so that writing takes at most this fraction of
+                the run's time (None: never stretch).
 
         Raises:
             JournalError: ``run_id`` cannot name a file.
@@ -129,6 +148,7 @@ class RunJournal(RunObserver):
         self.run_id = check_run_id(run_id or generate_run_id())
         self.path = Path(directory) / f"{self.run_id}.json"
         self._min_interval = min_interval
+        self._max_overhead = max_overhead
         self._next_write = 0.0
         skipped = skipped or {}
         reasons = reasons or {}
@@ -162,10 +182,11 @@ class RunJournal(RunObserver):
         self.write()
 
     def node_started(self, node: Node) -> None:
-        """Mark ``node`` running."""
+        """Mark ``node`` running; write if the last write is old enough."""
         entry = self._nodes[self._index[node.name]]
         entry["status"] = "running"
         entry["started"] = time.time()
+        self._maybe_write()
 
     def node_finished(self, outcome: NodeOutcome) -> None:
         """Record how ``outcome.node`` ended; write if the last write is old enough."""
@@ -176,6 +197,9 @@ class RunJournal(RunObserver):
         else:
             entry["status"] = "failed"
             entry["error"] = error_record(outcome.error, outcome.node.name)
+        self._maybe_write()
+
+    def _maybe_write(self) -> None:
         if time.monotonic() >= self._next_write:
             self.write()
 
@@ -199,11 +223,10 @@ class RunJournal(RunObserver):
         """Write the journal now (atomically)."""
         began = time.monotonic()
         self._record["counts"] = _counts(self._nodes)
-        text = json.dumps(self._record, separators=(",", ":"), default=str)
-        with atomic_open(LocalFileSystem(), str(self.path), "w", encoding="utf-8") as file:
-            file.write(text)
-        spent = time.monotonic() - began
-        self._next_write = time.monotonic() + max(self._min_interval, 20 * spent)
+        write_atomically(self.path, json.dumps(self._record, separators=(",", ":"), default=str))
+        now = time.monotonic()
+        stretched = (now - began) / self._max_overhead if self._max_overhead else 0.0
+        self._next_write = now + max(self._min_interval, stretched)
 
     def __enter__(self) -> RunJournal:
         self.start()
