@@ -70,7 +70,13 @@ def run_cli(cwd: Path, *args: str, timeout: float = 120) -> subprocess.Completed
     """Run ``ductwork *args`` in ``cwd``; never raises on a non-zero exit."""
     env = {**os.environ, "COLUMNS": "200"}
     return subprocess.run(
-        command(*args), cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
+        command(*args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
     )
 
 

@@ -1,4 +1,4 @@
-"""Ctrl-C: a run stops cleanly with exit code 130, its journal written, and ``--resume`` finishes it.
+"""Ctrl-C: a run stops cleanly (exit code 130), its journal written; ``--resume`` finishes it.
 
 The node ``gate`` says it is running through one FIFO and waits on another, so the test sends
 SIGINT exactly while a node runs, with no sleeps. A node on a thread cannot be stopped from

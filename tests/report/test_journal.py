@@ -40,7 +40,9 @@ def test_a_failed_run_records_the_node_and_its_error(tmp_path: Path) -> None:
     assert by_name["d"]["error"]["message"] == EVIL
     assert journal["error"]["node"] == "d"
     assert journal["error"]["type"] == "ValueError"
-    assert by_name["f"]["status"] == "not run"
+    # On two threads, independent nodes may or may not have finished before `d` failed.
+    assert journal["counts"]["failed"] == 1
+    assert {n["status"] for n in journal["nodes"]} <= {"done", "failed", "not run"}
     assert "d" in unfinished_nodes(journal)
 
 

@@ -19,10 +19,11 @@ def main(args: Sequence[str] | None = None) -> None:
     try:
         from ductwork.cli.app import cli  # noqa: PLC0415 (click and rich only when the command runs)
     except ImportError as error:
-        if error.name not in {"click", "rich"}:
+        missing = (error.name or "").split(".")[0]
+        if missing not in {"click", "rich"}:
             raise
         sys.stderr.write(
-            f"ductwork: the command line needs {error.name}: pip install 'ductwork[cli]'\n"
+            f"ductwork: the command line needs {missing}: pip install 'ductwork[cli]'\n"
         )
         raise SystemExit(USAGE_ERROR) from None
     argv = list(args) if args is not None else sys.argv[1:]

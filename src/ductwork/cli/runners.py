@@ -83,7 +83,7 @@ def make_runner(options: RunnerOptions) -> AbstractRunner:
     choice = _RUNNERS.get(options.name)
     runner_class = _runner_class(options.name)
     assert choice is not None
-    kwargs: dict[str, Any] = {"is_async": options.is_async}
+    kwargs: dict[str, Any] = {"is_async": True} if options.is_async else {}
     if options.max_workers is not None:
         if not choice.takes_max_workers:
             raise ProjectConfigError(
@@ -99,6 +99,10 @@ def make_runner(options: RunnerOptions) -> AbstractRunner:
         return runner_class(**kwargs)
     except ImportError as error:
         raise ProjectConfigError(f"{choice.missing} ({error}).") from error
+    except (TypeError, ValueError) as error:
+        raise ProjectConfigError(
+            f"The {options.name} runner cannot be built so: {error}"
+        ) from error
 
 
 def catalog_class(runner: str) -> type[DataCatalog]:
