@@ -32,6 +32,7 @@ __all__ = ["LiveProgress", "Observers", "PlainProgress", "configure_logging", "s
 
 LOGGER_NAME = "ductwork.cli"
 _SHOWN_RUNNING = 8
+_LISTED_NODES = 200  # up to this many nodes, the live display prints a line per finished node
 
 
 def seconds(value: float) -> str:
@@ -148,8 +149,8 @@ class PlainProgress(RunObserver):
 class LiveProgress(RunObserver):
     """A live display: a bar of nodes done out of the total, the nodes running now, the time.
 
-    Finished nodes are printed above the display as they finish, so the terminal keeps the
-    run's history when the display goes.
+    Finished nodes are printed above the display as they finish (failures always; successes when
+    the run has at most 200 nodes), so the terminal keeps the run's history when it goes.
     """
 
     def __init__(self, console: Console, total: int, title: str) -> None:
@@ -189,6 +190,8 @@ class LiveProgress(RunObserver):
             self._running.pop(outcome.node.name, None)
             self._done += 1
         ok = outcome.error is None
+        if ok and self._total > _LISTED_NODES:
+            return  # a line per node would flood the terminal and slow a huge run down
         self._console.print(
             Text.assemble(
                 ("\u2714 " if ok else "\u2718 ", "green" if ok else "bold red"),
