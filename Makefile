@@ -1,5 +1,5 @@
 # The two commands the README opens with:
-#   make demo   run the example pipeline (the project's main job)
+#   make demo   run the spaceflights example end to end and write its report
 #   make test   lint, type-check and run the whole test suite
 # Both create .venv with everything they need when it is missing or out of date.
 
@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Every optional extra the tests exercise; the stamp re-installs when pyproject.toml changes.
-EXTRAS := dev,pandas
+EXTRAS := dev,pandas,cli
 STAMP := $(VENV)/.installed
 
 .PHONY: test demo lint typecheck pytest bench clean
@@ -30,8 +30,13 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The spaceflights example end to end on the process runner, then its HTML report.
 demo: $(STAMP)
-	$(BIN)/python examples/placeholder.py
+	cd examples/spaceflights && ../../$(BIN)/ductwork run --runner parallel
+	@echo
+	@cat examples/spaceflights/data/08_reporting/summary.txt
+	@echo
+	cd examples/spaceflights && ../../$(BIN)/ductwork report
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done

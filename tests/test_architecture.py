@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 import ductwork
+import ductwork.cli
 import ductwork.hooks
+import ductwork.report
 import ductwork.runner
 
 SRC = Path(ductwork.__file__).parent
@@ -30,6 +32,8 @@ ALLOWED: dict[str, set[str]] = {
     "scheduling": {"pipeline"},
     "execution": {"pipeline", "io", "hooks"},
     "runner": {"pipeline", "io", "hooks", "scheduling", "execution"},
+    "report": {"pipeline", "io", "hooks", "scheduling", "execution", "runner"},
+    "cli": {"pipeline", "io", "hooks", "datasets", "scheduling", "execution", "runner", "report"},
 }
 
 
@@ -97,6 +101,24 @@ def test_runner_surface() -> None:
     ]
 
 
+def test_report_surface() -> None:
+    assert sorted(ductwork.report.__all__) == [
+        "DEFAULT_DIRECTORY",
+        "JournalError",
+        "RunJournal",
+        "find_journal",
+        "journal_paths",
+        "load_journal",
+        "render_chrome_trace",
+        "render_html",
+        "unfinished_nodes",
+    ]
+
+
+def test_cli_surface() -> None:
+    assert ductwork.cli.__all__ == ["main"]
+
+
 def test_hooks_surface() -> None:
     assert sorted(ductwork.hooks.__all__) == ["create_hook_manager", "hook_impl", "hook_spec"]
 
@@ -104,6 +126,7 @@ def test_hooks_surface() -> None:
 def test_import_is_light_and_configures_no_logging() -> None:
     code = (
         "import logging, sys, ductwork, ductwork.runner, ductwork.io, ductwork.datasets\n"
+        "import ductwork.report, ductwork.cli\n"
         "heavy = sorted(m for m in ('dask', 'distributed', 'pandas', 'numpy', 'pyarrow', 'rich',"
         " 'click') if m in sys.modules)\n"
         "print(heavy, logging.getLogger().handlers)\n"

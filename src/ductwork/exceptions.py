@@ -25,6 +25,7 @@ __all__ = [
     "InvalidDatasetNameError",
     "InvalidNodeError",
     "InvalidPipelineError",
+    "JournalError",
     "MissingInputsError",
     "NodeCancelledError",
     "NodeInputError",
@@ -36,6 +37,7 @@ __all__ = [
     "PipelineError",
     "PipelineMappingError",
     "PipelineQueryError",
+    "ProjectConfigError",
     "RunnerError",
     "UnknownDatasetError",
     "UnknownNamespaceError",
@@ -202,3 +204,16 @@ class NodesFailedError(RunnerError):
 
     def __reduce__(self) -> tuple[type[NodesFailedError], tuple[list[tuple[str, BaseException]]]]:
         return (type(self), (self.failures,))
+
+
+# --- command line and reports ---------------------------------------------------------------------
+
+
+class ProjectConfigError(DuctworkError):
+    """The command line cannot use what it was pointed at: a pipeline spec that does not import,
+    a ``[tool.ductwork]`` table, a catalog or parameters file, or a runner that is not available.
+    """
+
+
+class JournalError(DuctworkError):
+    """A run journal is missing, unreadable, or written by a newer ductwork."""

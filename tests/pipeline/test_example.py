@@ -1,4 +1,4 @@
-"""The demo (`make demo`) runs a real pipeline and prints its report."""
+"""The library example (examples/weather.py) runs a real pipeline and prints its report."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "placeholder.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "weather.py"
 
 
 def test_the_demo_runs_the_weather_pipeline() -> None:

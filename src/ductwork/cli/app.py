@@ -1,0 +1,153 @@
+"""The ``ductwork`` command's options (click); the work happens in the ``*_command`` modules."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ductwork import __version__
+from ductwork.cli.plan import Filters
+from ductwork.cli.project import read_settings
+from ductwork.cli.report_command import FORMATS, list_runs, write_report
+from ductwork.cli.resume import CommandLine
+from ductwork.cli.run_command import USAGE_ERROR, RunRequest, execute
+from ductwork.cli.runners import RUNNER_NAMES, RunnerOptions
+from ductwork.exceptions import DuctworkError
+from ductwork.report.journal import DEFAULT_DIRECTORY
+
+__all__ = ["cli"]
+
+_FILTERS = {
+    "nodes": "Run only these nodes (comma-separated names; repeatable).",
+    "from_nodes": "Run these nodes and everything downstream of them.",
+    "to_nodes": "Run these nodes and everything upstream of them.",
+    "from_inputs": "Run the nodes downstream of these datasets.",
+    "to_outputs": "Run the nodes needed to produce these datasets.",
+    "tags": "Run only the nodes with any of these tags.",
+    "namespaces": "Run only the nodes in these namespaces.",
+}
+
+
+def _names(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
+
+
+def _filter_options(command: Any) -> Any:
+    for key, help_text in reversed(_FILTERS.items()):
+        flag = "--" + key.replace("_", "-")
+        command = click.option(flag, key, multiple=True, metavar="NAMES", help=help_text)(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ductwork")
+def cli() -> None:
+    """Run pipelines of Python functions, watch them, resume them, and report on them."""
+
+
+@cli.command()
+@click.argument("pipeline_spec", metavar="[PIPELINE]", required=False)
+@click.option("--pipeline", "pipeline_name", metavar="NAME", help="Which pipeline of a mapping.")
+@click.option("--catalog", type=click.Path(dir_okay=False), help="The catalog YAML file.")
+@click.option(
+    "--params", multiple=True, type=click.Path(dir_okay=False), help="A parameters YAML file."
+)
+@click.option("--runner", type=click.Choice(RUNNER_NAMES), help="Where nodes run.")
+@click.option("--max-workers", type=click.IntRange(min=1), help="Most nodes at once.")
+@click.option("--async", "is_async", is_flag=True, help="Load and save concurrently.")
+@click.option("--dask-address", metavar="ADDRESS", help="The Dask scheduler to use.")
+@click.option("--only-missing-outputs", is_flag=True, help="Skip nodes whose outputs exist.")
+@_filter_options
+@click.option("--run-id", help="The id of this run (and its journal's name).")
+@click.option("--resume", is_flag=True, help="Run what the last failed run did not finish.")
+@click.option("--dry-run", is_flag=True, help="Print what would run and why; run nothing.")
+@click.option("--journal-dir", type=click.Path(file_okay=False), help="Where journals go.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option("-v", "--verbose", "verbosity", count=True, help="More logs (-vv: debug).")
+@click.pass_context
+def run(ctx: click.Context, /, pipeline_spec: str | None, **options: Any) -> None:
+    """Run PIPELINE ('module:attribute'; default: [tool.ductwork] in ./pyproject.toml).
+
+    \b
+    Exit codes: 0 success, 1 a node failed, 2 usage or configuration error,
+    130 interrupted (Ctrl-C).
+    """
+    filters = Filters(**{key: _names(options.pop(key)) for key in _FILTERS})
+    command = _command_line(ctx, pipeline_spec, options, filters)
+    runner = options.pop("runner")
+    request = RunRequest(
+        command=command,
+        typed=" ".join([_prog(ctx), shlex.join((ctx.find_root().obj or {}).get("argv", []))]),
+        runner=RunnerOptions(
+            name=runner or "",
+            max_workers=options.pop("max_workers"),
+            is_async=options.pop("is_async"),
+            dask_address=options.pop("dask_address"),
+        ),
+        filters=filters,
+        only_missing=options.pop("only_missing_outputs"),
+        params=tuple(options.pop("params")),
+        **options,
+    )
+    ctx.exit(execute(request))
+
+
+def _prog(ctx: click.Context) -> str:
+    return ctx.find_root().info_name or "ductwork"
+
+
+def _command_line(
+    ctx: click.Context, spec: str | None, options: dict[str, Any], filters: Filters
+) -> CommandLine:
+    values: list[tuple[str, str]] = []
+    for key in ("pipeline_name", "catalog", "runner", "max_workers", "dask_address", "journal_dir"):
+        if options.get(key) is not None:
+            flag = "--pipeline" if key == "pipeline_name" else "--" + key.replace("_", "-")
+            values.append((flag, str(options[key])))
+    values += [("--params", path) for path in options.get("params", ())]
+    flags = [
+        flag
+        for key, flag in (
+            ("is_async", "--async"),
+            ("only_missing_outputs", "--only-missing-outputs"),
+        )
+        if options.get(key)
+    ]
+    return CommandLine(_prog(ctx), spec, tuple(values), tuple(flags), filters)
+
+
+def _journal_dir(given: str | None) -> Path:
+    try:
+        settings = read_settings(Path.cwd())
+    except DuctworkError as error:
+        raise click.ClickException(str(error)) from error
+    return Path(given or settings.journal_dir or DEFAULT_DIRECTORY)
+
+
+@cli.command()
+@click.argument("run_id", required=False)
+@click.option(
+    "--format", "fmt", type=click.Choice(list(FORMATS)), default="html", show_default=True
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The file.")
+@click.option("--journal-dir", type=click.Path(file_okay=False), help="Where journals are.")
+def report(run_id: str | None, fmt: str, output: Path | None, journal_dir: str | None) -> None:
+    """Write the report of RUN_ID (default: the latest run): HTML, or a Chrome trace."""
+    try:
+        click.echo(write_report(_journal_dir(journal_dir), run_id, fmt, output))
+    except DuctworkError as error:
+        click.secho(f"Error: {error}", fg="red", err=True)
+        sys.exit(USAGE_ERROR)
+
+
+@cli.command()
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--journal-dir", type=click.Path(file_okay=False), help="Where journals are.")
+def runs(limit: int, journal_dir: str | None) -> None:
+    """List the latest runs, newest first."""
+    click.echo(list_runs(_journal_dir(journal_dir), limit))

@@ -1,0 +1,326 @@
+"""The run journal: one JSON file per run that says what ran, where, when, and how it ended.
+
+A :class:`RunJournal` is a :class:`~ductwork.runner.RunObserver`: pass it to ``runner.run`` and it
+records every node's start and finish. It writes its file when the run starts, again as nodes
+finish, and when the run ends; the command line's ``--resume`` and ``ductwork report`` read it.
+
+Writing is atomic (a reader, or a crash, sees the previous file or the new one, never half of
+one: a temporary file, then ``os.replace``) and cheap: a write rewrites the whole file, so as
+nodes start and finish the journal writes only if the last write is old enough
+(``min_interval``, stretched to keep writing under about 5% of the run's time on huge
+pipelines). The end of the run is always written. A process killed outright may lose the last
+fraction of a second of events; a resume then re-runs those nodes, which is slower but never wrong.
+
+The file (``journal_version`` 1) holds: ``run_id``, ``pipeline`` (how the pipeline was named,
+e.g. ``"mymod:pipe"``), ``runner``, ``status`` (``running``, ``success``, ``failed``,
+``interrupted`` or ``error``), ``started`` and ``finished`` (seconds since the epoch), ``error``
+(``node``, ``type``, ``message``, ``traceback``; or null), whatever the caller adds through
+``info`` (the command line adds ``options``, ``command`` and ``resume_command``), and ``nodes``:
+every node of the pipeline in topological order with ``name``, ``status`` (``done``, ``failed``,
+``skipped``, ``not run``, ``running``, ``interrupted``), ``started``, ``finished``, ``worker``,
+``reason`` (why it runs or is skipped), ``error``, ``inputs``, ``outputs``, ``tags`` and
+``namespace``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import traceback
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ductwork.exceptions import JournalError
+from ductwork.pipeline import Node, Pipeline
+from ductwork.runner import NodeOutcome, RunObserver
+from ductwork.runner.runner import generate_run_id
+
+__all__ = [
+    "DEFAULT_DIRECTORY",
+    "JOURNAL_VERSION",
+    "RunJournal",
+    "error_record",
+    "find_journal",
+    "journal_paths",
+    "load_journal",
+    "unfinished_nodes",
+    "write_atomically",
+]
+
+JOURNAL_VERSION = 1
+DEFAULT_DIRECTORY = Path(".ductwork") / "runs"
+# Node statuses after which a resumed run need not run the node again.
+FINISHED = frozenset({"done", "skipped"})
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+
+
+def error_record(error: BaseException, node: str | None = None) -> dict[str, Any]:
+    """An exception as the journal stores it: node, type, message and formatted traceback."""
+    kind = type(error)
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    return {
+        "node": node,
+        "type": name,
+        "message": str(error),
+        "traceback": "".join(traceback.format_exception(kind, error, error.__traceback__)),
+    }
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace the file at ``path`` with ``text`` in one step: readers see the old or the new.
+
+    Unlike the datasets' atomic saves this does not fsync: a journal is rewritten many times a
+    run, and after a power cut an older journal only makes a resume re-run a few more nodes.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def check_run_id(run_id: str) -> str:
+    """Return ``run_id`` if it can name a journal file, else raise :class:`JournalError`."""
+    if not _RUN_ID.match(run_id):
+        raise JournalError(
+            f"Run id {run_id!r} cannot name a journal file: use letters, digits, '.', '_' and "
+            "'-', starting with a letter or digit."
+        )
+    return run_id
+
+
+class RunJournal(RunObserver):
+    """Records one run in ``<directory>/<run_id>.json``.
+
+    Use it as a context manager around the run, and pass it as the run's observer::
+
+        with RunJournal(".ductwork/runs", pipeline, runner="SequentialRunner") as journal:
+            SequentialRunner().run(pipeline, catalog, run_id=journal.run_id, observer=journal)
+
+    Leaving the block records how the run ended (success, a node's failure, Ctrl-C, another
+    error) and writes the file; the exception, if any, goes on.
+    """
+
+    def __init__(
+        self,
+        directory: str | Path,
+        pipeline: Pipeline,
+        *,
+        run_id: str | None = None,
+        runner: str = "",
+        pipeline_spec: str | None = None,
+        reasons: Mapping[str, str] | None = None,
+        skipped: Mapping[str, str] | None = None,
+        info: Mapping[str, Any] | None = None,
+        min_interval: float = 0.5,
+        max_overhead: float | None = 0.05,
+    ) -> None:
+        """Prepare the journal of one run (nothing is written before :meth:`start`).
+
+        Args:
+            directory: Where journals live (created when missing).
+            pipeline: Every node the run was asked about, skipped ones included.
+            run_id: The run's id, also the file's name; generated when not given.
+            runner: The runner's name, for people reading the journal.
+            pipeline_spec: How the pipeline was named (``"module:attribute"``).
+            reasons: Why each node runs, by node name.
+            skipped: The nodes the run leaves out, by name, with the reason.
+            info: More top-level fields (options, the command that started the run).
+            min_interval: Seconds between two writes while nodes finish.
+            max_overhead: Stretch that interval so that writing takes at most this fraction of
+                the run's time (None: never stretch).
+
+        Raises:
+            JournalError: ``run_id`` cannot name a file.
+        """
+        self.run_id = check_run_id(run_id or generate_run_id())
+        self.path = Path(directory) / f"{self.run_id}.json"
+        self._min_interval = min_interval
+        self._max_overhead = max_overhead
+        self._next_write = 0.0
+        skipped = skipped or {}
+        reasons = reasons or {}
+        self._nodes = [_node_record(node, skipped, reasons) for node in pipeline.nodes]
+        self._index = {entry["name"]: i for i, entry in enumerate(self._nodes)}
+        self._record: dict[str, Any] = {
+            "journal_version": JOURNAL_VERSION,
+            "run_id": self.run_id,
+            "pipeline": pipeline_spec,
+            "runner": runner,
+            "status": "running",
+            "started": None,
+            "finished": None,
+            "error": None,
+            **(info or {}),
+            "nodes": self._nodes,
+        }
+
+    @property
+    def record(self) -> Mapping[str, Any]:
+        """The journal as it stands (read only: change it through the methods)."""
+        return self._record
+
+    def update(self, **fields: Any) -> None:
+        """Set top-level fields (written with the next write)."""
+        self._record.update(fields)
+
+    def start(self) -> None:
+        """Record the start of the run and write the file."""
+        self._record["started"] = time.time()
+        self.write()
+
+    def node_started(self, node: Node) -> None:
+        """Mark ``node`` running; write if the last write is old enough."""
+        entry = self._nodes[self._index[node.name]]
+        entry["status"] = "running"
+        entry["started"] = time.time()
+        self._maybe_write()
+
+    def node_finished(self, outcome: NodeOutcome) -> None:
+        """Record how ``outcome.node`` ended; write if the last write is old enough."""
+        entry = self._nodes[self._index[outcome.node.name]]
+        entry.update(started=outcome.started, finished=outcome.finished, worker=outcome.worker)
+        if outcome.error is None:
+            entry["status"] = "done"
+        else:
+            entry["status"] = "failed"
+            entry["error"] = error_record(outcome.error, outcome.node.name)
+        self._maybe_write()
+
+    def _maybe_write(self) -> None:
+        if time.monotonic() >= self._next_write:
+            self.write()
+
+    def finish(self, status: str, error: dict[str, Any] | None = None) -> None:
+        """Record the end of the run and write the file.
+
+        Nodes still marked running were stopped with the run: they become ``interrupted``.
+        """
+        for entry in self._nodes:
+            if entry["status"] == "running":
+                entry["status"] = "interrupted"
+        failed = next((entry for entry in self._nodes if entry["status"] == "failed"), None)
+        self._record.update(
+            status=status,
+            finished=time.time(),
+            error=error if error is not None else (failed or {}).get("error"),
+        )
+        self.write()
+
+    def write(self) -> None:
+        """Write the journal now (atomically)."""
+        began = time.monotonic()
+        self._record["counts"] = _counts(self._nodes)
+        write_atomically(self.path, json.dumps(self._record, separators=(",", ":"), default=str))
+        now = time.monotonic()
+        stretched = (now - began) / self._max_overhead if self._max_overhead else 0.0
+        self._next_write = now + max(self._min_interval, stretched)
+
+    def __enter__(self) -> RunJournal:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            self.finish("success")
+        elif isinstance(exc, KeyboardInterrupt):
+            self.finish("interrupted")
+        elif any(entry["status"] == "failed" for entry in self._nodes):
+            self.finish("failed")
+        else:
+            self.finish("error", error_record(exc))
+
+
+def _node_record(
+    node: Node, skipped: Mapping[str, str], reasons: Mapping[str, str]
+) -> dict[str, Any]:
+    return {
+        "name": node.name,
+        "status": "skipped" if node.name in skipped else "not run",
+        "reason": skipped.get(node.name) or reasons.get(node.name),
+        "started": None,
+        "finished": None,
+        "worker": None,
+        "error": None,
+        "inputs": list(node.inputs),
+        "outputs": list(node.outputs),
+        "tags": sorted(node.tags),
+        "namespace": node.namespace,
+    }
+
+
+def _counts(nodes: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in nodes:
+        counts[entry["status"]] = counts.get(entry["status"], 0) + 1
+    return counts
+
+
+def unfinished_nodes(journal: Mapping[str, Any]) -> list[str]:
+    """The names of the nodes a resumed run must run again (neither done nor skipped)."""
+    return [entry["name"] for entry in journal["nodes"] if entry["status"] not in FINISHED]
+
+
+def load_journal(path: str | Path) -> dict[str, Any]:
+    """Read a journal file.
+
+    Raises:
+        JournalError: The file is missing, not a journal, or from a newer ductwork.
+    """
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise JournalError(f"Cannot read the run journal {path}: {error}") from error
+    version = record.get("journal_version") if isinstance(record, dict) else None
+    if not isinstance(version, int) or not isinstance(record.get("nodes"), list):
+        raise JournalError(f"{path} is not a ductwork run journal.")
+    if version > JOURNAL_VERSION:
+        raise JournalError(
+            f"{path} was written by a newer ductwork (journal version {version}); upgrade ductwork "
+            "to read it."
+        )
+    result: dict[str, Any] = record
+    return result
+
+
+def journal_paths(directory: str | Path) -> list[Path]:
+    """The journal files in ``directory``, most recently written first."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        return []
+    paths = [path for path in folder.glob("*.json") if not path.name.startswith(".")]
+    return sorted(paths, key=lambda path: (path.stat().st_mtime_ns, path.name), reverse=True)
+
+
+def find_journal(directory: str | Path, run_id: str | None = None) -> Path:
+    """The journal of ``run_id``, or of the latest run when ``run_id`` is None.
+
+    Raises:
+        JournalError: There is no such journal.
+    """
+    if run_id is not None:
+        path = Path(directory) / f"{check_run_id(run_id)}.json"
+        if not path.is_file():
+            raise JournalError(f"No journal for run {run_id!r} in {directory}.")
+        return path
+    paths = journal_paths(directory)
+    if not paths:
+        raise JournalError(f"No run journal in {directory}: run `ductwork run` first.")
+    return paths[0]

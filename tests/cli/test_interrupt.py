@@ -1,0 +1,100 @@
+"""Ctrl-C: a run stops cleanly (exit code 130), its journal written; ``--resume`` finishes it.
+
+The node ``gate`` says it is running through one FIFO and waits on another, so the test sends
+SIGINT exactly while a node runs, with no sleeps. A node on a thread cannot be stopped from
+outside: the test lets it go once the command says it is stopping.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import (
+    BASE,
+    PROG,
+    calls,
+    command,
+    journals,
+    run_cli,
+    runner_params,
+    statuses,
+)
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is gone
+    except (OSError, IndexError):
+        return False
+
+
+def _release(fifo: Path) -> None:
+    """Let the node waiting on ``fifo`` go, if one still waits (never blocks)."""
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ENXIO:  # no reader: the node was stopped
+            return
+        raise
+    try:
+        os.write(fd, b"go")
+    except BrokenPipeError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("runner", runner_params("sequential", "thread", "parallel"))
+def test_ctrl_c_stops_the_run_and_resume_finishes_it(project: Path, runner: str) -> None:
+    handshake = project / "handshake"
+    os.mkfifo(handshake / "started")
+    os.mkfifo(handshake / "release")
+    args = ["run", "proj:interruptible", *BASE, "--runner", runner]
+    process = subprocess.Popen(
+        command(*args), cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        with open(handshake / "started", encoding="utf-8") as started:
+            node_pid = int(started.read())
+        process.send_signal(signal.SIGINT)
+        assert process.stderr is not None
+        said = []
+        for line in process.stderr:  # until the command says it is stopping (or ends)
+            said.append(line)
+            if "Interrupted: stopping the run" in line:
+                break
+        _release(handshake / "release")
+        _, rest = process.communicate(timeout=20)
+        stderr = "".join(said) + rest
+    finally:
+        process.kill()
+        process.wait()
+    assert "Interrupted: stopping the run" in stderr
+    assert process.returncode == 130, stderr
+    assert f"  {PROG} run proj:interruptible {' '.join(BASE[:2])} --runner {runner} " in stderr
+    assert not _alive(node_pid), "the process that ran the node is gone"
+    [journal] = journals(project)
+    assert journal["status"] == "interrupted"
+    assert statuses(journal) == {"make": "done", "gate": "interrupted", "finish": "not run"}
+    assert calls(project) == ["make", "gate"]
+
+    (handshake / "go").touch()
+    result = run_cli(project, *args, "--resume")
+    assert result.returncode == 0, result.stderr
+    assert calls(project) == ["gate", "finish"]
+    resumed = journals(project)[-1]
+    assert statuses(resumed) == {"make": "skipped", "gate": "done", "finish": "done"}
+    assert resumed["resumed_from"] == journal["run_id"]
