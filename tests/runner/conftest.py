@@ -10,13 +10,17 @@ from collections.abc import Callable
 
 import pytest
 
-from ductwork.runner import AbstractRunner, SequentialRunner, ThreadRunner
+from ductwork.runner import AbstractRunner, ParallelRunner, SequentialRunner, ThreadRunner
 
 MakeRunner = Callable[..., AbstractRunner]
 
 RUNNERS: dict[str, MakeRunner] = {
     "sequential": lambda is_async=False: SequentialRunner(is_async=is_async),
     "thread": lambda is_async=False: ThreadRunner(max_workers=4, is_async=is_async),
+    # The default start method (forkserver), then the others.
+    "parallel": lambda is_async=False: ParallelRunner(max_workers=2, is_async=is_async),
+    "parallel-fork": lambda is_async=False: ParallelRunner(2, is_async, mp_context="fork"),
+    "parallel-spawn": lambda is_async=False: ParallelRunner(2, is_async, mp_context="spawn"),
 }
 
 

@@ -35,8 +35,7 @@ class ThreadRunner(AbstractRunner):
 
     def _get_required_workers_count(self, pipeline: Pipeline) -> int:
         # No more threads than the widest possible layer of concurrently runnable nodes.
-        widest = len(pipeline.nodes) - len(pipeline.grouped_nodes) + 1
-        return max(1, min(widest, self._max_workers))
+        return min(self._widest_layer(pipeline), self._max_workers)
 
     def _create_executor(self, context: RunContext) -> NodeExecutor:
         workers = self._get_required_workers_count(context.pipeline)
