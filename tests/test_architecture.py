@@ -68,6 +68,7 @@ def test_top_level_surface() -> None:
             "DuctworkError",
             "MemoryDataset",
             "Node",
+            "ParallelRunner",
             "Pipeline",
             "PipelineError",
             "RunnerError",
@@ -90,11 +91,24 @@ def test_runner_surface() -> None:
         "AbstractRunner",
         "MissingInputsError",
         "NodeOutcome",
+        "NotPicklableError",
+        "ParallelRunner",
+        "RemoteNodeError",
         "RunObserver",
         "RunnerError",
         "SequentialRunner",
         "ThreadRunner",
+        "WorkerLostError",
     ]
+
+
+def test_process_machinery_is_a_runner_package() -> None:
+    # The worker side runs nodes through ductwork.execution like every runner; it sits in
+    # the runner layer and is not part of the public surface.
+    import ductwork.runner.processes
+
+    assert ductwork.runner.processes.__all__ == ["ProcessExecutor"]
+    assert "processes" not in ductwork.runner.__all__
 
 
 def test_hooks_surface() -> None:
