@@ -437,7 +437,8 @@ CTRL_C_SCRIPT = """
             node(report_and_block, ["arr", "params:fifo"], "out", name="blocked"),
             node(twice, ["arr", "out"], "never", name="later"),  # keeps "arr" in shared memory
         ])
-        catalog = DataCatalog({"n": MemoryDataset(10**5), "params:fifo": MemoryDataset(sys.argv[1])})
+        fifo = MemoryDataset(sys.argv[1])
+        catalog = DataCatalog({"n": MemoryDataset(10**5), "params:fifo": fifo})
         ParallelRunner(max_workers=2).run(pipeline, catalog)
 """
 
