@@ -475,3 +475,18 @@ def test_node_outcomes_come_from_the_workers_in_order() -> None:
     assert [first_outcome.node.name, second_outcome.node.name] == ["a", "b"]
     assert isinstance(first_outcome.node, Node)
     assert first_outcome.finished <= second_outcome.started
+
+
+def test_workers_see_the_parents_environment_and_folder_at_run_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fork server outlives runs; what changed since it started must still reach workers.
+    run(Pipeline([node(identity, "x", "y")]), DataCatalog({"x": MemoryDataset(1)}))
+    monkeypatch.setenv("DUCTWORK_TEST_SETTING", "set after the first run")
+    monkeypatch.chdir(tmp_path)
+    pipeline = Pipeline(
+        [node(lambda _: (os.environ.get("DUCTWORK_TEST_SETTING"), os.getcwd()), "x", "y")]
+    )
+    setting, folder = run(pipeline, DataCatalog({"x": MemoryDataset(1)}))["y"].load()
+    assert setting == "set after the first run"
+    assert folder == str(tmp_path)

@@ -134,7 +134,9 @@ class ProcessExecutor:
     def _start(self, payload: bytes) -> None:
         count = min(self.capacity, len(self._context.pipeline.nodes))
         levels, disable = logging_levels()
-        setup = Setup(0, self.prefix, list(sys.path), os.getcwd(), levels, disable, payload)
+        setup = Setup(
+            0, self.prefix, list(sys.path), os.getcwd(), dict(os.environ), levels, disable, payload
+        )
         self._pool.start(count, lambda index: setup._replace(worker=index))
         self._idle = list(reversed(self._pool.workers))
 

@@ -48,6 +48,7 @@ class WorkerHandle:
         self.node: Node | None = None
         self.submitted = 0.0
         self.alive = True
+        self.closed = False  # its pipe reported end-of-file: listen to the sentinel only
 
     @property
     def label(self) -> str:
@@ -59,12 +60,19 @@ class WorkerHandle:
         with contextlib.suppress(OSError):
             self.conn.send_bytes(pickle.dumps(task, protocol=5))
 
-    def lost_error(self) -> WorkerLostError:
+    def lost_error(self, starting: bool = False) -> WorkerLostError:
         """The error for this worker's death, naming its node and how it died."""
         self.process.join(1.0)  # reaped, so the exit code is known
         code = self.process.exitcode
         node = self.node.name if self.node is not None else None
-        doing = f"running node '{node}'" if node else "while idle"
+        if starting:
+            doing = (
+                "while starting (its error output says why; a script that runs a pipeline "
+                "must start it under `if __name__ == '__main__':` with the forkserver and "
+                "spawn start methods, which import the script again in each worker)"
+            )
+        else:
+            doing = f"running node '{node}'" if node else "while idle"
         return WorkerLostError(
             f"Worker process {self.process.pid} {_how_it_ended(code)} {doing}. The run is "
             "stopped; nodes running on other workers are cancelled.",
@@ -135,7 +143,7 @@ class Pool:
         while waiting:
             for event in self.events():
                 if event.message is None:
-                    raise event.worker.lost_error()
+                    raise event.worker.lost_error(starting=True)
                 if event.message[0] == FAILED_START:
                     raise _start_error(event.worker, event.message[1])
                 if event.message[0] == READY:
@@ -146,29 +154,33 @@ class Pool:
         watched: dict[Any, WorkerHandle] = {}
         for worker in self.workers:
             if worker.alive:
-                watched[worker.conn] = worker
+                if not worker.closed:
+                    watched[worker.conn] = worker
                 watched[worker.process.sentinel] = worker
         events: list[Event] = []
         for ready in wait(list(watched), timeout):
             worker = watched[ready]
             if ready is worker.conn:
-                self._read(worker, events)
+                self._read(worker, events)  # one message: if more wait, the next wait says so
             elif worker.alive:
-                self._read(worker, events)  # what it said before it died comes first
+                while worker.conn.poll():  # what it said before it died comes first
+                    if not self._read(worker, events):
+                        break
                 worker.alive = False
                 events.append(Event(worker, None))
         return events
 
-    def _read(self, worker: WorkerHandle, events: list[Event]) -> None:
+    def _read(self, worker: WorkerHandle, events: list[Event]) -> bool:
         try:
-            while worker.conn.poll():
-                message = pickle.loads(worker.conn.recv_bytes())
-                if message[0] == LOG:
-                    unpack_record(message[1])
-                else:
-                    events.append(Event(worker, message))
+            message = pickle.loads(worker.conn.recv_bytes())
         except (EOFError, OSError):
-            pass  # the sentinel reports the death
+            worker.closed = True
+            return False  # the sentinel reports the death
+        if message[0] == LOG:
+            unpack_record(message[1])
+        else:
+            events.append(Event(worker, message))
+        return True
 
     def stop(self) -> None:
         """Ask every worker to finish and wait for them; kill those that do not exit in time."""

@@ -47,14 +47,17 @@ DONE = "done"
 class Setup(NamedTuple):
     """What a worker receives once, when it starts.
 
-    ``payload`` is cloudpickled separately (it holds user objects) and opened after ``sys_path``
-    and ``cwd`` are applied, so that user modules import in the worker as they do in the parent.
+    ``payload`` is cloudpickled separately (it holds user objects) and opened after ``sys_path``,
+    ``cwd`` and ``environ`` are applied, so that user modules import and relative paths resolve
+    in the worker as in the parent at the time of the run (a fork server, started earlier,
+    would otherwise hand its own, older, ones to its children).
     """
 
     worker: int
     prefix: str
     sys_path: list[str]
     cwd: str
+    environ: dict[str, str]
     levels: dict[str, int]
     disable: int
     payload: bytes

@@ -230,6 +230,8 @@ def main(conn: Connection, close_fds: list[int]) -> None:
         setup: Setup = pickle.loads(conn.recv_bytes())
         sys.path[:] = setup.sys_path
         os.chdir(setup.cwd)
+        os.environ.clear()
+        os.environ.update(setup.environ)
         _configure_logging(setup, sender)
         worker = _Worker(setup, sender)
     except BaseException as error:
