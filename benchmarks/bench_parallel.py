@@ -23,6 +23,7 @@ together with ductwork to compare.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -134,10 +135,8 @@ def memory_now() -> int:
     me = psutil.Process()
     total = _shm_bytes()
     for process in [me, *me.children(recursive=True)]:
-        try:
+        with contextlib.suppress(psutil.Error):  # it may have exited meanwhile
             total += _private_bytes(process)
-        except psutil.Error:
-            pass
     return total
 
 
