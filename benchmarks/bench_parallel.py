@@ -32,6 +32,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench_runners import kedro_available
+
 CPU_NODES = 8
 
 
@@ -194,14 +196,6 @@ def big_array(lib: str, runner: str, workers: int, megabytes: int) -> tuple[floa
     with PeakMemory() as memory:
         seconds = timed(lambda: instance.run(array_chain(lib), catalog))
     return seconds, memory.peak
-
-
-def kedro_available() -> bool:
-    try:
-        importlib.import_module("kedro.runner")
-    except ImportError:
-        return False
-    return True
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -125,36 +125,31 @@ class LockedPlugin:
         pass
 
 
-class LockedDataset(AbstractDataset[Any, Any]):
-    """A persisted-looking dataset holding a client with a lock (cannot be pickled)."""
+class ConstantDataset(AbstractDataset[Any, Any]):
+    """A persisted-looking dataset that loads 1 and ignores saves."""
+
+    def load(self) -> Any:
+        return 1
+
+    def save(self, data: Any) -> None:
+        pass
+
+    def _describe(self) -> dict[str, Any]:
+        return {}
+
+
+class LockedDataset(ConstantDataset):
+    """Holds a client with a lock: cannot be pickled."""
 
     def __init__(self) -> None:
         self.client = {"session": threading.Lock()}
 
-    def load(self) -> Any:
-        return 1
 
-    def save(self, data: Any) -> None:
-        pass
-
-    def _describe(self) -> dict[str, Any]:
-        return {}
-
-
-class BrokenOnArrival(AbstractDataset[Any, Any]):
+class BrokenOnArrival(ConstantDataset):
     """Pickles fine, but cannot be unpickled in the worker."""
 
     def __init__(self) -> None:
         self.state = "here"
-
-    def load(self) -> Any:
-        return 1
-
-    def save(self, data: Any) -> None:
-        pass
-
-    def _describe(self) -> dict[str, Any]:
-        return {}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         raise RuntimeError("this dataset refuses to be unpickled")
