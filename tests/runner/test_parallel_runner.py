@@ -219,6 +219,8 @@ def test_everything_that_cannot_travel_is_reported_at_once(tmp_path: Path) -> No
             node(uses_lock, "x", "y", name="locked_node"),
             node(identity, "db", "z", name="reads_db"),
             node(identity, "cached", "w", name="reads_cache"),
+            node(identity, "locked_data", "v", name="reads_locked_data"),
+            node(helpers.array, "n", "big", name="makes_big"),
         ]
     )
     catalog = DataCatalog(
@@ -226,6 +228,8 @@ def test_everything_that_cannot_travel_is_reported_at_once(tmp_path: Path) -> No
             "x": MemoryDataset(1),
             "db": helpers.LockedDataset(),
             "cached": CachedDataset(MemoryDataset(1)),
+            "locked_data": MemoryDataset([threading.Lock()], copy_mode="assign"),
+            "n": MemoryDataset(np.zeros(10**6), copy_mode="assign"),  # exported, then freed
         }
     )
     hooks = create_hook_manager(EventLog(log), helpers.LockedPlugin())
@@ -240,9 +244,11 @@ def test_everything_that_cannot_travel_is_reported_at_once(tmp_path: Path) -> No
     assert "_SINGLE_PROCESS" in message
     assert "hook plugin" in message
     assert "'lock'" in message
+    assert "dataset 'locked_data': its data: attribute '[0]'" in message
     offenders = set(info.value.offenders)
-    assert {"node 'locked_node'", "dataset 'db'", "dataset 'cached'"} < offenders
-    assert len(offenders) == 4
+    expected = {"node 'locked_node'", "dataset 'db'", "dataset 'cached'", "dataset 'locked_data'"}
+    assert expected < offenders
+    assert len(offenders) == 5
     assert not isinstance(info.value, AttributeError)
     assert [e["hook"] for e in read_events(log)] == ["before_pipeline_run", "on_pipeline_error"]
 
@@ -450,14 +456,18 @@ def test_ctrl_c_stops_the_workers_and_frees_shared_memory(tmp_path: Path) -> Non
     os.mkfifo(fifo)
     root = Path(__file__).parents[2]
     env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    process = subprocess.Popen(
-        [sys.executable, str(script), str(fifo)], stderr=subprocess.PIPE, text=True, env=env
+    process = subprocess.Popen(  # its own process group, as a terminal's foreground job
+        [sys.executable, str(script), str(fifo)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
     )
     try:
         with open(fifo) as stream:
             worker = int(stream.readline())
         assert helpers.segments(process.pid) != []  # the produced array is in shared memory
-        process.send_signal(signal.SIGINT)
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: the whole group
         _, stderr = process.communicate(timeout=30)
     finally:
         process.kill()

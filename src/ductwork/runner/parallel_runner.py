@@ -47,7 +47,17 @@ _MAX_WINDOWS_PROCESSES = 31
 
 
 class ParallelRunner(AbstractRunner):
-    """Runs nodes whose inputs are ready concurrently, on up to ``max_workers`` processes."""
+    """Runs nodes whose inputs are ready concurrently, on up to ``max_workers`` processes.
+
+    Hooks passed to :meth:`run` fire for every node and dataset event inside the worker that
+    runs the node; each worker receives its own copy of each plugin once, so state a plugin
+    gathers in a worker stays in that worker (write it to a file or a database if the parent
+    needs it). Pipeline hooks fire in the parent.
+
+    Example:
+        >>> runner = ParallelRunner(max_workers=4)  # doctest: +SKIP
+        >>> runner.run(pipeline, catalog)["model"].load()  # doctest: +SKIP
+    """
 
     def __init__(
         self,

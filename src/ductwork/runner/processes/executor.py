@@ -110,8 +110,7 @@ class ProcessExecutor:
             self._context.is_async,
         )
         pickled = pickle_payload(payload, persisted, plugins, offenders)
-        if not offenders:  # no point in copying data for a run that cannot start
-            self._export_free_inputs(offenders)
+        self._export_free_inputs(offenders)  # segments made here are removed if this raises
         raise_for(offenders)
         return pickled
 
