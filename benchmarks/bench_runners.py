@@ -2,10 +2,13 @@
 
 Prints a table of microseconds per node for chains and fan-out/fan-in pipelines at 1k, 10k and
 100k nodes, and, when Kedro is importable in the same environment, Kedro's figure beside ours
-(only at sizes Kedro is expected to finish within a minute: its loop is quadratic). Each figure
+(only at sizes Kedro is expected to finish within a minute: its loop is quadratic). The
+process runner runs only ``--parallel-sizes`` (500 nodes) and without Kedro, whose process runner
+takes about 80 ms per node: ``bench_parallel.py`` compares the two. Each figure
 is the best of ``--repeat`` runs: on a shared machine the slower runs measure the neighbours.
 
     python benchmarks/bench_runners.py [--sizes 1000,10000,100000] [--runners sequential,thread]
+        [--parallel-sizes 500]
 """
 
 from __future__ import annotations
@@ -88,7 +91,9 @@ def row(
 ) -> str:
     ours = best_of(repeat, "ductwork", runner, shape, size) / size * 1e6
     cells = [runner, shape, f"{size:,}", f"{ours:10.1f}"]
-    if with_kedro:
+    if with_kedro and runner == "parallel":
+        cells.append(f"{'(skipped)':>10}")
+    elif with_kedro:
         base = kedro_1k.get((runner, shape))
         # Quadratic: estimate from the 1k figure before trying a larger size.
         if base is not None and base * (size / 1000) ** 2 > KEDRO_BUDGET_SECONDS:
@@ -119,7 +124,8 @@ def concurrency_check() -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--runners", default="sequential,thread")
+    parser.add_argument("--runners", default="sequential,thread,parallel")
+    parser.add_argument("--parallel-sizes", default="500")
     parser.add_argument("--shapes", default="chain,fan")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
@@ -133,7 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     kedro_1k: dict[Any, float] = {}
     for runner in args.runners.split(","):
         for shape in args.shapes.split(","):
-            for size in (int(s) for s in args.sizes.split(",")):
+            sizes = args.parallel_sizes if runner == "parallel" else args.sizes
+            for size in (int(s) for s in sizes.split(",")):
                 print(row(runner, shape, size, args.repeat, with_kedro, kedro_1k), flush=True)
     print()
     print(concurrency_check())

@@ -72,6 +72,7 @@ def test_top_level_surface() -> None:
             "DuctworkError",
             "MemoryDataset",
             "Node",
+            "ParallelRunner",
             "Pipeline",
             "PipelineError",
             "RunnerError",
@@ -94,10 +95,14 @@ def test_runner_surface() -> None:
         "AbstractRunner",
         "MissingInputsError",
         "NodeOutcome",
+        "NotPicklableError",
+        "ParallelRunner",
+        "RemoteNodeError",
         "RunObserver",
         "RunnerError",
         "SequentialRunner",
         "ThreadRunner",
+        "WorkerLostError",
     ]
 
 
@@ -117,6 +122,15 @@ def test_report_surface() -> None:
 
 def test_cli_surface() -> None:
     assert ductwork.cli.__all__ == ["main"]
+
+
+def test_process_machinery_is_a_runner_package() -> None:
+    # The worker side runs nodes through ductwork.execution like every runner; it sits in
+    # the runner layer and is not part of the public surface.
+    import ductwork.runner.processes
+
+    assert ductwork.runner.processes.__all__ == ["ProcessExecutor"]
+    assert "processes" not in ductwork.runner.__all__
 
 
 def test_hooks_surface() -> None:

@@ -10,7 +10,7 @@ from ductwork.exceptions import DatasetError, DuctworkError, PipelineError, Runn
 from ductwork.hooks import create_hook_manager, hook_impl
 from ductwork.io import DataCatalog, MemoryDataset, SharedMemoryDataCatalog
 from ductwork.pipeline import Node, Pipeline, node
-from ductwork.runner import AbstractRunner, SequentialRunner, ThreadRunner
+from ductwork.runner import AbstractRunner, ParallelRunner, SequentialRunner, ThreadRunner
 
 __version__ = "0.1.0"
 
@@ -21,6 +21,7 @@ __all__ = [
     "DuctworkError",
     "MemoryDataset",
     "Node",
+    "ParallelRunner",
     "Pipeline",
     "PipelineError",
     "RunnerError",

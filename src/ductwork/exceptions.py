@@ -33,17 +33,20 @@ __all__ = [
     "NodeSignatureError",
     "NodeTimeoutError",
     "NodesFailedError",
+    "NotPicklableError",
     "OutputNotUniqueError",
     "PipelineError",
     "PipelineMappingError",
     "PipelineQueryError",
     "ProjectConfigError",
+    "RemoteNodeError",
     "RunnerError",
     "UnknownDatasetError",
     "UnknownNamespaceError",
     "UnknownNodeError",
     "VersionAlreadyExistsError",
     "VersionNotFoundError",
+    "WorkerLostError",
 ]
 
 
@@ -217,3 +220,63 @@ class ProjectConfigError(DuctworkError):
 
 class JournalError(DuctworkError):
     """A run journal is missing, unreadable, or written by a newer ductwork."""
+
+
+class NotPicklableError(RunnerError):
+    """Things a process runner must send to its workers cannot be pickled.
+
+    Raised before any worker starts, naming every offender at once: node functions, datasets
+    the pipeline uses (and the data of in-memory free inputs), hook plugins.
+
+    Attributes:
+        offenders: What cannot travel (e.g. ``"node 'train'"``, ``"dataset 'db'"``,
+            ``"hook plugin 'timer'"``) mapped to the reasons, each naming the attribute that
+            failed.
+    """
+
+    def __init__(self, message: str, offenders: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.offenders: dict[str, list[str]] = dict(offenders or {})
+
+    def __reduce__(self) -> tuple[type[NotPicklableError], tuple[str, dict[str, list[str]]]]:
+        return (type(self), (str(self), self.offenders))
+
+
+class WorkerLostError(RunnerError):
+    """A worker process died (killed by a signal, out of memory, or crashed) during a run.
+
+    Attributes:
+        node_name: The node the worker was running, or None if it was idle.
+        exitcode: The process's exit code; ``-N`` means it was killed by signal ``N``.
+    """
+
+    def __init__(self, message: str, node_name: str | None = None, exitcode: int | None = None):
+        super().__init__(message)
+        self.node_name = node_name
+        self.exitcode = exitcode
+
+    def __reduce__(self) -> tuple[type[WorkerLostError], tuple[str, str | None, int | None]]:
+        return (type(self), (str(self), self.node_name, self.exitcode))
+
+
+class RemoteNodeError(RunnerError):
+    """Stands in for a node's exception that could not be sent back from a worker process.
+
+    The message starts with the original exception's type and message; the worker's traceback
+    follows.
+
+    Attributes:
+        type_name: The original exception's class, as ``module.QualName``.
+        remote_traceback: The traceback, formatted in the worker.
+    """
+
+    def __init__(self, type_name: str, message: str, remote_traceback: str) -> None:
+        super().__init__(
+            f"{type_name}: {message}\n\nTraceback in the worker process:\n{remote_traceback}"
+        )
+        self.type_name = type_name
+        self.original_message = message
+        self.remote_traceback = remote_traceback
+
+    def __reduce__(self) -> tuple[type[RemoteNodeError], tuple[str, str, str]]:
+        return (type(self), (self.type_name, self.original_message, self.remote_traceback))

@@ -11,13 +11,21 @@ from collections.abc import Callable
 
 import pytest
 
-from ductwork.runner import AbstractRunner, SequentialRunner, ThreadRunner
+from ductwork.runner import AbstractRunner, ParallelRunner, SequentialRunner, ThreadRunner
 
 MakeRunner = Callable[..., AbstractRunner]
 
 RUNNERS: dict[str, MakeRunner] = {
     "sequential": lambda is_async=False, **options: SequentialRunner(is_async, **options),
     "thread": lambda is_async=False, **options: ThreadRunner(4, is_async, **options),
+    # The default start method (forkserver), then the others.
+    "parallel": lambda is_async=False, **options: ParallelRunner(2, is_async, **options),
+    "parallel-fork": lambda is_async=False, **options: ParallelRunner(
+        2, is_async, mp_context="fork", **options
+    ),
+    "parallel-spawn": lambda is_async=False, **options: ParallelRunner(
+        2, is_async, mp_context="spawn", **options
+    ),
 }
 
 

@@ -17,7 +17,7 @@ from tests.runner.conftest import RUNNERS
 from tests.runner.helpers import EventLog, RecordingDataset, read_events, total
 
 # Runners that start processes or clusters are slow per run: fewer examples for them.
-EXAMPLES = {"sequential": 40, "thread": 40}
+EXAMPLES = {"sequential": 40, "thread": 40, "parallel": 8, "parallel-fork": 4, "parallel-spawn": 3}
 
 
 @st.composite

@@ -22,6 +22,10 @@ import cloudpickle
 
 Dumps = Callable[[Any], bytes]
 
+__all__ = ["SINGLE_PROCESS_REASON", "dataset_problems", "find_unpicklable"]
+
+SINGLE_PROCESS_REASON = "it is marked single-process (_SINGLE_PROCESS = True)"
+
 _MAX_DEPTH = 6
 _MAX_REASONS = 10
 
@@ -125,3 +129,14 @@ def find_unpicklable(obj: Any, dumps: Dumps = cloudpickle.dumps) -> list[str]:
         return []
     reasons = _dig(obj, "", _MAX_DEPTH, dumps, set())
     return reasons or [f"a '{_type_name(obj)}' cannot be pickled: {type(error).__name__}: {error}"]
+
+
+def dataset_problems(dataset: Any, dumps: Dumps = cloudpickle.dumps) -> list[str]:
+    """Return why ``dataset`` cannot be used from another process, or ``[]`` if it can.
+
+    A dataset cannot if it is marked ``_SINGLE_PROCESS`` (its state must stay in one process,
+    like a cache) or cannot be pickled (see :func:`find_unpicklable`).
+    """
+    if getattr(dataset, "_SINGLE_PROCESS", False):
+        return [SINGLE_PROCESS_REASON]
+    return find_unpicklable(dataset, dumps)

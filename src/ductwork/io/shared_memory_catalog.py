@@ -8,10 +8,9 @@ from typing import Any, ClassVar
 from ductwork.exceptions import DatasetNotPicklableError
 from ductwork.io.catalog_config_resolver import Patterns
 from ductwork.io.data_catalog import DataCatalog
-from ductwork.io.pickling import find_unpicklable
+from ductwork.io.pickling import dataset_problems
 from ductwork.io.shared_memory_dataset import SharedMemoryDataset
 
-_SINGLE_PROCESS_REASON = "it is marked single-process (_SINGLE_PROCESS = True)"
 _ADVICE = (
     "A process runner sends datasets to its workers by pickling them. Run with a thread or "
     "sequential runner, or make these datasets picklable (for example, create clients on first "
@@ -56,11 +55,7 @@ class SharedMemoryDataCatalog(DataCatalog):
             targets = {name: self.get(name, fallback_to_runtime_pattern=True) for name in names}
         offenders: dict[str, list[str]] = {}
         for name in sorted(targets):
-            dataset = targets[name]
-            if getattr(dataset, "_SINGLE_PROCESS", False):
-                offenders[name] = [_SINGLE_PROCESS_REASON]
-                continue
-            reasons = find_unpicklable(dataset)
+            reasons = dataset_problems(targets[name])
             if reasons:
                 offenders[name] = reasons
         if offenders:

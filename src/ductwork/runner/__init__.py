@@ -2,9 +2,16 @@
 Dask cluster, with the same results, hooks and errors.
 """
 
-from ductwork.exceptions import MissingInputsError, RunnerError
+from ductwork.exceptions import (
+    MissingInputsError,
+    NotPicklableError,
+    RemoteNodeError,
+    RunnerError,
+    WorkerLostError,
+)
 from ductwork.runner.executors import NodeOutcome
 from ductwork.runner.loop import RunObserver
+from ductwork.runner.parallel_runner import ParallelRunner
 from ductwork.runner.runner import AbstractRunner
 from ductwork.runner.sequential_runner import SequentialRunner
 from ductwork.runner.thread_runner import ThreadRunner
@@ -13,8 +20,12 @@ __all__ = [
     "AbstractRunner",
     "MissingInputsError",
     "NodeOutcome",
+    "NotPicklableError",
+    "ParallelRunner",
+    "RemoteNodeError",
     "RunObserver",
     "RunnerError",
     "SequentialRunner",
     "ThreadRunner",
+    "WorkerLostError",
 ]

@@ -217,6 +217,19 @@ class AbstractRunner(ABC):
         """Log, at WARNING, how to resume the failed run from persisted data."""
         log_resume_suggestion(pipeline, done_nodes, partial(is_persisted, catalog), self._logger)
 
+    def _log_synchronous_mode(self) -> None:
+        """Log, when not asynchronous, that loads and saves run one after another."""
+        if not self._is_async:
+            self._logger.info(
+                "Using synchronous mode for loading and saving data. Pass is_async=True to "
+                "load a node's inputs and save its outputs concurrently."
+            )
+
+    @staticmethod
+    def _widest_layer(pipeline: Pipeline) -> int:
+        """The most nodes of ``pipeline`` that can ever run at once (at least 1)."""
+        return max(1, len(pipeline.nodes) - len(pipeline.grouped_nodes) + 1)
+
     @classmethod
     def _validate_max_workers(cls, max_workers: int | None) -> int:
         """The worker count to use: the CPU count when not given; positive otherwise.

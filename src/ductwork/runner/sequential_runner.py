@@ -39,11 +39,7 @@ class SequentialRunner(AbstractRunner):
         super().__init__(is_async, retry=retry, timeout=timeout, keep_going=keep_going)
 
     def _run(self, context: RunContext, observer: RunObserver) -> None:
-        if not self._is_async:
-            self._logger.info(
-                "Using synchronous mode for loading and saving data. Pass is_async=True to "
-                "load a node's inputs and save its outputs concurrently."
-            )
+        self._log_synchronous_mode()
         super()._run(context, observer)
 
     def _create_executor(self, context: RunContext) -> NodeExecutor:

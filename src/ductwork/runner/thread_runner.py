@@ -61,9 +61,8 @@ class ThreadRunner(AbstractRunner):
 
     def _get_required_workers_count(self, pipeline: Pipeline) -> int:
         # No more threads than the widest possible layer of concurrently runnable nodes.
-        widest = len(pipeline.nodes) - len(pipeline.grouped_nodes) + 1
         limit = min(self._max_workers, self._options.max_running or self._max_workers)
-        return max(1, min(widest, limit))
+        return min(self._widest_layer(pipeline), limit)
 
     def _create_executor(self, context: RunContext) -> NodeExecutor:
         return ThreadExecutor(context, self._get_required_workers_count(context.pipeline))

@@ -1,0 +1,125 @@
+"""``ParallelRunner``: independent nodes at the same time, on worker processes.
+
+Processes suit CPU-bound Python code, which threads cannot run in parallel. The runner is the
+shared run loop over a :class:`~ductwork.runner.processes.ProcessExecutor`; what it does, in
+short:
+
+* **Start method.** ``forkserver`` by default where it exists (Linux, macOS), else ``spawn``:
+  never a bare ``fork`` of a parent that may hold threads (a fork copies locks held by other
+  threads, and the child can hang on them). Scripts that run pipelines must therefore guard
+  their entry point with ``if __name__ == "__main__":``, as with ``spawn``. Choose another with
+  ``mp_context``.
+* **Workers start once per run**, as many as nodes can run at once (at most ``max_workers``),
+  and receive once the persisted datasets the pipeline uses, the hook plugins, the run id and
+  the logging levels. Each node travels once, when it is submitted, pickled with cloudpickle:
+  lambdas, closures and functions defined in ``__main__`` work.
+* **Data.** In-memory datasets never leave the parent's catalog; their data travels through
+  shared memory, and large buffers (numpy arrays, pandas and arrow columns) are mapped by the
+  consumer without a copy. Persisted datasets are loaded and saved by the workers themselves.
+* **Hooks** fire inside the worker that runs the node; each worker has its own copy of each
+  plugin, so state a plugin gathers in a worker stays in that worker. Log records of workers
+  reach the parent's loggers.
+* **Failures.** A node's exception reaches the caller with its type, message and the worker's
+  traceback (as ``__cause__``). A worker killed by a signal or the out-of-memory killer fails the
+  run at once with :class:`~ductwork.exceptions.WorkerLostError` naming the node. Ctrl-C stops
+  the workers. No shared-memory segment outlives the run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from multiprocessing.context import BaseContext
+
+from ductwork.pipeline import Pipeline
+from ductwork.runner.executors import NodeExecutor, RunContext
+from ductwork.runner.loop import RunObserver
+from ductwork.runner.processes import ProcessExecutor
+from ductwork.runner.runner import AbstractRunner
+
+__all__ = ["ParallelRunner"]
+
+START_METHODS = ("fork", "spawn", "forkserver")
+
+# multiprocessing.connection.wait watches at most 63 handles on Windows: a pipe and a process
+# handle per worker.
+_MAX_WINDOWS_PROCESSES = 31
+
+
+class ParallelRunner(AbstractRunner):
+    """Runs nodes whose inputs are ready concurrently, on up to ``max_workers`` processes.
+
+    Hooks passed to :meth:`run` fire for every node and dataset event inside the worker that
+    runs the node; each worker receives its own copy of each plugin once, so state a plugin
+    gathers in a worker stays in that worker (write it to a file or a database if the parent
+    needs it). Pipeline hooks fire in the parent.
+
+    Example:
+        >>> runner = ParallelRunner(max_workers=4)  # doctest: +SKIP
+        >>> runner.run(pipeline, catalog)["model"].load()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        is_async: bool = False,
+        mp_context: str | BaseContext | None = None,
+    ) -> None:
+        """Create a process runner.
+
+        Args:
+            max_workers: The most worker processes to use; the machine's CPU count when not
+                given. A run never starts more workers than nodes that can run at once.
+            is_async: Also load each node's inputs and save its outputs concurrently, on
+                threads inside the worker.
+            mp_context: How to start workers: ``"forkserver"``, ``"spawn"``, ``"fork"``, or a
+                ``multiprocessing`` context. By default ``"forkserver"`` where the platform has
+                it, else ``"spawn"``.
+
+        Raises:
+            ValueError: ``max_workers`` is zero or negative, or ``mp_context`` names a start
+                method this platform does not have.
+            TypeError: ``mp_context`` is neither a name nor a ``multiprocessing`` context.
+        """
+        super().__init__(is_async=is_async)
+        self._max_workers = self._validate_max_workers(max_workers)
+        if sys.platform == "win32":
+            self._max_workers = min(self._max_workers, _MAX_WINDOWS_PROCESSES)
+        self._mp_context = _context_of(mp_context)
+
+    @property
+    def start_method(self) -> str:
+        """How this runner starts its workers: ``"forkserver"``, ``"spawn"`` or ``"fork"``."""
+        method: str = self._mp_context.get_start_method()
+        return method
+
+    def _get_required_workers_count(self, pipeline: Pipeline) -> int:
+        # No more processes than the widest possible layer of concurrently runnable nodes.
+        return min(self._widest_layer(pipeline), self._max_workers)
+
+    def _run(self, context: RunContext, observer: RunObserver) -> None:
+        self._log_synchronous_mode()
+        super()._run(context, observer)
+
+    def _create_executor(self, context: RunContext) -> NodeExecutor:
+        workers = self._get_required_workers_count(context.pipeline)
+        return ProcessExecutor(context, workers, self._mp_context)
+
+
+def _context_of(mp_context: str | BaseContext | None) -> BaseContext:
+    available = [m for m in START_METHODS if m in multiprocessing.get_all_start_methods()]
+    if mp_context is None:
+        mp_context = "forkserver" if "forkserver" in available else "spawn"
+    if isinstance(mp_context, str):
+        if mp_context not in available:
+            raise ValueError(
+                f"Unknown start method {mp_context!r} for mp_context: use one of "
+                f"{', '.join(repr(m) for m in available)}, or a multiprocessing context."
+            )
+        return multiprocessing.get_context(mp_context)
+    if isinstance(mp_context, BaseContext):
+        return mp_context
+    raise TypeError(
+        "mp_context must be a start method name or a multiprocessing context, not "
+        f"{type(mp_context).__name__}."
+    )

@@ -1,0 +1,13 @@
+"""Running nodes on worker processes: the machinery behind ``ParallelRunner``.
+
+* :mod:`.executor`: the run loop's executor (what travels, when data is freed);
+* :mod:`.pool`: starting, listening to and stopping the worker processes;
+* :mod:`.worker`: the worker process itself;
+* :mod:`.transport`: values through shared memory (pickle protocol 5, zero-copy loads);
+* :mod:`.protocol`: the messages, and how errors and log records travel;
+* :mod:`.validation`: what cannot be pickled, reported before any worker starts.
+"""
+
+from ductwork.runner.processes.executor import ProcessExecutor
+
+__all__ = ["ProcessExecutor"]

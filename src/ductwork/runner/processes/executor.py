@@ -1,0 +1,231 @@
+"""``ProcessExecutor``: the run loop's executor for worker processes.
+
+The caller's catalog stays in the parent. For each dataset the pipeline uses, the parent decides
+once how it travels:
+
+* **in memory** (``_EPHEMERAL`` datasets: memory, shared-memory): the data travels through shared
+  memory (:mod:`.transport`). Free inputs are pickled by the parent before any worker starts;
+  a node's outputs by the worker that made them. The parent keeps each dataset's
+  :class:`~.transport.Blob` and sends it with every node that loads the dataset, telling the
+  last reader to unlink the segment as soon as it has mapped it. Released datasets are unlinked
+  at once; after a successful run the free outputs are copied into the caller's datasets
+  (so they outlive the runner), and every segment of the run is unlinked on every exit path.
+* **persisted** (files, tables): the datasets themselves travel, once, to every worker, which
+  loads and saves them itself.
+
+Workers start once per run and receive each node once, when it is submitted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import sys
+import time
+from collections import Counter
+from collections.abc import Collection, Iterable
+from multiprocessing.context import BaseContext
+from typing import Any
+
+from ductwork.hooks.manager import registered_plugins
+from ductwork.io.pickling import find_unpicklable
+from ductwork.pipeline import Node
+from ductwork.runner.executors import NodeOutcome, RunContext
+from ductwork.runner.processes import transport
+from ductwork.runner.processes.pool import Event, Pool, WorkerHandle
+from ductwork.runner.processes.protocol import (
+    DONE,
+    PackedError,
+    Payload,
+    Setup,
+    Task,
+    logging_levels,
+    pack_error,
+    unpack_error,
+)
+from ductwork.runner.processes.transport import Blob
+from ductwork.runner.processes.validation import (
+    Offenders,
+    check_datasets,
+    pickle_nodes,
+    pickle_payload,
+    raise_for,
+)
+
+__all__ = ["ProcessExecutor"]
+
+
+class ProcessExecutor:
+    """Runs nodes on worker processes that start once per run; data moves in shared memory.
+
+    Entering validates everything that must travel (raising
+    :class:`~ductwork.exceptions.NotPicklableError` before any worker starts), then starts the
+    workers. Leaving stops them: politely after a success, at once after an exception; either
+    way every worker is reaped and every shared-memory segment of the run unlinked.
+    """
+
+    def __init__(self, context: RunContext, workers: int, mp_context: BaseContext) -> None:
+        """Prepare to run ``context``'s pipeline on ``workers`` processes of ``mp_context``."""
+        self.capacity = workers
+        self._context = context
+        self.prefix = _prefix_for_run()
+        """The prefix of every shared-memory segment name of this run."""
+        self._pool = Pool(mp_context)
+        catalog, pipeline = context.catalog, context.pipeline
+        self._free_inputs = pipeline.inputs()
+        self._datasets = {name: catalog.get(name) for name in sorted(pipeline.datasets())}
+        self._ephemeral = {
+            name for name, ds in self._datasets.items() if getattr(ds, "_EPHEMERAL", False)
+        }
+        self._loads_left = Counter(n for node in pipeline.nodes for n in node.inputs)
+        self._blobs: dict[str, Blob] = {}
+        self._input_errors: dict[str, PackedError] = {}
+        self._pickled_nodes: dict[Node, bytes] = {}
+        self._idle: list[WorkerHandle] = []
+        self._numbers = itertools.count()
+
+    # --- entering: validate, export free inputs, start the workers --------------------------
+
+    def __enter__(self) -> ProcessExecutor:
+        try:
+            payload = self._prepare()
+            self._start(payload)
+        except BaseException:
+            self._shutdown(graceful=False)
+            raise
+        return self
+
+    def _prepare(self) -> bytes:
+        offenders: Offenders = {}
+        self._pickled_nodes = pickle_nodes(self._context.pipeline.nodes, offenders)
+        check_datasets(self._datasets, offenders)
+        persisted = {n: ds for n, ds in self._datasets.items() if n not in self._ephemeral}
+        plugins = registered_plugins(self._context.hooks.manager)
+        payload = Payload(
+            persisted,
+            sorted(self._ephemeral),
+            plugins,
+            self._context.run_id,
+            self._context.is_async,
+        )
+        pickled = pickle_payload(payload, persisted, plugins, offenders)
+        self._export_free_inputs(offenders)  # segments made here are removed if this raises
+        raise_for(offenders)
+        return pickled
+
+    def _export_free_inputs(self, offenders: Offenders) -> None:
+        for name in sorted(self._free_inputs & self._ephemeral):
+            try:
+                data = self._datasets[name].load()
+            except Exception as error:  # raised in the worker, when the node loads it
+                self._input_errors[name] = pack_error(error)
+                continue
+            try:
+                self._blobs[name] = transport.dump(data, self._new_segment_name)
+            except Exception as error:
+                reasons = find_unpicklable(data) or [f"{type(error).__name__}: {error}"]
+                offenders[f"dataset '{name}'"] = [f"its data: {reason}" for reason in reasons]
+
+    def _new_segment_name(self) -> str:
+        return f"{self.prefix}p_{next(self._numbers)}"
+
+    def _start(self, payload: bytes) -> None:
+        count = min(self.capacity, len(self._context.pipeline.nodes))
+        levels, disable = logging_levels()
+        setup = Setup(
+            0, self.prefix, list(sys.path), os.getcwd(), dict(os.environ), levels, disable, payload
+        )
+        self._pool.start(count, lambda index: setup._replace(worker=index))
+        self._idle = list(reversed(self._pool.workers))
+
+    # --- running ----------------------------------------------------------------------------
+
+    def submit(self, node: Node) -> None:
+        """Send ``node`` and its in-memory inputs to an idle worker."""
+        worker = self._idle.pop()
+        inputs = {name: self._blobs[name] for name in node.inputs if name in self._blobs}
+        # The last load of a dataset: the worker unlinks the segment once it has mapped it.
+        takes = frozenset(name for name in inputs if self._loads_left[name] == 1)
+        errors = {n: self._input_errors[n] for n in node.inputs if n in self._input_errors}
+        worker.node, worker.submitted = node, time.time()
+        worker.send(Task(self._pickled_nodes[node], inputs, takes, errors))
+
+    def next_outcomes(self) -> list[NodeOutcome]:
+        """Wait until a worker reports a node finished (or dies); return every outcome so far."""
+        outcomes: list[NodeOutcome] = []
+        while not outcomes:
+            for event in self._pool.events():
+                outcome = self._outcome(event)
+                if outcome is not None:
+                    outcomes.append(outcome)
+        return outcomes
+
+    def _outcome(self, event: Event) -> NodeOutcome | None:
+        worker, message = event
+        node = worker.node
+        if message is None:  # the process died
+            if node is None:
+                raise worker.lost_error()
+            return NodeOutcome(
+                node, worker.lost_error(), worker.submitted, time.time(), worker.label
+            )
+        if message[0] != DONE or node is None:
+            return None
+        _, started, finished, packed, outputs = message
+        worker.node = None
+        self._idle.append(worker)
+        self._blobs.update(outputs)
+        if packed is not None:
+            return NodeOutcome(node, unpack_error(packed), started, finished, worker.label)
+        self._count_loads(node)
+        return NodeOutcome(node, None, started, finished, worker.label)
+
+    def _count_loads(self, node: Node) -> None:
+        for name in node.inputs:
+            self._loads_left[name] -= 1
+            if self._loads_left[name] == 0 and name in self._free_inputs:
+                self._drop(name)  # the parent's copy of a free input nobody reads any more
+
+    def release(self, names: Iterable[str]) -> None:
+        """Unlink the released datasets' segments; release them in the caller's catalog."""
+        for name in names:
+            self._drop(name)
+            self._context.catalog.release(name)
+
+    def _drop(self, name: str) -> None:
+        blob = self._blobs.pop(name, None)
+        if blob is not None and blob.segment is not None:
+            transport.unlink(blob.segment)
+
+    def collect(self, names: Collection[str]) -> None:
+        """Copy the in-memory free outputs out of shared memory into the caller's datasets."""
+        for name in sorted(names):
+            blob = self._blobs.get(name)
+            if blob is not None:
+                self._datasets[name].save(transport.load(blob))
+                self._drop(name)
+
+    # --- leaving ----------------------------------------------------------------------------
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: Any) -> None:
+        self._shutdown(graceful=exc_type is None)
+
+    def _shutdown(self, graceful: bool) -> None:
+        try:
+            if graceful:
+                self._pool.stop()
+            else:
+                self._pool.kill()
+        except BaseException:
+            self._pool.kill()  # e.g. Ctrl-C while waiting for workers to stop
+            raise
+        finally:
+            for name in list(self._blobs):
+                self._drop(name)
+            transport.sweep(self.prefix)
+
+
+def _prefix_for_run() -> str:
+    # Short (macOS allows 30 characters), and unique to this process and run.
+    return f"dw{os.getpid()}_{secrets.token_hex(3)}_"

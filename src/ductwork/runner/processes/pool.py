@@ -1,0 +1,239 @@
+"""The worker processes of one run: starting them, listening to them, stopping them.
+
+The parent listens with :func:`multiprocessing.connection.wait` on every worker's pipe *and* on
+its process sentinel, so a worker that dies (a signal, the out-of-memory killer, a crash in
+native code) is noticed at once instead of being waited for forever. Log records are handed to
+the parent's loggers as they arrive; everything else goes to the caller as :class:`Event`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import signal
+import time
+from collections.abc import Callable
+from multiprocessing import forkserver, resource_tracker
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import BaseContext
+from typing import Any, NamedTuple
+
+from ductwork.exceptions import RunnerError, WorkerLostError
+from ductwork.pipeline import Node
+from ductwork.runner.processes import transport
+from ductwork.runner.processes.protocol import (
+    FAILED_START,
+    LOG,
+    READY,
+    Setup,
+    Task,
+    unpack_error,
+    unpack_record,
+)
+from ductwork.runner.processes.worker import main as worker_main
+
+__all__ = ["Event", "Pool", "WorkerHandle"]
+
+_STOP_TIMEOUT = 10.0  # seconds a stopped worker has to exit before it is killed
+_KILL_TIMEOUT = 2.0  # seconds a terminated worker has to exit before SIGKILL
+
+
+class WorkerHandle:
+    """One worker process, its pipe, and the node it is running (if any)."""
+
+    def __init__(self, index: int, process: Any, conn: Connection) -> None:
+        self.index = index
+        self.process = process
+        self.conn = conn
+        self.node: Node | None = None
+        self.submitted = 0.0
+        self.alive = True
+        self.closed = False  # its pipe reported end-of-file: listen to the sentinel only
+
+    @property
+    def label(self) -> str:
+        """How outcomes name this worker."""
+        return f"pid {self.process.pid}"
+
+    def send(self, task: Task | None) -> None:
+        """Send ``task`` (``None`` to stop); a dead worker is left for its sentinel to report."""
+        with contextlib.suppress(OSError):
+            self.conn.send_bytes(pickle.dumps(task, protocol=5))
+
+    def lost_error(self, starting: bool = False) -> WorkerLostError:
+        """The error for this worker's death, naming its node and how it died."""
+        self.process.join(1.0)  # reaped, so the exit code is known
+        code = self.process.exitcode
+        node = self.node.name if self.node is not None else None
+        if starting:
+            doing = (
+                "while starting (its error output says why; a script that runs a pipeline "
+                "must start it under `if __name__ == '__main__':` with the forkserver and "
+                "spawn start methods, which import the script again in each worker)"
+            )
+        else:
+            doing = f"running node '{node}'" if node else "while idle"
+        return WorkerLostError(
+            f"Worker process {self.process.pid} {_how_it_ended(code)} {doing}. The run is "
+            "stopped; nodes running on other workers are cancelled.",
+            node,
+            code,
+        )
+
+
+def _how_it_ended(code: int | None) -> str:
+    if code is None or code >= 0:
+        return f"exited (exit code {code})"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    hint = ""
+    if -code == getattr(signal, "SIGKILL", 9):
+        hint = " (sent by the system's out-of-memory killer, among others: check memory use)"
+    return f"was killed by {name}{hint}"
+
+
+class Event(NamedTuple):
+    """A message from a worker, or ``message=None``: the worker's process has ended."""
+
+    worker: WorkerHandle
+    message: tuple[Any, ...] | None
+
+
+class Pool:
+    """Starts, listens to and stops the worker processes of one run."""
+
+    def __init__(self, context: BaseContext) -> None:
+        self._context = context
+        self.workers: list[WorkerHandle] = []
+
+    def start(self, count: int, setup: Callable[[int], Setup]) -> None:
+        """Start ``count`` workers, send each its set-up, and wait until all are ready.
+
+        Raises:
+            RunnerError: A worker could not set itself up (the cause says why).
+            WorkerLostError: A worker died while starting.
+        """
+        if transport.SHARED_MEMORY:
+            # Workers then share the parent's tracker, whatever the start method.
+            resource_tracker.ensure_running()
+        if self._context.get_start_method() == "forkserver":
+            _preload_worker_in_forkserver()
+        for index in range(count):
+            self.workers.append(self._spawn(index))
+        for worker in self.workers:
+            worker.conn.send_bytes(pickle.dumps(setup(worker.index), protocol=5))
+        self._await_ready()
+
+    def _spawn(self, index: int) -> WorkerHandle:
+        parent_end, child_end = self._context.Pipe(duplex=True)
+        inherited: list[int] = []
+        if self._context.get_start_method() == "fork":
+            inherited = [w.conn.fileno() for w in self.workers] + [parent_end.fileno()]
+        process = self._context.Process(  # type: ignore[attr-defined]
+            target=worker_main, args=(child_end, inherited), name=f"ductwork-{index}"
+        )
+        process.start()
+        child_end.close()
+        return WorkerHandle(index, process, parent_end)
+
+    def _await_ready(self) -> None:
+        waiting = set(self.workers)
+        while waiting:
+            for event in self.events():
+                if event.message is None:
+                    raise event.worker.lost_error(starting=True)
+                if event.message[0] == FAILED_START:
+                    raise _start_error(event.worker, event.message[1])
+                if event.message[0] == READY:
+                    waiting.discard(event.worker)
+
+    def events(self, timeout: float | None = None) -> list[Event]:
+        """Wait for messages or deaths; forward log records; return the rest, in order."""
+        watched: dict[Any, WorkerHandle] = {}
+        for worker in self.workers:
+            if worker.alive:
+                if not worker.closed:
+                    watched[worker.conn] = worker
+                watched[worker.process.sentinel] = worker
+        events: list[Event] = []
+        for ready in wait(list(watched), timeout):
+            worker = watched[ready]
+            if ready is worker.conn:
+                self._read(worker, events)  # one message: if more wait, the next wait says so
+            elif worker.alive:
+                while worker.conn.poll():  # what it said before it died comes first
+                    if not self._read(worker, events):
+                        break
+                worker.alive = False
+                events.append(Event(worker, None))
+        return events
+
+    def _read(self, worker: WorkerHandle, events: list[Event]) -> bool:
+        try:
+            message = pickle.loads(worker.conn.recv_bytes())
+        except (EOFError, OSError):
+            worker.closed = True
+            return False  # the sentinel reports the death
+        if message[0] == LOG:
+            unpack_record(message[1])
+        else:
+            events.append(Event(worker, message))
+        return True
+
+    def stop(self) -> None:
+        """Ask every worker to finish and wait for them; kill those that do not exit in time."""
+        for worker in self.workers:
+            if worker.alive:
+                worker.send(None)
+        deadline = time.monotonic() + _STOP_TIMEOUT
+        while any(w.alive for w in self.workers) and time.monotonic() < deadline:
+            for event in self.events(max(0.0, deadline - time.monotonic())):
+                if event.message is None:
+                    event.worker.alive = False
+        self.kill()
+
+    def kill(self) -> None:
+        """Terminate every worker still running (SIGKILL if SIGTERM is not enough); reap all."""
+        for worker in self.workers:
+            if worker.process.is_alive():
+                worker.process.terminate()
+        deadline = time.monotonic() + _KILL_TIMEOUT
+        for worker in self.workers:
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.alive = False
+            worker.conn.close()
+            worker.process.close()
+        self.workers.clear()
+
+
+def _start_error(worker: WorkerHandle, packed: Any) -> RunnerError:
+    cause = unpack_error(packed)
+    error = RunnerError(
+        f"Worker process {worker.process.pid} could not set itself up: "
+        f"{type(cause).__name__}: {cause}. A worker imports the modules of the datasets and hook "
+        "plugins it receives: make sure they are importable in a new Python process (on "
+        "sys.path, not only defined in an interactive session)."
+    )
+    error.__cause__ = cause
+    return error
+
+
+def _preload_worker_in_forkserver() -> None:
+    """Have the fork server import the worker module before it forks any worker.
+
+    Each worker is then a fork of a process that has ductwork imported (about 20 ms) instead of
+    importing it anew (about 200 ms). The fork server is one per process and starts on first
+    use: only a server not yet started can learn this, and the modules others asked it to
+    preload are kept.
+    """
+    server = getattr(forkserver, "_forkserver", None)
+    preload = getattr(server, "_preload_modules", None)
+    if server is None or not isinstance(preload, list) or server._forkserver_pid is not None:
+        return
+    if worker_main.__module__ not in preload:
+        server.set_forkserver_preload([*preload, worker_main.__module__])

@@ -1,0 +1,172 @@
+"""What the parent and its worker processes say to each other, and how errors and logs travel.
+
+One duplex pipe per worker. The parent sends, pickled:
+
+* once, a :class:`Setup` (everything a worker needs for the whole run);
+* per node, a :class:`Task` (the node, pickled once by cloudpickle, and the in-memory inputs);
+* ``None`` to stop.
+
+A worker answers with tuples whose first item says what they are: ``(READY,)`` once set up,
+``(FAILED_START, error)`` if it could not be, ``(LOG, record)`` for each log record, and one
+``(DONE, started, finished, error, outputs)`` per task. A node's exception travels as a
+:class:`PackedError`: the exception pickled, and its traceback as text, which the parent attaches
+as ``__cause__`` the way ``concurrent.futures`` does.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import traceback
+from typing import Any, NamedTuple
+
+from ductwork.exceptions import RemoteNodeError
+from ductwork.runner.processes.transport import Blob, dumps
+
+__all__ = [
+    "DONE",
+    "FAILED_START",
+    "LOG",
+    "READY",
+    "PackedError",
+    "Setup",
+    "Task",
+    "logging_levels",
+    "pack_error",
+    "pack_record",
+    "unpack_error",
+    "unpack_record",
+]
+
+READY = "ready"
+FAILED_START = "failed_start"
+LOG = "log"
+DONE = "done"
+
+
+class Setup(NamedTuple):
+    """What a worker receives once, when it starts.
+
+    ``payload`` is cloudpickled separately (it holds user objects) and opened after ``sys_path``,
+    ``cwd`` and ``environ`` are applied, so that user modules import and relative paths resolve
+    in the worker as in the parent at the time of the run (a fork server, started earlier,
+    would otherwise hand its own, older, ones to its children).
+    """
+
+    worker: int
+    prefix: str
+    sys_path: list[str]
+    cwd: str
+    environ: dict[str, str]
+    levels: dict[str, int]
+    disable: int
+    payload: bytes
+
+
+class Payload(NamedTuple):
+    """The user objects of a :class:`Setup`: cloudpickled together, once per run."""
+
+    persisted: dict[str, Any]
+    ephemeral: list[str]
+    plugins: list[tuple[str | None, object]]
+    run_id: str
+    is_async: bool
+
+
+class Task(NamedTuple):
+    """One node to run.
+
+    Attributes:
+        node: The node, cloudpickled (its function travels by value when it must).
+        inputs: The node's in-memory inputs.
+        takes: The inputs this node is the last to read: the worker unlinks their segments.
+        errors: Inputs the parent could not provide, with the error to raise on loading them.
+    """
+
+    node: bytes
+    inputs: dict[str, Blob]
+    takes: frozenset[str]
+    errors: dict[str, PackedError]
+
+
+class PackedError(NamedTuple):
+    """An exception on its way to another process, with its traceback as text."""
+
+    pickled: bytes
+    traceback: str
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an exception raised in a worker (the ``__cause__`` of the exception)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def pack_error(error: BaseException) -> PackedError:
+    """Prepare ``error`` to cross to another process.
+
+    An exception that cannot make the round trip (unpicklable arguments, an ``__init__`` whose
+    signature does not match its ``args``) is replaced by a :class:`RemoteNodeError` carrying
+    its type, message and traceback.
+    """
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    try:
+        pickled = dumps(error)
+        pickle.loads(pickled)  # the parent will do this: fail here, where the type is known
+    except Exception:
+        kind = type(error)
+        stand_in = RemoteNodeError(f"{kind.__module__}.{kind.__qualname__}", str(error), text)
+        pickled = pickle.dumps(stand_in, protocol=5)
+    return PackedError(pickled, text)
+
+
+def unpack_error(packed: PackedError) -> BaseException:
+    """Rebuild the exception, with the remote traceback as its ``__cause__``."""
+    try:
+        error: BaseException = pickle.loads(packed.pickled)
+    except Exception as failure:  # e.g. its class cannot be imported in this process
+        error = RemoteNodeError(type(failure).__name__, str(failure), packed.traceback)
+    error.__cause__ = _RemoteTraceback(f'\n"""\n{packed.traceback}"""')
+    return error
+
+
+def logging_levels() -> tuple[dict[str, int], int]:
+    """This process's logger levels (root as ``""``), and the ``logging.disable`` level."""
+    manager = logging.root.manager
+    levels = {"": logging.root.level}
+    for name, item in list(manager.loggerDict.items()):
+        if isinstance(item, logging.Logger) and item.level != logging.NOTSET:
+            levels[name] = item.level
+    return levels, manager.disable
+
+
+def pack_record(record: logging.LogRecord) -> dict[str, Any]:
+    """A log record as a picklable dict: the message formatted, the exception as text."""
+    state = dict(record.__dict__)
+    state["msg"] = record.getMessage()
+    state["args"] = None
+    if record.exc_info:
+        state["exc_text"] = record.exc_text or logging.Formatter().formatException(record.exc_info)
+    state["exc_info"] = None
+    try:
+        pickle.dumps(state, protocol=5)
+    except Exception:  # an `extra` value that cannot travel: send its repr
+        state = {key: _plain(value) for key, value in state.items()}
+    return state
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+
+def unpack_record(state: dict[str, Any]) -> None:
+    """Hand a worker's log record to this process's logger of the same name."""
+    record = logging.makeLogRecord(state)
+    logger = logging.getLogger(record.name)
+    if logger.isEnabledFor(record.levelno):
+        logger.handle(record)

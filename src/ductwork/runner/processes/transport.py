@@ -1,0 +1,217 @@
+"""Data between processes: pickle protocol 5, with the large buffers in shared memory.
+
+:func:`dump` pickles a value with protocol 5 and a ``buffer_callback``, so that the large memory
+areas of numpy arrays, pandas and arrow columns come out as separate buffers instead of being
+copied into the pickle stream. Small values travel inline, in the message itself. Otherwise
+the buffers (and the stream, when it is large) are written, each straight from the object's own
+memory, into one new POSIX shared-memory segment, and the value travels as a :class:`Blob`: the
+segment's name and where each buffer sits in it.
+
+:func:`load` maps the segment copy-on-write (``MAP_PRIVATE``) and unpickles with buffers that
+point into the mapping: no copy is made, yet the consumer gets writable objects of its own, as a
+``MemoryDataset`` would give it, and what it writes stays private to it. The mapping lives as
+long as an object points into it; nothing closes it explicitly (closing a mapping that a numpy
+array still uses would raise ``BufferError``). A consumer that is the last to read a segment
+unlinks it right after mapping it, so its memory is returned as soon as the consumer's objects
+are gone, before the consumer's own outputs are written.
+
+Ownership of segment names. Every segment is created with ``O_EXCL`` under a per-run prefix and
+registered once with ``multiprocessing``'s resource tracker, which all the run's processes share
+(workers inherit it from the parent with every start method). Whoever unlinks a segment
+unregisters it, so the tracker is left empty after a clean run and, if the parent itself is
+killed, the tracker unlinks what is left. :func:`sweep` finds leftovers by prefix in ``/dev/shm``
+(Linux) after a worker was killed mid-write. Where POSIX shared memory is missing (Windows),
+everything travels inline.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import mmap
+import os
+import pickle
+from collections.abc import Callable, Iterator, Sequence
+from multiprocessing import resource_tracker
+from typing import Any, NamedTuple
+
+import cloudpickle
+
+try:
+    import _posixshmem  # type: ignore[import-not-found,unused-ignore]  # CPython's, untyped
+except ImportError:  # pragma: no cover - Windows
+    _posixshmem = None
+
+__all__ = ["SHARED_MEMORY", "Blob", "dump", "dumps", "load", "sweep", "unlink"]
+
+_logger = logging.getLogger(__name__)
+
+SHARED_MEMORY = _posixshmem is not None
+"""Whether this platform has POSIX shared memory (else every value travels inline)."""
+
+INLINE_LIMIT = 64 * 1024
+"""Values whose pickle (stream and buffers) is smaller than this travel inline."""
+
+_ALIGN = 64  # buffer offsets in a segment: cache-line (and any dtype) aligned
+_DEV_SHM = "/dev/shm"
+_TRACKER_TYPE = "shared_memory"
+
+
+class Blob(NamedTuple):
+    """A pickled value in transit.
+
+    Attributes:
+        stream: The pickle stream, when it travels inline; ``None`` when it is the first span
+            of the segment.
+        buffers: Out-of-band buffers travelling inline (small values only).
+        segment: The shared-memory segment holding the rest, if any.
+        spans: ``(offset, length)`` of each part in the segment, stream first when it is there.
+        size: The segment's size in bytes.
+    """
+
+    stream: bytes | None
+    buffers: tuple[bytes, ...] = ()
+    segment: str | None = None
+    spans: tuple[tuple[int, int], ...] = ()
+    size: int = 0
+
+
+def dumps(value: Any, buffers: list[pickle.PickleBuffer] | None = None) -> bytes:
+    """Pickle ``value`` with protocol 5: the standard pickler, or cloudpickle if that fails.
+
+    cloudpickle handles lambdas, closures and classes defined in ``__main__`` (by value, keeping
+    their identity on the way back), at a higher cost per object: it is the fallback.
+
+    Args:
+        value: What to pickle.
+        buffers: When given, large buffers are appended here instead of being copied into the
+            stream (out-of-band).
+    """
+    callback = None if buffers is None else buffers.append
+    try:
+        return pickle.dumps(value, protocol=5, buffer_callback=callback)
+    except Exception:
+        if buffers is not None:
+            buffers.clear()
+        stream: bytes = cloudpickle.dumps(value, protocol=5, buffer_callback=callback)
+        return stream
+
+
+def dump(value: Any, new_name: Callable[[], str]) -> Blob:
+    """Pickle ``value`` for another process; large parts go to a new segment named ``new_name()``.
+
+    Raises:
+        Exception: Whatever pickling ``value`` raised (it cannot travel).
+    """
+    pickle_buffers: list[pickle.PickleBuffer] = []
+    stream = dumps(value, pickle_buffers)
+    raws = [buffer.raw() for buffer in pickle_buffers]
+    total = len(stream) + sum(raw.nbytes for raw in raws)
+    if not SHARED_MEMORY or total < INLINE_LIMIT:
+        return Blob(stream, tuple(raw.tobytes() for raw in raws))
+    inline_stream = len(stream) < INLINE_LIMIT
+    parts: list[Any] = raws if inline_stream else [stream, *raws]
+    spans, size = _layout([len(part) if isinstance(part, bytes) else part.nbytes for part in parts])
+    name = new_name()
+    try:
+        _write_segment(name, size, zip(parts, spans, strict=True))
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.ENOMEM):
+            raise
+        _logger.warning(
+            "Shared memory is full (%s): %d bytes travel through a pipe instead, which is slower "
+            "and copies them. Enlarge /dev/shm (e.g. docker run --shm-size).",
+            error.strerror,
+            size,
+        )
+        return Blob(stream, tuple(raw.tobytes() for raw in raws))
+    return Blob(stream if inline_stream else None, (), name, tuple(spans), size)
+
+
+def load(blob: Blob, take: bool = False) -> Any:
+    """Unpickle ``blob``; its buffers point into a private mapping of its segment (no copy).
+
+    Args:
+        blob: What :func:`dump` made.
+        take: This is the segment's last reader: unlink it once mapped (its memory is freed when
+            the objects pointing into it are gone).
+    """
+    if blob.segment is None:
+        # Inline buffers come as bytes; a bytearray copy makes the objects writable.
+        return pickle.loads(blob.stream or b"", buffers=[bytearray(b) for b in blob.buffers])
+    view = _map(blob.segment, blob.size)
+    if take:
+        unlink(blob.segment)
+    parts = [view[offset : offset + length] for offset, length in blob.spans]
+    stream = blob.stream if blob.stream is not None else parts.pop(0)
+    return pickle.loads(stream, buffers=parts)
+
+
+def unlink(name: str) -> bool:
+    """Unlink segment ``name`` (and unregister it); return False if it was already gone."""
+    if _posixshmem is None:  # pragma: no cover - Windows
+        return False
+    try:
+        _posixshmem.shm_unlink("/" + name)
+    except FileNotFoundError:
+        return False
+    resource_tracker.unregister("/" + name, _TRACKER_TYPE)
+    return True
+
+
+def sweep(prefix: str) -> list[str]:
+    """Unlink every segment whose name starts with ``prefix``; return their names.
+
+    Only where segments can be listed (Linux's ``/dev/shm``); elsewhere the resource tracker
+    removes what is left when the parent process exits.
+    """
+    try:
+        names = [name for name in os.listdir(_DEV_SHM) if name.startswith(prefix)]
+    except OSError:
+        return []
+    for name in names:
+        # A worker killed between creating and registering a segment left it unregistered;
+        # registering again is harmless (the tracker keeps a set), so the books balance.
+        resource_tracker.register("/" + name, _TRACKER_TYPE)
+        unlink(name)
+    return names
+
+
+def _layout(sizes: Sequence[int]) -> tuple[list[tuple[int, int]], int]:
+    spans, offset = [], 0
+    for size in sizes:
+        spans.append((offset, size))
+        offset += -(-size // _ALIGN) * _ALIGN
+    return spans, max(offset, 1)
+
+
+def _write_segment(name: str, size: int, parts: Iterator[tuple[Any, tuple[int, int]]]) -> None:
+    assert _posixshmem is not None
+    fd = _posixshmem.shm_open("/" + name, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode=0o600)
+    resource_tracker.register("/" + name, _TRACKER_TYPE)
+    try:
+        os.ftruncate(fd, size)
+        for part, (offset, _length) in parts:
+            _write_all(fd, memoryview(part), offset)
+    except BaseException:
+        unlink(name)
+        raise
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: memoryview, offset: int) -> None:
+    while data.nbytes:
+        written = os.pwrite(fd, data, offset)
+        data = data[written:]
+        offset += written
+
+
+def _map(name: str, size: int) -> memoryview:
+    assert _posixshmem is not None
+    fd = _posixshmem.shm_open("/" + name, os.O_RDONLY, mode=0o600)
+    try:
+        # ACCESS_COPY is MAP_PRIVATE: reads share the segment's pages, writes copy a page.
+        return memoryview(mmap.mmap(fd, size, access=mmap.ACCESS_COPY))
+    finally:
+        os.close(fd)

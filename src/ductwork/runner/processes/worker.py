@@ -1,0 +1,244 @@
+"""The worker process: set up once, then run the nodes it is sent until told to stop.
+
+A worker receives, once, the persisted datasets the pipeline uses (its own copies: it loads and
+saves them itself), the hook plugins, the run id and the parent's logging levels. Its catalog
+holds those datasets and, for every in-memory dataset, a :class:`TransportDataset` that loads
+from and saves to shared memory (:mod:`.transport`). Each node runs through
+:func:`ductwork.execution.run_node`, so node and dataset hooks fire here, in the worker, exactly
+as in any other runner. State a plugin gathers in a worker stays in that worker.
+
+Log records of every logger are forwarded to the parent, which hands them to its own loggers;
+the worker keeps no handler of its own. SIGINT is ignored: on Ctrl-C the parent, which the
+terminal signals too, stops the workers in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+import pickle
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from typing import Any
+
+import cloudpickle
+
+from ductwork.exceptions import DatasetError
+from ductwork.execution import run_node
+from ductwork.hooks.manager import HookCaller, plugins_from
+from ductwork.io import AbstractDataset, DataCatalog
+from ductwork.io.pickling import find_unpicklable
+from ductwork.pipeline import Node
+from ductwork.runner.processes import transport
+from ductwork.runner.processes.protocol import (
+    DONE,
+    FAILED_START,
+    LOG,
+    READY,
+    PackedError,
+    Payload,
+    Setup,
+    Task,
+    pack_error,
+    pack_record,
+    unpack_error,
+)
+from ductwork.runner.processes.transport import Blob
+
+__all__ = ["TransportDataset", "main"]
+
+
+class _Sender:
+    """Sends messages to the parent; log records may come from any thread of the worker."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        data = pickle.dumps(message, protocol=5)
+        with self._lock:
+            self._conn.send_bytes(data)
+
+
+class _PipeHandler(logging.Handler):
+    """Forwards every record to the parent process."""
+
+    def __init__(self, sender: _Sender) -> None:
+        super().__init__()
+        self._sender = sender
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._sender.send((LOG, pack_record(record)))
+        except Exception:
+            self.handleError(record)
+
+
+class _Exchange:
+    """The in-memory data of the node being run: its inputs' blobs, its outputs' blobs."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+        self._numbers = itertools.count()
+        self.node: Node | None = None
+        self.inputs: dict[str, Blob] = {}
+        self.takes: frozenset[str] = frozenset()
+        self.errors: dict[str, PackedError] = {}
+        self.outputs: dict[str, Blob] = {}
+
+    def begin(self, node: Node, task: Task) -> None:
+        self.node, self.inputs, self.takes, self.errors = node, task.inputs, task.takes, task.errors
+        self.outputs = {}
+
+    def finish(self) -> dict[str, Blob]:
+        outputs = self.outputs
+        self.node, self.inputs, self.errors, self.outputs = None, {}, {}, {}
+        return outputs
+
+    def load(self, name: str) -> Any:
+        if name in self.errors:
+            raise unpack_error(self.errors[name])
+        blob = self.inputs.get(name)
+        if blob is None:
+            raise DatasetError(f"Data for '{name}' has not been saved yet.")
+        return transport.load(blob, take=name in self.takes)
+
+    def save(self, name: str, data: Any) -> None:
+        try:
+            blob = transport.dump(data, self._new_name)
+        except Exception as error:
+            raise self._unpicklable(name, data, error) from error
+        previous = self.outputs.get(name)  # a generator node's earlier chunk
+        self.outputs[name] = blob
+        if previous is not None and previous.segment is not None:
+            transport.unlink(previous.segment)
+
+    def _new_name(self) -> str:
+        return f"{self._prefix}{next(self._numbers)}"
+
+    def _unpicklable(self, name: str, data: Any, error: Exception) -> DatasetError:
+        reasons = find_unpicklable(data) or [f"{type(error).__name__}: {error}"]
+        node = self.node.name if self.node is not None else "?"
+        return DatasetError(
+            f"Node '{node}' returned data for '{name}' that cannot be serialised, so it cannot "
+            f"be sent to another process: {'; '.join(reasons)}. Return picklable data, or run "
+            "this node with a thread or sequential runner."
+        )
+
+
+class TransportDataset(AbstractDataset[Any, Any]):
+    """A worker's stand-in for an in-memory dataset: its data travels through shared memory."""
+
+    _EPHEMERAL = True
+
+    def __init__(self, name: str, exchange: _Exchange) -> None:
+        self._name = name
+        self._exchange = exchange
+
+    def load(self) -> Any:
+        return self._exchange.load(self._name)
+
+    def save(self, data: Any) -> None:
+        self._exchange.save(self._name, data)
+
+    def _exists(self) -> bool:
+        return self._name in self._exchange.inputs or self._name in self._exchange.outputs
+
+    def _describe(self) -> dict[str, Any]:
+        return {"name": self._name}
+
+
+class _Worker:
+    def __init__(self, setup: Setup, sender: _Sender) -> None:
+        payload: Payload = cloudpickle.loads(setup.payload)
+        self._sender = sender
+        self._exchange = _Exchange(f"{setup.prefix}{setup.worker}_")
+        datasets: dict[str, Any] = dict(payload.persisted)
+        for name in payload.ephemeral:
+            datasets[name] = TransportDataset(name, self._exchange)
+        self._catalog = DataCatalog(datasets)
+        self._hooks = HookCaller(plugins_from(payload.plugins))
+        self._run_id = payload.run_id
+        self._io_pool = (
+            ThreadPoolExecutor(thread_name_prefix="ductwork-io") if payload.is_async else None
+        )
+
+    def serve(self, conn: Connection) -> None:
+        while True:
+            try:
+                data = conn.recv_bytes()
+            except (EOFError, OSError):  # the parent is gone
+                return
+            task: Task | None = pickle.loads(data)
+            if task is None:
+                return
+            self._sender.send(self._run(task))
+
+    def _run(self, task: Task) -> tuple[Any, ...]:
+        started = time.time()
+        error: PackedError | None = None
+        try:
+            node: Node = cloudpickle.loads(task.node)
+            self._exchange.begin(node, task)
+            run_node(node, self._catalog, self._hooks, run_id=self._run_id, io_pool=self._io_pool)
+        except BaseException as exc:  # SystemExit from a node too: report it, keep serving
+            error = pack_error(exc)
+        return (DONE, started, time.time(), error, self._exchange.finish())
+
+    def close(self) -> None:
+        if self._io_pool is not None:
+            self._io_pool.shutdown(wait=True)
+
+
+def _configure_logging(setup: Setup, sender: _Sender) -> None:
+    # Records go to the parent, whose handlers decide where they end up; a handler inherited
+    # through fork would write a second copy, and a logger that does not propagate would lose
+    # them: clear the one, make the other propagate.
+    handler = _PipeHandler(sender)
+    for item in list(logging.root.manager.loggerDict.values()):
+        if isinstance(item, logging.Logger):
+            item.handlers.clear()
+            item.propagate = True
+            item.setLevel(logging.NOTSET)
+    logging.root.handlers = [handler]
+    for name, level in setup.levels.items():
+        logging.getLogger(name or None).setLevel(level)
+    logging.disable(setup.disable)
+
+
+def main(conn: Connection, close_fds: list[int]) -> None:
+    """The worker process's entry point.
+
+    Args:
+        conn: The worker's end of its pipe to the parent.
+        close_fds: With ``fork``, the parent's ends of the workers' pipes, inherited: closed, so
+            that a pipe reports end-of-file to this worker when the parent dies.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for fd in close_fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    sender = _Sender(conn)
+    try:
+        setup: Setup = pickle.loads(conn.recv_bytes())
+        sys.path[:] = setup.sys_path
+        os.chdir(setup.cwd)
+        os.environ.clear()
+        os.environ.update(setup.environ)
+        _configure_logging(setup, sender)
+        worker = _Worker(setup, sender)
+    except BaseException as error:
+        sender.send((FAILED_START, pack_error(error)))
+        return
+    sender.send((READY,))
+    try:
+        worker.serve(conn)
+    finally:
+        worker.close()
