@@ -34,8 +34,9 @@ pipeline = Pipeline([
     node(hangs, "x", "y2", name="hangs_too"),
     node(identity, "y", "z", name="after"),
 ])
-RUNNERS[{runner!r}]().run(pipeline, DataCatalog({{"x": MemoryDataset(1)}}))
-print("run returned")
+if __name__ == "__main__":  # process runners re-import this script in their workers
+    RUNNERS[{runner!r}]().run(pipeline, DataCatalog({{"x": MemoryDataset(1)}}))
+    print("run returned")
 """
 
 

@@ -31,7 +31,7 @@ import multiprocessing
 import sys
 from multiprocessing.context import BaseContext
 
-from ductwork.pipeline import Pipeline
+from ductwork.pipeline import Pipeline, Retry
 from ductwork.runner.executors import NodeExecutor, RunContext
 from ductwork.runner.loop import RunObserver
 from ductwork.runner.processes import ProcessExecutor
@@ -64,6 +64,11 @@ class ParallelRunner(AbstractRunner):
         max_workers: int | None = None,
         is_async: bool = False,
         mp_context: str | BaseContext | None = None,
+        *,
+        retry: Retry | None = None,
+        timeout: float | None = None,
+        keep_going: bool = False,
+        max_running: int | None = None,
     ) -> None:
         """Create a process runner.
 
@@ -75,13 +80,28 @@ class ParallelRunner(AbstractRunner):
             mp_context: How to start workers: ``"forkserver"``, ``"spawn"``, ``"fork"``, or a
                 ``multiprocessing`` context. By default ``"forkserver"`` where the platform has
                 it, else ``"spawn"``.
+            retry: Retry policy for nodes without one of their own; attempts run in the same
+                worker.
+            timeout: Time limit in seconds for nodes without one of their own: a node past it
+                has its worker process stopped (and replaced) and fails with
+                ``NodeTimeoutError``.
+            keep_going: After a failure, run every node that does not depend on a failed one,
+                then raise ``NodesFailedError`` listing every failure. A worker lost mid-node
+                is replaced.
+            max_running: The most nodes running at once (fewer workers are started).
 
         Raises:
             ValueError: ``max_workers`` is zero or negative, or ``mp_context`` names a start
                 method this platform does not have.
             TypeError: ``mp_context`` is neither a name nor a ``multiprocessing`` context.
         """
-        super().__init__(is_async=is_async)
+        super().__init__(
+            is_async,
+            retry=retry,
+            timeout=timeout,
+            keep_going=keep_going,
+            max_running=max_running,
+        )
         self._max_workers = self._validate_max_workers(max_workers)
         if sys.platform == "win32":
             self._max_workers = min(self._max_workers, _MAX_WINDOWS_PROCESSES)
@@ -95,7 +115,8 @@ class ParallelRunner(AbstractRunner):
 
     def _get_required_workers_count(self, pipeline: Pipeline) -> int:
         # No more processes than the widest possible layer of concurrently runnable nodes.
-        return min(self._widest_layer(pipeline), self._max_workers)
+        limit = min(self._max_workers, self._options.max_running or self._max_workers)
+        return min(self._widest_layer(pipeline), limit)
 
     def _run(self, context: RunContext, observer: RunObserver) -> None:
         self._log_synchronous_mode()

@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterable
 from multiprocessing.context import BaseContext
 from typing import Any
 
+from ductwork.exceptions import NodeTimeoutError
 from ductwork.hooks.manager import registered_plugins
 from ductwork.io.pickling import find_unpicklable
 from ductwork.pipeline import Node
@@ -36,6 +37,7 @@ from ductwork.runner.processes import transport
 from ductwork.runner.processes.pool import Event, Pool, WorkerHandle
 from ductwork.runner.processes.protocol import (
     DONE,
+    READY,
     PackedError,
     Payload,
     Setup,
@@ -83,6 +85,7 @@ class ProcessExecutor:
         self._input_errors: dict[str, PackedError] = {}
         self._pickled_nodes: dict[Node, bytes] = {}
         self._idle: list[WorkerHandle] = []
+        self._backlog: list[Node] = []  # submitted while a replacement worker was starting
         self._numbers = itertools.count()
 
     # --- entering: validate, export free inputs, start the workers --------------------------
@@ -108,6 +111,7 @@ class ProcessExecutor:
             plugins,
             self._context.run_id,
             self._context.is_async,
+            self._context.options.retry,
         )
         pickled = pickle_payload(payload, persisted, plugins, offenders)
         self._export_free_inputs(offenders)  # segments made here are removed if this raises
@@ -143,22 +147,28 @@ class ProcessExecutor:
 
     def submit(self, node: Node) -> None:
         """Send ``node`` and its in-memory inputs to an idle worker."""
+        if not self._idle:  # a worker that replaces a lost one is still starting
+            self._backlog.append(node)
+            return
         worker = self._idle.pop()
         inputs = {name: self._blobs[name] for name in node.inputs if name in self._blobs}
         # The last load of a dataset: the worker unlinks the segment once it has mapped it.
         takes = frozenset(name for name in inputs if self._loads_left[name] == 1)
         errors = {n: self._input_errors[n] for n in node.inputs if n in self._input_errors}
+        timeout = self._context.options.timeout_for(node)
         worker.node, worker.submitted = node, time.time()
+        worker.deadline = None if timeout is None else time.monotonic() + timeout
         worker.send(Task(self._pickled_nodes[node], inputs, takes, errors))
 
     def next_outcomes(self) -> list[NodeOutcome]:
-        """Wait until a worker reports a node finished (or dies); return every outcome so far."""
+        """Wait until a worker reports a node finished, dies, or overruns its time limit."""
         outcomes: list[NodeOutcome] = []
         while not outcomes:
-            for event in self._pool.events():
+            for event in self._pool.events(self._time_to_next_deadline()):
                 outcome = self._outcome(event)
                 if outcome is not None:
                     outcomes.append(outcome)
+            outcomes.extend(self._stop_overdue())
         return outcomes
 
     def _outcome(self, event: Event) -> NodeOutcome | None:
@@ -167,19 +177,54 @@ class ProcessExecutor:
         if message is None:  # the process died
             if node is None:
                 raise worker.lost_error()
-            return NodeOutcome(
+            outcome = NodeOutcome(
                 node, worker.lost_error(), worker.submitted, time.time(), worker.label
             )
+            self._replace(worker)
+            return outcome
+        if message[0] == READY:  # a replacement worker
+            self._free(worker)
+            return None
         if message[0] != DONE or node is None:
             return None
         _, started, finished, packed, outputs = message
-        worker.node = None
-        self._idle.append(worker)
         self._blobs.update(outputs)
+        self._free(worker)
         if packed is not None:
             return NodeOutcome(node, unpack_error(packed), started, finished, worker.label)
         self._count_loads(node)
         return NodeOutcome(node, None, started, finished, worker.label)
+
+    def _free(self, worker: WorkerHandle) -> None:
+        worker.node, worker.deadline = None, None
+        self._idle.append(worker)
+        if self._backlog:
+            self.submit(self._backlog.pop(0))
+
+    def _time_to_next_deadline(self) -> float | None:
+        deadlines = [w.deadline for w in self._pool.workers if w.deadline is not None]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+    def _stop_overdue(self) -> list[NodeOutcome]:
+        now, stopped = time.monotonic(), []
+        for worker in list(self._pool.workers):
+            if worker.node is None or worker.deadline is None or worker.deadline > now:
+                continue
+            node, timeout = worker.node, self._context.options.timeout_for(worker.node)
+            error = NodeTimeoutError(
+                f"Node '{node.name}' ran longer than its time limit of {timeout:g} s; its "
+                f"worker process ({worker.label}) was stopped."
+            )
+            stopped.append(NodeOutcome(node, error, worker.submitted, time.time(), worker.label))
+            self._replace(worker)
+        return stopped
+
+    def _replace(self, worker: WorkerHandle) -> None:
+        # A worker lost or stopped mid-node may have left segments it never reported: remove
+        # them, but not those of outputs it did report, which other nodes still read.
+        self._pool.replace(worker)
+        live = {blob.segment for blob in self._blobs.values() if blob.segment is not None}
+        transport.sweep(f"{self.prefix}{worker.index}_", keep=live)
 
     def _count_loads(self, node: Node) -> None:
         for name in node.inputs:

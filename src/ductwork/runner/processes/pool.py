@@ -47,6 +47,7 @@ class WorkerHandle:
         self.conn = conn
         self.node: Node | None = None
         self.submitted = 0.0
+        self.deadline: float | None = None  # time.monotonic() past which the node has overrun
         self.alive = True
         self.closed = False  # its pipe reported end-of-file: listen to the sentinel only
 
@@ -74,8 +75,7 @@ class WorkerHandle:
         else:
             doing = f"running node '{node}'" if node else "while idle"
         return WorkerLostError(
-            f"Worker process {self.process.pid} {_how_it_ended(code)} {doing}. The run is "
-            "stopped; nodes running on other workers are cancelled.",
+            f"Worker process {self.process.pid} {_how_it_ended(code)} {doing}.",
             node,
             code,
         )
@@ -107,6 +107,8 @@ class Pool:
     def __init__(self, context: BaseContext) -> None:
         self._context = context
         self.workers: list[WorkerHandle] = []
+        self._setup: Callable[[int], Setup] | None = None
+        self._next_index = 0  # never reused: a worker's index is part of its segment names
 
     def start(self, count: int, setup: Callable[[int], Setup]) -> None:
         """Start ``count`` workers, send each its set-up, and wait until all are ready.
@@ -120,13 +122,29 @@ class Pool:
             resource_tracker.ensure_running()
         if self._context.get_start_method() == "forkserver":
             _preload_worker_in_forkserver()
-        for index in range(count):
-            self.workers.append(self._spawn(index))
+        self._setup = setup
+        for _ in range(count):
+            self.workers.append(self._spawn())
         for worker in self.workers:
             worker.conn.send_bytes(pickle.dumps(setup(worker.index), protocol=5))
         self._await_ready()
 
-    def _spawn(self, index: int) -> WorkerHandle:
+    def replace(self, worker: WorkerHandle) -> WorkerHandle:
+        """Kill ``worker`` (if it still runs) and start a new one in its place.
+
+        The new worker is not waited for: its ``READY`` message arrives through :meth:`events`
+        like any other, so no message of the other workers is held up or lost meanwhile.
+        """
+        assert self._setup is not None, "replace() before start()"
+        self._finish(worker)
+        self.workers.remove(worker)
+        fresh = self._spawn()
+        self.workers.append(fresh)
+        fresh.conn.send_bytes(pickle.dumps(self._setup(fresh.index), protocol=5))
+        return fresh
+
+    def _spawn(self) -> WorkerHandle:
+        index, self._next_index = self._next_index, self._next_index + 1
         parent_end, child_end = self._context.Pipe(duplex=True)
         inherited: list[int] = []
         if self._context.get_start_method() == "fork":
@@ -201,14 +219,23 @@ class Pool:
                 worker.process.terminate()
         deadline = time.monotonic() + _KILL_TIMEOUT
         for worker in self.workers:
-            worker.process.join(max(0.0, deadline - time.monotonic()))
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join()
-            worker.alive = False
-            worker.conn.close()
-            worker.process.close()
+            self._finish(worker, deadline)
         self.workers.clear()
+
+    @staticmethod
+    def _finish(worker: WorkerHandle, deadline: float | None = None) -> None:
+        """Terminate ``worker`` if it runs (SIGKILL if it lingers), reap it, close its pipe."""
+        if worker.process.is_alive():
+            worker.process.terminate()
+        if deadline is None:
+            deadline = time.monotonic() + _KILL_TIMEOUT
+        worker.process.join(max(0.0, deadline - time.monotonic()))
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.alive = False
+        worker.conn.close()
+        worker.process.close()
 
 
 def _start_error(worker: WorkerHandle, packed: Any) -> RunnerError:

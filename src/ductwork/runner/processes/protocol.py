@@ -21,6 +21,7 @@ import traceback
 from typing import Any, NamedTuple
 
 from ductwork.exceptions import RemoteNodeError
+from ductwork.pipeline import Retry
 from ductwork.runner.processes.transport import Blob, dumps
 
 __all__ = [
@@ -71,6 +72,8 @@ class Payload(NamedTuple):
     plugins: list[tuple[str | None, object]]
     run_id: str
     is_async: bool
+    retry: Retry | None
+    """The runner's retry policy, for nodes without one of their own."""
 
 
 class Task(NamedTuple):

@@ -31,7 +31,7 @@ import logging
 import mmap
 import os
 import pickle
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from multiprocessing import resource_tracker
 from typing import Any, NamedTuple
 
@@ -159,14 +159,14 @@ def unlink(name: str) -> bool:
     return True
 
 
-def sweep(prefix: str) -> list[str]:
-    """Unlink every segment whose name starts with ``prefix``; return their names.
+def sweep(prefix: str, keep: Collection[str] = ()) -> list[str]:
+    """Unlink every segment whose name starts with ``prefix``, but ``keep``; return the names.
 
     Only where segments can be listed (Linux's ``/dev/shm``); elsewhere the resource tracker
     removes what is left when the parent process exits.
     """
     try:
-        names = [name for name in os.listdir(_DEV_SHM) if name.startswith(prefix)]
+        names = [n for n in os.listdir(_DEV_SHM) if n.startswith(prefix) and n not in keep]
     except OSError:
         return []
     for name in names:

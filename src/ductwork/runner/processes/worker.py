@@ -30,7 +30,7 @@ from typing import Any
 import cloudpickle
 
 from ductwork.exceptions import DatasetError
-from ductwork.execution import run_node
+from ductwork.execution.attempts import run_with_retries
 from ductwork.hooks.manager import HookCaller, plugins_from
 from ductwork.io import AbstractDataset, DataCatalog
 from ductwork.io.pickling import find_unpicklable
@@ -166,6 +166,7 @@ class _Worker:
         self._catalog = DataCatalog(datasets)
         self._hooks = HookCaller(plugins_from(payload.plugins))
         self._run_id = payload.run_id
+        self._retry = payload.retry
         self._io_pool = (
             ThreadPoolExecutor(thread_name_prefix="ductwork-io") if payload.is_async else None
         )
@@ -187,7 +188,14 @@ class _Worker:
         try:
             node: Node = cloudpickle.loads(task.node)
             self._exchange.begin(node, task)
-            run_node(node, self._catalog, self._hooks, run_id=self._run_id, io_pool=self._io_pool)
+            run_with_retries(
+                node,
+                self._catalog,
+                self._hooks,
+                retry=node.retry or self._retry,
+                run_id=self._run_id,
+                io_pool=self._io_pool,
+            )
         except BaseException as exc:  # SystemExit from a node too: report it, keep serving
             error = pack_error(exc)
         return (DONE, started, time.time(), error, self._exchange.finish())
