@@ -61,6 +61,14 @@ def cli() -> None:
 @click.option("--max-workers", type=click.IntRange(min=1), help="Most nodes at once.")
 @click.option("--async", "is_async", is_flag=True, help="Load and save concurrently.")
 @click.option("--dask-address", metavar="ADDRESS", help="The Dask scheduler to use.")
+@click.option(
+    "--retries", type=click.IntRange(min=0), help="Run a failing node again, up to N times."
+)
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds a node may take."
+)
+@click.option("--keep-going", is_flag=True, help="After a failure, run what does not depend on it.")
+@click.option("--max-running", type=click.IntRange(min=1), help="Most nodes running at once.")
 @click.option("--only-missing-outputs", is_flag=True, help="Skip nodes whose outputs exist.")
 @_filter_options
 @click.option("--run-id", help="The id of this run (and its journal's name).")
@@ -88,6 +96,10 @@ def run(ctx: click.Context, /, pipeline_spec: str | None, **options: Any) -> Non
             max_workers=options.pop("max_workers"),
             is_async=options.pop("is_async"),
             dask_address=options.pop("dask_address"),
+            retries=options.pop("retries"),
+            timeout=options.pop("timeout"),
+            keep_going=options.pop("keep_going"),
+            max_running=options.pop("max_running"),
         ),
         filters=filters,
         only_missing=options.pop("only_missing_outputs"),
@@ -105,7 +117,8 @@ def _command_line(
     ctx: click.Context, spec: str | None, options: dict[str, Any], filters: Filters
 ) -> CommandLine:
     values: list[tuple[str, str]] = []
-    for key in ("pipeline_name", "catalog", "runner", "max_workers", "dask_address", "journal_dir"):
+    keys = ("pipeline_name", "catalog", "runner", "max_workers", "dask_address", "journal_dir")
+    for key in (*keys, "retries", "timeout", "max_running"):
         if options.get(key) is not None:
             flag = "--pipeline" if key == "pipeline_name" else "--" + key.replace("_", "-")
             values.append((flag, str(options[key])))
@@ -114,6 +127,7 @@ def _command_line(
         flag
         for key, flag in (
             ("is_async", "--async"),
+            ("keep_going", "--keep-going"),
             ("only_missing_outputs", "--only-missing-outputs"),
         )
         if options.get(key)

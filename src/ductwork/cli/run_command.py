@@ -121,6 +121,10 @@ def _settings_runner(request: RunRequest, settings: ProjectSettings) -> RunnerOp
         max_workers=given.max_workers if given.max_workers is not None else settings.max_workers,
         is_async=given.is_async,
         dask_address=given.dask_address,
+        retries=given.retries,
+        timeout=given.timeout,
+        keep_going=given.keep_going,
+        max_running=given.max_running,
     )
 
 

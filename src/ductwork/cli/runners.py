@@ -12,6 +12,7 @@ from typing import Any
 
 from ductwork.exceptions import ProjectConfigError
 from ductwork.io import DataCatalog, SharedMemoryDataCatalog
+from ductwork.pipeline import Retry
 from ductwork.runner import AbstractRunner
 
 __all__ = ["RUNNER_NAMES", "RunnerOptions", "catalog_class", "make_runner", "runner_available"]
@@ -22,10 +23,11 @@ class _Choice:
     class_name: str
     takes_max_workers: bool
     missing: str
+    takes_max_running: bool = True
 
 
 _RUNNERS = {
-    "sequential": _Choice("SequentialRunner", False, ""),
+    "sequential": _Choice("SequentialRunner", False, "", takes_max_running=False),
     "thread": _Choice("ThreadRunner", True, ""),
     "parallel": _Choice(
         "ParallelRunner",
@@ -40,12 +42,17 @@ RUNNER_NAMES = tuple(_RUNNERS)
 
 @dataclass(frozen=True)
 class RunnerOptions:
-    """How to build the runner: ``--runner``, ``--max-workers``, ``--async``, ``--dask-address``."""
+    """How to build the runner: ``--runner``, ``--max-workers``, ``--async``, ``--dask-address``,
+    and the failure options ``--retries``, ``--timeout``, ``--keep-going``, ``--max-running``."""
 
     name: str = "sequential"
     max_workers: int | None = None
     is_async: bool = False
     dask_address: str | None = None
+    retries: int | None = None
+    timeout: float | None = None
+    keep_going: bool = False
+    max_running: int | None = None
 
 
 def _runner_class(name: str) -> type[AbstractRunner]:
@@ -95,6 +102,7 @@ def make_runner(options: RunnerOptions) -> AbstractRunner:
         if options.name != "dask":
             raise ProjectConfigError("--dask-address applies only to --runner dask.")
         kwargs["address"] = options.dask_address
+    kwargs.update(_failure_options(options, choice))
     try:
         return runner_class(**kwargs)
     except ImportError as error:
@@ -103,6 +111,24 @@ def make_runner(options: RunnerOptions) -> AbstractRunner:
         raise ProjectConfigError(
             f"The {options.name} runner cannot be built so: {error}"
         ) from error
+
+
+def _failure_options(options: RunnerOptions, choice: _Choice) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if options.retries:
+        kwargs["retry"] = Retry(attempts=options.retries + 1)
+    if options.timeout is not None:
+        kwargs["timeout"] = options.timeout
+    if options.keep_going:
+        kwargs["keep_going"] = True
+    if options.max_running is not None:
+        if not choice.takes_max_running:
+            raise ProjectConfigError(
+                f"--max-running does not apply to the {options.name} runner, which runs one "
+                "node at a time."
+            )
+        kwargs["max_running"] = options.max_running
+    return kwargs
 
 
 def catalog_class(runner: str) -> type[DataCatalog]:
