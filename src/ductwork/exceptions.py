@@ -29,6 +29,7 @@ __all__ = [
     "NodeInputError",
     "NodeOutputError",
     "NodeSignatureError",
+    "NotPicklableError",
     "OutputNotUniqueError",
     "PipelineError",
     "PipelineMappingError",
@@ -39,6 +40,7 @@ __all__ = [
     "UnknownNodeError",
     "VersionAlreadyExistsError",
     "VersionNotFoundError",
+    "WorkerLostError",
 ]
 
 
@@ -170,3 +172,25 @@ class RunnerError(DuctworkError):
 
 class MissingInputsError(RunnerError, ValueError):
     """Free inputs of the pipeline are not in the catalog, so the run cannot start."""
+
+
+class WorkerLostError(RunnerError):
+    """A worker process died while running a node."""
+
+
+class NotPicklableError(RunnerError):
+    """What a run must send to other processes (nodes, datasets, plugins) cannot be pickled.
+
+    Raised before any node runs, with every offender at once.
+
+    Attributes:
+        offenders: What cannot travel (``"node 'train'"``, ``"dataset 'db'"``,
+            ``"plugin 'timer'"``) mapped to the reasons, each naming the attribute that failed.
+    """
+
+    def __init__(self, message: str, offenders: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.offenders: dict[str, list[str]] = dict(offenders or {})
+
+    def __reduce__(self) -> tuple[type[NotPicklableError], tuple[str, dict[str, list[str]]]]:
+        return (type(self), (str(self), self.offenders))

@@ -2,7 +2,8 @@
 Dask cluster, with the same results, hooks and errors.
 """
 
-from ductwork.exceptions import MissingInputsError, RunnerError
+from ductwork.exceptions import MissingInputsError, NotPicklableError, RunnerError, WorkerLostError
+from ductwork.runner.dask_runner import DaskRunner
 from ductwork.runner.executors import NodeOutcome
 from ductwork.runner.loop import RunObserver
 from ductwork.runner.runner import AbstractRunner
@@ -11,10 +12,13 @@ from ductwork.runner.thread_runner import ThreadRunner
 
 __all__ = [
     "AbstractRunner",
+    "DaskRunner",
     "MissingInputsError",
     "NodeOutcome",
+    "NotPicklableError",
     "RunObserver",
     "RunnerError",
     "SequentialRunner",
     "ThreadRunner",
+    "WorkerLostError",
 ]
