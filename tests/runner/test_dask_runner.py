@@ -233,7 +233,7 @@ def test_runs_on_a_cluster_started_with_the_command_line_programs(
 
 
 class WhereIsData(RunObserver):
-    """Asks the scheduler, as each node starts and finishes, which keys of the run exist."""
+    """Asks the scheduler, as each node starts and finishes, about the keys of the run."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
@@ -258,16 +258,20 @@ class WhereIsData(RunObserver):
 
     def node_finished(self, outcome: NodeOutcome) -> None:
         self.outcomes.append(outcome)
-        self.held_when_finished[outcome.node.name] = data_keys(self.client)
+        self.held_when_finished[outcome.node.name] = held_keys(self.client)
 
 
-def data_keys(client: Client) -> dict[str, list[str]]:
-    """The in-memory datasets the cluster holds, by name, with the workers holding them."""
+def held_keys(client: Client) -> dict[str, list[str]]:
+    """The keys of ductwork runs in the cluster's memory (first part only), with their workers.
+
+    A node with one in-memory output holds its data under the node's key (``node:<name>``).
+    """
     return {
-        key[0].removeprefix("data:"): list(workers)
+        str(key[0]): list(workers)
         for key, workers in client.who_has().items()
-        if isinstance(key, tuple) and str(key[0]).startswith("data:") and workers
-    }
+        if isinstance(key, tuple) and str(key[0]).startswith(("node:", "data:", "done:"))
+        and workers
+    }  # fmt: skip
 
 
 def test_intermediate_data_stays_on_the_workers(client: Client, tmp_path: Path) -> None:
@@ -296,19 +300,36 @@ def test_intermediate_data_stays_on_the_workers(client: Client, tmp_path: Path) 
     assert on_client == {"out"}, "only the free output may reach the client"
     assert {"y", "z"} <= {e["tag"] for e in arrivals}  # the intermediates did travel, elsewhere
     workers = set(client.scheduler_info()["workers"])
-    assert set(observer.held_when_finished["a"]["y"]) <= workers
-    assert set(observer.held_when_finished["b"]["z"]) <= workers
+    assert set(observer.held_when_finished["a"]["node:a"]) <= workers  # holding y
+    assert set(observer.held_when_finished["b"]["node:b"]) <= workers  # holding z
     assert {outcome.worker for outcome in observer.outcomes} <= workers
     # Each node's task depends on the data it loads, so Dask can place it next to that data.
-    assert "data:y" in observer.dependencies["b"]
-    assert "data:z" in observer.dependencies["c"]
+    assert observer.dependencies["b"] == {"node:a"}
+    assert observer.dependencies["c"] == {"node:b"}
+
+
+def test_each_in_memory_output_has_a_key_of_its_own(client: Client) -> None:
+    from tests.runner.helpers import split
+
+    observer = WhereIsData(client)
+    pipeline = Pipeline(
+        [
+            node(split, "x", ["low", "high"], name="split"),
+            node(identity, "low", "low_out", name="use_low"),
+            node(identity, "high", "high_out", name="use_high"),
+        ]
+    )
+    outputs = DaskRunner(client=client).run(pipeline, DataCatalog({"x": 1}), observer=observer)
+    assert {name: ds.load() for name, ds in outputs.items()} == {"low_out": 1, "high_out": 2}
+    assert observer.dependencies["use_low"] == {"data:low"}
+    assert observer.dependencies["use_high"] == {"data:high"}
 
 
 def test_released_data_leaves_the_cluster(client: Client) -> None:
     class CheckReleases(RunObserver):
         def node_started(self, node: Node) -> None:
-            if node.name == "c":  # b has finished, so its input y is no longer needed
-                eventually(lambda: "y" not in data_keys(client), "y to leave the cluster")
+            if node.name == "c":  # b has finished, so a's output y is no longer needed
+                eventually(lambda: "node:a" not in held_keys(client), "y to leave the cluster")
 
     pipeline = Pipeline(
         [
@@ -319,7 +340,7 @@ def test_released_data_leaves_the_cluster(client: Client) -> None:
         ]
     )
     DaskRunner(client=client).run(pipeline, DataCatalog({"x": 1}), observer=CheckReleases())
-    eventually(lambda: data_keys(client) == {}, "every key of the run to leave the cluster")
+    eventually(lambda: held_keys(client) == {}, "every key of the run to leave the cluster")
 
 
 class PidRecorder:

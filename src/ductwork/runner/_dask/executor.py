@@ -6,11 +6,12 @@ sees the dependencies and places the task next to its data. What every task need
 shipped datasets, the hook plugins, the in-memory free inputs such as parameters) reaches each
 worker once per run, in a worker plugin that the scheduler also gives workers joining mid-run.
 
-Two small tasks follow each node: one per in-memory output, picking that output's data out of
-the node's result, so that each dataset has its own key and is freed on its own; and one picking
-the outcome (when and where the node ran), which is all the client fetches. In-memory data
-reaches the client only in :meth:`DaskExecutor.collect`, for the free outputs the caller
-receives.
+A node's task returns its outcome (when and where it ran) and the data of its in-memory
+outputs. Every dataset needs a key of its own, to be freed on its own: a node with one in-memory
+output already gives it one (the node's key); a node with several is followed by one small task
+per output, picking that output's data. A node with in-memory outputs is also followed by a task
+picking its outcome, which is all the client fetches; in-memory data reaches the client only in
+:meth:`DaskExecutor.collect`, for the free outputs the caller receives.
 
 Keys read ``("node:<name>", "<run id>#<tag>")``, ``("data:<dataset>", ...)`` and
 ``("done:<name>", ...)``, so the dashboard groups tasks by node and dataset, and Dask's messages
@@ -45,6 +46,8 @@ from ductwork.runner._dask.plan import (
 from ductwork.runner._dask.worker import (
     RunPlugin,
     Unloadable,
+    data_of,
+    is_node_result,
     outcome_of,
     output_of,
     run_node_task,
@@ -132,7 +135,7 @@ class DaskExecutor:
         """Submit ``node``'s task, and the tasks picking its outputs and its outcome."""
         assert self._client is not None
         assert self._finished is not None
-        client, memory = self._client, self._memory
+        client = self._client
         inputs = tuple(dict.fromkeys(name for name in node.inputs if name in self._data))
         result = client.submit(
             run_node_task,
@@ -143,12 +146,17 @@ class DaskExecutor:
             key=self._key("node", node.name),
             pure=False,
         )
-        for name in node.outputs:
-            if name in memory:
+        outputs = [name for name in node.outputs if name in self._memory]
+        if len(outputs) == 1:  # the node's result holds just that data: no need to pick it
+            self._data[outputs[0]] = result
+        else:
+            for name in outputs:
                 self._data[name] = client.submit(
                     output_of, result, name, key=self._key("data", name), pure=False
                 )
-        outcome = client.submit(outcome_of, result, key=self._key("done", node.name), pure=False)
+        outcome: Future[Any] = result  # holds no data: fetching it costs nothing
+        if outputs:
+            outcome = client.submit(outcome_of, result, key=self._key("done", node.name))
         self._running[outcome.key] = (node, result, time.time())
         self._finished.add(outcome)
 
@@ -164,7 +172,7 @@ class DaskExecutor:
     def _outcome(self, future: Future[Any], result: Any) -> NodeOutcome:
         node, _, submitted = self._running.pop(future.key)
         if future.status == "finished":
-            started, finished, worker = result
+            started, finished, worker = outcome_of(result) if is_node_result(result) else result
             return NodeOutcome(node, None, started, finished, worker)
         return NodeOutcome(node, _error(node, result), submitted, time.time(), "dask")
 
@@ -182,7 +190,7 @@ class DaskExecutor:
         if not wanted or self._client is None:
             return
         values = self._client.gather([self._data[name] for name in wanted])
-        for name, value in zip(wanted, values, strict=True):
+        for name, value in zip(wanted, map(data_of, values, wanted), strict=True):
             if not isinstance(value, Unloadable):
                 self._context.catalog.save(name, value)
 

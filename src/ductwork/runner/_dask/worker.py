@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from distributed import WorkerPlugin, get_worker
 
@@ -33,6 +33,8 @@ __all__ = [
     "TaskMemoryDataset",
     "Unloadable",
     "WorkerRun",
+    "data_of",
+    "is_node_result",
     "outcome_of",
     "output_of",
     "run_node_task",
@@ -154,8 +156,11 @@ class RunPlugin(WorkerPlugin):
         self.name = name
 
 
-class NodeResult(NamedTuple):
-    """What a node's task returns; it stays on the worker (only ``outcome`` reaches the client).
+@dataclass(frozen=True)
+class NodeResult:
+    """What a node's task returns; it stays on the worker.
+
+    Only ``outcome`` reaches the client, and the data of the free outputs the caller receives.
 
     Attributes:
         outcome: ``(started, finished, worker)``: epoch seconds and the worker's address.
@@ -198,7 +203,8 @@ def run_node_task(
     plugin = worker.plugins[plugin_name]
     assert isinstance(plugin, RunPlugin)
     run = plugin.run
-    catalog, outputs = run.catalog_for(node, dict(zip(memory_inputs, data, strict=True)))
+    inputs = {name: data_of(value, name) for name, value in zip(memory_inputs, data, strict=True)}
+    catalog, outputs = run.catalog_for(node, inputs)
     with _io_pool(run.is_async) as io_pool:
         run_node(node, catalog, run.hooks(), run_id=run.run_id, io_pool=io_pool)
     content = {name: dataset.content() for name, dataset in outputs.items()}
@@ -208,6 +214,16 @@ def run_node_task(
 def output_of(result: NodeResult, name: str) -> Any:
     """The data of the in-memory output ``name`` (a task of its own, so it has its own key)."""
     return result.outputs[name]
+
+
+def is_node_result(value: Any) -> bool:
+    """Whether ``value`` is a node's whole result rather than the data of one output."""
+    return isinstance(value, NodeResult)
+
+
+def data_of(value: Any, name: str) -> Any:
+    """The data of ``name`` in ``value``: a producer's result (one output) or the data itself."""
+    return value.outputs[name] if isinstance(value, NodeResult) else value
 
 
 def outcome_of(result: NodeResult) -> tuple[float, float, str]:
