@@ -203,11 +203,21 @@ def deployment(tmp_path: Path) -> Iterator[str]:
         yield address
     finally:
         for program in reversed(programs):  # workers first, then the scheduler
-            program.send_signal(signal.SIGTERM)
-        for program in reversed(programs):
-            program.wait(timeout=DEADLINE_SECONDS)
+            stop(program)
     _, alive = psutil.wait_procs(processes, timeout=DEADLINE_SECONDS)
+    for process in alive:  # fail, but leave nothing running
+        process.kill()
     assert alive == [], f"processes left behind: {alive}"
+
+
+def stop(program: subprocess.Popen[bytes]) -> None:
+    """Ask ``program`` to shut down (SIGTERM) and wait; kill it if it does not."""
+    program.terminate()
+    try:
+        program.wait(timeout=DEADLINE_SECONDS)
+    except subprocess.TimeoutExpired:
+        program.kill()
+        program.wait()
 
 
 def test_runs_on_a_cluster_started_with_the_command_line_programs(

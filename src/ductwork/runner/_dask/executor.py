@@ -46,6 +46,7 @@ from ductwork.runner._dask.plan import (
 from ductwork.runner._dask.worker import (
     RunPlugin,
     Unloadable,
+    WorkerRun,
     data_of,
     is_node_result,
     outcome_of,
@@ -87,17 +88,11 @@ class DaskExecutor:
     # --- entering and leaving ---------------------------------------------------------------------
 
     def __enter__(self) -> DaskExecutor:
-        context = self._context
-        if not context.pipeline.nodes:
+        if not self._context.pipeline.nodes:
             return self  # nothing will run: no need for a cluster
-        plan = plan_run(context.pipeline, context.catalog)
-        plugins = registered_plugins(context.hooks.manager)
-        free_inputs = load_free_memory_inputs(context.catalog, plan.free_memory_inputs)
-        check_transferable(context.pipeline, plan, plugins, free_inputs)
-        self._memory = plan.memory
+        run = self._prepare()
         with ExitStack() as stack:
             client = self._client = stack.enter_context(self._connect())
-            run = plan.worker_run(context, plugins, free_inputs)
             client.register_plugin(RunPlugin(run, self._plugin))
             stack.callback(self._unregister_plugin, client)
             stack.callback(self._drop_futures)
@@ -105,17 +100,27 @@ class DaskExecutor:
             self._stack = stack.pop_all()
         return self
 
+    def _prepare(self) -> WorkerRun:
+        """Sort the run's datasets and check what must travel, before touching the cluster."""
+        context = self._context
+        plan = plan_run(context.pipeline, context.catalog)
+        plugins = registered_plugins(context.hooks.manager)
+        free_inputs = load_free_memory_inputs(context.catalog, plan.free_memory_inputs)
+        check_transferable(context.pipeline, plan, plugins, free_inputs)
+        self._memory = plan.memory
+        return plan.worker_run(context, plugins, free_inputs)
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._client is not None and self._running:
-            # Stop what has not finished, and what depends on it. Dask cannot interrupt a task
-            # that is already running; its result is dropped.
-            self._client.cancel([future for _, future, _ in self._running.values()])
-        self._stack.close()
+        with self._stack:
+            if self._client is not None and self._running:
+                # Stop what has not finished, and what depends on it. Dask cannot interrupt a
+                # task that is already running; its result is dropped.
+                self._best_effort(self._client.cancel, [f for _, f, _ in self._running.values()])
 
     def _drop_futures(self) -> None:
         # Dropping the last reference to a future lets the scheduler forget its key.
@@ -124,10 +129,13 @@ class DaskExecutor:
         self._finished = None
 
     def _unregister_plugin(self, client: Client) -> None:
+        self._best_effort(client.unregister_worker_plugin, self._plugin)
+
+    def _best_effort(self, clean_up: Callable[[Any], Any], argument: Any) -> None:
         try:
-            client.unregister_worker_plugin(self._plugin)
+            clean_up(argument)
         except Exception as error:  # a lost cluster must not hide the run's own error
-            _logger.warning("Could not remove plugin %s from the cluster: %s", self._plugin, error)
+            _logger.warning("Run %s: could not clean up on the cluster: %s", self._tag, error)
 
     # --- the NodeExecutor protocol ----------------------------------------------------------------
 
@@ -170,10 +178,14 @@ class DaskExecutor:
         return [self._outcome(future, result) for future, result in batch]
 
     def _outcome(self, future: Future[Any], result: Any) -> NodeOutcome:
-        node, _, submitted = self._running.pop(future.key)
+        node, node_future, submitted = self._running.pop(future.key)
         if future.status == "finished":
             started, finished, worker = outcome_of(result) if is_node_result(result) else result
             return NodeOutcome(node, None, started, finished, worker)
+        if isinstance(result, CancelledError) and node_future.status == "error":
+            # The outcome task lost its dependency: the node's own task failed (for instance
+            # the scheduler could not unpickle it), and says why.
+            result = (None, node_future.exception(), node_future.traceback())
         return NodeOutcome(node, _error(node, result), submitted, time.time(), "dask")
 
     def release(self, names: Iterable[str]) -> None:
@@ -199,8 +211,8 @@ def _error(node: Node, result: Any) -> BaseException:
     """The exception to report for ``node`` from a failed outcome future's ``result``."""
     if isinstance(result, CancelledError):
         return RunnerError(
-            f"Node '{node.name}' was cancelled on the Dask cluster ({result}); the connection "
-            "to the scheduler may have been lost. Check the cluster and run again."
+            f"Node '{node.name}' was cancelled on the Dask cluster ({result}). Check that the "
+            "scheduler is still running and reachable, and run again."
         )
     _type, error, traceback = result
     assert isinstance(error, BaseException)

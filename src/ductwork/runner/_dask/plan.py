@@ -38,7 +38,8 @@ class RunPlan:
     """How the data of one run travels.
 
     Attributes:
-        memory: Names whose data moves between tasks as Dask futures.
+        memory: Names whose data is held in memory: it moves between tasks as Dask futures
+            (the free ones travel with the run, see ``free_memory_inputs``).
         shipped: The datasets loaded and saved on the workers, by name.
         free_memory_inputs: Memory datasets that nodes load but no node of the run produces
             (parameters, mostly): the client loads each once and sends the data to every

@@ -130,10 +130,8 @@ class WorkerRun:
         """
         names = (*node.inputs, *node.outputs, *node.confirms)
         datasets: dict[str, Any] = {n: self.datasets[n] for n in names if n in self.datasets}
-        for name in node.inputs:
-            if name in self.free_inputs:
-                inputs = {name: self.free_inputs[name], **inputs}
-        for name, data in inputs.items():
+        free = {name: self.free_inputs[name] for name in node.inputs if name in self.free_inputs}
+        for name, data in {**free, **inputs}.items():
             datasets[name] = TaskMemoryDataset.holding(data, self.copy_modes.get(name))
         outputs = {
             name: TaskMemoryDataset(copy_mode=self.copy_modes.get(name))
