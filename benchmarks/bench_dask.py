@@ -5,7 +5,8 @@ Prints three tables:
 1. microseconds per no-op node, chain and fan-out/fan-in, for SequentialRunner and for
    DaskRunner on an already running local cluster of worker processes (best of ``--repeat``);
 2. what a run costs beyond its nodes: connecting to a running cluster and sending the run's
-   plugin, and starting and closing the embedded cluster (``DaskRunner()`` with no arguments);
+   plugin, and starting and closing the embedded cluster (``DaskRunner()`` with no arguments),
+   and what sending the run's datasets with every task instead would cost;
 3. ``--cpu-nodes`` equal CPU-bound nodes, SequentialRunner against DaskRunner on a cluster of
    one single-threaded worker process per core.
 
@@ -77,6 +78,35 @@ def setup_table(client: Client, repeat: int) -> None:
     print(f"embedded cluster started and closed by the run | {embedded:.3f}")
 
 
+def shipping_table(client: Client, datasets: int, repeat: int) -> None:
+    """Sending the run's datasets and plugins once per run (a worker plugin) or with each task."""
+    import pickle
+    import tempfile
+
+    from ductwork.datasets import PickleDataset
+    from ductwork.runner._dask.worker import RunPlugin, WorkerRun
+
+    folder = tempfile.gettempdir()
+    shipped = {f"d{i}": PickleDataset(filepath=f"{folder}/d{i}.pkl") for i in range(datasets)}
+    run = WorkerRun("run", False, dict(shipped), [], {"params:alpha": 0.5})
+    # The alternative sends each task only its node's datasets (say three) and the plugins.
+    own = WorkerRun("run", False, dict(list(shipped.items())[:3]), [], {"params:alpha": 0.5})
+    size = len(pickle.dumps(run))
+    per_task = min(timed(lambda: pickle.loads(pickle.dumps(own))) for _ in range(repeat))
+
+    def register() -> None:
+        client.register_plugin(RunPlugin(run, "bench"))
+        client.unregister_worker_plugin("bench")
+
+    once = min(timed(register) for _ in range(repeat))
+    print()
+    print(f"shipping {datasets} persisted datasets | cost")
+    print("--- | ---")
+    print(f"all of them, pickled | {size:,} bytes")
+    print(f"with each task (its node's 3): pickle + unpickle | {per_task * 1e6:,.0f} µs per task")
+    print(f"once per run (all): worker plugin sent and removed, 2 workers | {once * 1e3:,.1f} ms")
+
+
 def cpu_table(cpu_nodes: int) -> None:
     pipeline = Pipeline([node(burn, "d0", f"out{i}", name=f"burn{i}") for i in range(cpu_nodes)])
     cores = os.cpu_count() or 1
@@ -107,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     ):
         overhead_table(client, sizes, args.repeat)
         setup_table(client, args.repeat)
+        shipping_table(client, 100, args.repeat)
     cpu_table(args.cpu_nodes)
 
 

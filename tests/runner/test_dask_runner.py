@@ -130,15 +130,43 @@ def test_importing_the_runner_does_not_import_dask() -> None:
 # --- cluster lifetime ----------------------------------------------------------------------------
 
 
+class Outcomes(RunObserver):
+    def __init__(self) -> None:
+        self.outcomes: list[NodeOutcome] = []
+
+    def node_finished(self, outcome: NodeOutcome) -> None:
+        self.outcomes.append(outcome)
+
+
 def test_default_embedded_cluster_is_started_and_closed_by_the_run() -> None:
     before = children()
+    observer = Outcomes()
     outputs = DaskRunner(n_workers=1).run(
-        Pipeline([node(worker_pid, "x", "pid", name="where")]), DataCatalog({"x": 1})
+        Pipeline([node(worker_pid, "x", "pid", name="where")]),
+        DataCatalog({"x": 1}),
+        observer=observer,
     )
     pid = outputs["pid"].load()
     assert pid != os.getpid()
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert children() - before == set()
+    (outcome,) = observer.outcomes
+    assert outcome.worker.startswith("tcp://127.0.0.1:")  # loopback only
+    assert outcome.started <= outcome.finished
+
+
+def test_embedded_cluster_defaults_to_a_worker_process_per_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ductwork.runner._dask.cluster import embedded_cluster_kwargs
+
+    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    defaults = embedded_cluster_kwargs({})
+    assert defaults["n_workers"] == 6
+    assert defaults["threads_per_worker"] == 1
+    assert defaults["processes"] is True
+    assert defaults["host"] == "127.0.0.1"
+    assert embedded_cluster_kwargs({"n_workers": 2})["n_workers"] == 2
 
 
 def test_a_given_client_is_left_open(client: Client) -> None:
