@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Every optional extra the tests exercise; the stamp re-installs when pyproject.toml changes.
-EXTRAS := dev,pandas,cli
+EXTRAS := dev,pandas,cli,dask
 STAMP := $(VENV)/.installed
 
 .PHONY: test demo lint typecheck pytest bench clean

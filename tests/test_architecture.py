@@ -93,6 +93,7 @@ def test_top_level_surface() -> None:
 def test_runner_surface() -> None:
     assert sorted(ductwork.runner.__all__) == [
         "AbstractRunner",
+        "DaskRunner",
         "MissingInputsError",
         "NodeOutcome",
         "NotPicklableError",

@@ -7,11 +7,19 @@ returns a runner.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib.util
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
-from ductwork.runner import AbstractRunner, ParallelRunner, SequentialRunner, ThreadRunner
+from ductwork.runner import (
+    AbstractRunner,
+    DaskRunner,
+    ParallelRunner,
+    SequentialRunner,
+    ThreadRunner,
+)
 
 MakeRunner = Callable[..., AbstractRunner]
 
@@ -27,6 +35,45 @@ RUNNERS: dict[str, MakeRunner] = {
         2, is_async, mp_context="spawn", **options
     ),
 }
+
+
+class SessionDaskCluster:
+    """One local Dask cluster of worker processes for the whole session, started on first use."""
+
+    def __init__(self) -> None:
+        self._opened: list[Any] = []
+
+    def client(self) -> Any:
+        """The session's client (starting the cluster the first time)."""
+        if not self._opened:
+            from distributed import Client, LocalCluster
+
+            cluster = LocalCluster(
+                n_workers=2, threads_per_worker=2, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+            )
+            self._opened = [cluster, Client(cluster, set_as_default=False)]
+        return self._opened[1]
+
+    def close(self) -> None:
+        """Close the client and the cluster, if they were started."""
+        for opened in reversed(self._opened):
+            opened.close()
+        self._opened.clear()
+
+
+SESSION_DASK_CLUSTER = SessionDaskCluster()
+
+if importlib.util.find_spec("distributed") is not None:
+    RUNNERS["dask"] = lambda is_async=False: DaskRunner(
+        client=SESSION_DASK_CLUSTER.client(), is_async=is_async
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_dask_cluster() -> Iterator[SessionDaskCluster]:
+    """Closes the session's Dask cluster at the end, if a test started it."""
+    yield SESSION_DASK_CLUSTER
+    SESSION_DASK_CLUSTER.close()
 
 
 @pytest.fixture(params=list(RUNNERS))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisDeprecationWarning
 
 from ductwork.hooks import create_hook_manager
 from ductwork.io import DataCatalog, MemoryDataset
@@ -17,7 +19,14 @@ from tests.runner.conftest import RUNNERS
 from tests.runner.helpers import EventLog, RecordingDataset, read_events, total
 
 # Runners that start processes or clusters are slow per run: fewer examples for them.
-EXAMPLES = {"sequential": 40, "thread": 40, "parallel": 8, "parallel-fork": 4, "parallel-spawn": 3}
+EXAMPLES = {
+    "sequential": 40,
+    "thread": 40,
+    "parallel": 8,
+    "parallel-fork": 4,
+    "parallel-spawn": 3,
+    "dask": 8,
+}
 
 
 @st.composite
@@ -56,7 +65,13 @@ def test_runners_agree_with_a_plain_evaluation(runner_name: str) -> None:
         with tempfile.TemporaryDirectory() as folder:
             run_and_check(runner_name, specs, persisted, Path(folder))
 
-    check()
+    with warnings.catch_warnings():
+        # The Dask client's own thread uses the random module while Hypothesis draws examples;
+        # Hypothesis takes that for the strategy's doing.
+        warnings.filterwarnings(
+            "ignore", "Do not use the `random` module", HypothesisDeprecationWarning
+        )
+        check()
 
 
 def run_and_check(

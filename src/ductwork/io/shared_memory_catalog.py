@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from ductwork.exceptions import DatasetNotPicklableError
@@ -16,6 +16,23 @@ _ADVICE = (
     "sequential runner, or make these datasets picklable (for example, create clients on first "
     "use and leave them out in __getstate__)."
 )
+
+
+def unpicklable_datasets(datasets: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Find the datasets that cannot be sent to another process, and why.
+
+    A dataset cannot travel if it is marked ``_SINGLE_PROCESS`` or cannot be pickled (the reason
+    then names the attribute that fails; see :func:`ductwork.io.pickling.find_unpicklable`).
+
+    Returns:
+        Each offender's name mapped to its reasons, in name order; empty if all can travel.
+    """
+    offenders: dict[str, list[str]] = {}
+    for name in sorted(datasets):
+        reasons = dataset_problems(datasets[name])
+        if reasons:
+            offenders[name] = reasons
+    return offenders
 
 
 class SharedMemoryDataCatalog(DataCatalog):
@@ -53,11 +70,7 @@ class SharedMemoryDataCatalog(DataCatalog):
                 targets = dict(self._datasets)
         else:
             targets = {name: self.get(name, fallback_to_runtime_pattern=True) for name in names}
-        offenders: dict[str, list[str]] = {}
-        for name in sorted(targets):
-            reasons = dataset_problems(targets[name])
-            if reasons:
-                offenders[name] = reasons
+        offenders = unpicklable_datasets(targets)
         if offenders:
             lines = [f"  '{name}': {reason}" for name, why in offenders.items() for reason in why]
             raise DatasetNotPicklableError(

@@ -9,6 +9,7 @@ from ductwork.exceptions import (
     RunnerError,
     WorkerLostError,
 )
+from ductwork.runner.dask_runner import DaskRunner
 from ductwork.runner.executors import NodeOutcome
 from ductwork.runner.loop import RunObserver
 from ductwork.runner.parallel_runner import ParallelRunner
@@ -18,6 +19,7 @@ from ductwork.runner.thread_runner import ThreadRunner
 
 __all__ = [
     "AbstractRunner",
+    "DaskRunner",
     "MissingInputsError",
     "NodeOutcome",
     "NotPicklableError",

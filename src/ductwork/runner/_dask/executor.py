@@ -1,0 +1,226 @@
+"""``DaskExecutor``: the run loop's executor for a Dask cluster.
+
+Each node becomes a Dask task (:func:`~ductwork.runner._dask.worker.run_node_task`) whose
+arguments are the futures of the in-memory data it loads from other nodes, so Dask's scheduler
+sees the dependencies and places the task next to its data. What every task needs besides (the
+shipped datasets, the hook plugins, the in-memory free inputs such as parameters) reaches each
+worker once per run, in a worker plugin that the scheduler also gives workers joining mid-run.
+
+A node's task returns its outcome (when and where it ran) and the data of its in-memory
+outputs. Every dataset needs a key of its own, to be freed on its own: a node with one in-memory
+output already gives it one (the node's key); a node with several is followed by one small task
+per output, picking that output's data. A node with in-memory outputs is also followed by a task
+picking its outcome, which is all the client fetches; in-memory data reaches the client only in
+:meth:`DaskExecutor.collect`, for the free outputs the caller receives.
+
+Keys read ``("node:<name>", "<run id>#<tag>")``, ``("data:<dataset>", ...)`` and
+``("done:<name>", ...)``, so the dashboard groups tasks by node and dataset, and Dask's messages
+name them.
+
+The loop hands over every ready node at once (``capacity`` is the pipeline's size): Dask's
+scheduler, which knows the cluster, decides where and when each runs, and an adaptive cluster
+sees the whole frontier of work.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Collection, Iterable
+from contextlib import AbstractContextManager, ExitStack
+from types import TracebackType
+from typing import Any
+
+from dask.typing import Key
+from distributed import CancelledError, Client, Future, KilledWorker, as_completed
+
+from ductwork.exceptions import RunnerError, WorkerLostError
+from ductwork.hooks.manager import registered_plugins
+from ductwork.pipeline import Node
+from ductwork.runner._dask.plan import (
+    check_transferable,
+    load_free_memory_inputs,
+    plan_run,
+)
+from ductwork.runner._dask.worker import (
+    RunPlugin,
+    Unloadable,
+    WorkerRun,
+    data_of,
+    is_node_result,
+    outcome_of,
+    output_of,
+    run_node_task,
+)
+from ductwork.runner.executors import NodeOutcome, RunContext
+
+__all__ = ["DaskExecutor"]
+
+_logger = logging.getLogger(__name__)
+
+Connect = Callable[[], AbstractContextManager[Client]]
+
+
+class DaskExecutor:
+    """Runs each node as a Dask task, keeping in-memory data on the workers.
+
+    Entering checks that everything the run sends can be pickled, then connects (which may
+    start a cluster) and gives the workers what the run needs; leaving cancels what is still
+    queued or running, drops every key of the run, and disconnects (closing a cluster it
+    started).
+    """
+
+    def __init__(self, context: RunContext, connect: Connect) -> None:
+        """Prepare to run ``context``'s pipeline on the client ``connect`` gives."""
+        self._context = context
+        self._connect = connect
+        self.capacity = max(1, len(context.pipeline.nodes))
+        self._tag = f"{context.run_id}#{secrets.token_hex(3)}"  # keys unique even if ids repeat
+        self._plugin = f"ductwork-run-{self._tag}"
+        self._stack = ExitStack()
+        self._client: Client | None = None
+        self._memory: frozenset[str] = frozenset()
+        self._data: dict[str, Future[Any]] = {}
+        self._running: dict[Key, tuple[Node, Future[Any], float]] = {}
+        self._finished: as_completed | None = None
+
+    # --- entering and leaving ---------------------------------------------------------------------
+
+    def __enter__(self) -> DaskExecutor:
+        if not self._context.pipeline.nodes:
+            return self  # nothing will run: no need for a cluster
+        run = self._prepare()
+        with ExitStack() as stack:
+            client = self._client = stack.enter_context(self._connect())
+            client.register_plugin(RunPlugin(run, self._plugin))
+            stack.callback(self._unregister_plugin, client)
+            stack.callback(self._drop_futures)
+            self._finished = as_completed(loop=client.loop, with_results=True, raise_errors=False)
+            self._stack = stack.pop_all()
+        return self
+
+    def _prepare(self) -> WorkerRun:
+        """Sort the run's datasets and check what must travel, before touching the cluster."""
+        context = self._context
+        plan = plan_run(context.pipeline, context.catalog)
+        plugins = registered_plugins(context.hooks.manager)
+        free_inputs = load_free_memory_inputs(context.catalog, plan.free_memory_inputs)
+        check_transferable(context.pipeline, plan, plugins, free_inputs)
+        self._memory = plan.memory
+        return plan.worker_run(context, plugins, free_inputs)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with self._stack:
+            if self._client is not None and self._running:
+                # Stop what has not finished, and what depends on it. Dask cannot interrupt a
+                # task that is already running; its result is dropped.
+                self._best_effort(self._client.cancel, [f for _, f, _ in self._running.values()])
+
+    def _drop_futures(self) -> None:
+        # Dropping the last reference to a future lets the scheduler forget its key.
+        self._running.clear()
+        self._data.clear()
+        self._finished = None
+
+    def _unregister_plugin(self, client: Client) -> None:
+        self._best_effort(client.unregister_worker_plugin, self._plugin)
+
+    def _best_effort(self, clean_up: Callable[[Any], Any], argument: Any) -> None:
+        try:
+            clean_up(argument)
+        except Exception as error:  # a lost cluster must not hide the run's own error
+            _logger.warning("Run %s: could not clean up on the cluster: %s", self._tag, error)
+
+    # --- the NodeExecutor protocol ----------------------------------------------------------------
+
+    def submit(self, node: Node) -> None:
+        """Submit ``node``'s task, and the tasks picking its outputs and its outcome."""
+        assert self._client is not None
+        assert self._finished is not None
+        client = self._client
+        inputs = tuple(dict.fromkeys(name for name in node.inputs if name in self._data))
+        result = client.submit(
+            run_node_task,
+            self._plugin,
+            node,
+            inputs,
+            *(self._data[name] for name in inputs),
+            key=self._key("node", node.name),
+            pure=False,
+        )
+        outputs = [name for name in node.outputs if name in self._memory]
+        if len(outputs) == 1:  # the node's result holds just that data: no need to pick it
+            self._data[outputs[0]] = result
+        else:
+            for name in outputs:
+                self._data[name] = client.submit(
+                    output_of, result, name, key=self._key("data", name), pure=False
+                )
+        outcome: Future[Any] = result  # holds no data: fetching it costs nothing
+        if outputs:
+            outcome = client.submit(outcome_of, result, key=self._key("done", node.name))
+        self._running[outcome.key] = (node, result, time.time())
+        self._finished.add(outcome)
+
+    def _key(self, kind: str, name: str) -> tuple[str, str]:
+        return (f"{kind}:{name}", self._tag)
+
+    def next_outcomes(self) -> list[NodeOutcome]:
+        """Wait for the next node to finish; return it with any others that finished meanwhile."""
+        assert self._finished is not None
+        batch = [next(self._finished), *self._finished.next_batch(block=False)]
+        return [self._outcome(future, result) for future, result in batch]
+
+    def _outcome(self, future: Future[Any], result: Any) -> NodeOutcome:
+        node, node_future, submitted = self._running.pop(future.key)
+        if future.status == "finished":
+            started, finished, worker = outcome_of(result) if is_node_result(result) else result
+            return NodeOutcome(node, None, started, finished, worker)
+        if isinstance(result, CancelledError) and node_future.status == "error":
+            # The outcome task lost its dependency: the node's own task failed (for instance
+            # the scheduler could not unpickle it), and says why.
+            result = (None, node_future.exception(), node_future.traceback())
+        return NodeOutcome(node, _error(node, result), submitted, time.time(), "dask")
+
+    def release(self, names: Iterable[str]) -> None:
+        """Drop the futures of ``names`` (the cluster frees them) and release them locally."""
+        for name in names:
+            future = self._data.pop(name, None)
+            if future is not None:
+                future.release()
+            self._context.catalog.release(name)
+
+    def collect(self, names: Collection[str]) -> None:
+        """Fetch the in-memory free outputs and save them into the caller's catalog."""
+        wanted = [name for name in names if name in self._data]
+        if not wanted or self._client is None:
+            return
+        values = self._client.gather([self._data[name] for name in wanted])
+        for name, value in zip(wanted, map(data_of, values, wanted), strict=True):
+            if not isinstance(value, Unloadable):
+                self._context.catalog.save(name, value)
+
+
+def _error(node: Node, result: Any) -> BaseException:
+    """The exception to report for ``node`` from a failed outcome future's ``result``."""
+    if isinstance(result, CancelledError):
+        return RunnerError(
+            f"Node '{node.name}' was cancelled on the Dask cluster ({result}). Check that the "
+            "scheduler is still running and reachable, and run again."
+        )
+    _type, error, traceback = result
+    assert isinstance(error, BaseException)
+    if isinstance(error, KilledWorker):
+        lost = WorkerLostError(
+            f"Node '{node.name}': the Dask workers running it died ({error}). It may use more "
+            "memory than a worker has, or crash the interpreter; the workers' logs say more."
+        )
+        lost.__cause__ = error
+        return lost
+    return error.with_traceback(traceback) if traceback is not None else error

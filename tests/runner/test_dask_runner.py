@@ -1,0 +1,512 @@
+"""What is particular to DaskRunner: cluster lifetime, where data lives, lost workers, extras.
+
+The contract suite (``test_contract.py`` and the others) already runs every shared behaviour on
+the session's Dask cluster; these tests cover what only a cluster has.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("distributed")
+
+import dask
+import psutil
+from distributed import Client, LocalCluster
+
+from ductwork.datasets import PickleDataset
+from ductwork.hooks import create_hook_manager, hook_impl
+from ductwork.io import DataCatalog, MemoryDataset
+from ductwork.pipeline import Node, Pipeline, node
+from ductwork.runner import (
+    DaskRunner,
+    NodeOutcome,
+    NotPicklableError,
+    RunObserver,
+    WorkerLostError,
+)
+from tests.runner.conftest import SessionDaskCluster
+from tests.runner.dask_helpers import Tracked, relabel, report_pid_then_wait, worker_pid
+from tests.runner.helpers import CustomNodeError, EventLog, double, fail, identity, read_events
+
+pytestmark = pytest.mark.timeout(120)
+
+REPO = Path(__file__).resolve().parents[2]
+DEADLINE_SECONDS = 60.0
+
+
+@pytest.fixture
+def client(session_dask_cluster: SessionDaskCluster) -> Client:
+    """The session's client (its cluster has two worker processes)."""
+    session_client: Client = session_dask_cluster.client()
+    return session_client
+
+
+def eventually(check: Callable[[], bool], what: str, timeout: float = DEADLINE_SECONDS) -> None:
+    """Poll ``check`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def children() -> set[int]:
+    return {child.pid for child in psutil.Process().children(recursive=True)}
+
+
+def chain() -> Pipeline:
+    return Pipeline(
+        [
+            node(identity, "x", "y", name="a"),
+            node(double, "y", "z", name="b"),
+            node(identity, "z", "out", name="c"),
+        ]
+    )
+
+
+# --- creating a runner ---------------------------------------------------------------------------
+
+
+def test_client_and_address_together_are_refused(client: Client) -> None:
+    with pytest.raises(ValueError, match="not both"):
+        DaskRunner(client=client, address="tcp://127.0.0.1:8786")
+
+
+def test_embedded_cluster_options_with_a_client_are_refused(client: Client) -> None:
+    with pytest.raises(ValueError, match="n_workers"):
+        DaskRunner(client=client, n_workers=3)
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        check=False,
+    )
+
+
+def test_without_dask_the_error_says_which_extra_to_install() -> None:
+    result = run_python(
+        "import sys\n"
+        "sys.modules['distributed'] = None\n"
+        "from ductwork.runner import DaskRunner\n"
+        "try:\n"
+        "    DaskRunner()\n"
+        "except ImportError as error:\n"
+        "    print(type(error).__name__, error.name, error)\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ModuleNotFoundError distributed ")
+    assert "pip install 'ductwork[dask]'" in result.stdout
+
+
+def test_importing_the_runner_does_not_import_dask() -> None:
+    result = run_python(
+        "import sys\n"
+        "from ductwork.runner import DaskRunner\n"
+        "print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+# --- cluster lifetime ----------------------------------------------------------------------------
+
+
+class Outcomes(RunObserver):
+    def __init__(self) -> None:
+        self.outcomes: list[NodeOutcome] = []
+
+    def node_finished(self, outcome: NodeOutcome) -> None:
+        self.outcomes.append(outcome)
+
+
+def test_default_embedded_cluster_is_started_and_closed_by_the_run() -> None:
+    before = children()
+    observer = Outcomes()
+    outputs = DaskRunner(n_workers=1).run(
+        Pipeline([node(worker_pid, "x", "pid", name="where")]),
+        DataCatalog({"x": 1}),
+        observer=observer,
+    )
+    pid = outputs["pid"].load()
+    assert pid != os.getpid()
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert children() - before == set()
+    (outcome,) = observer.outcomes
+    assert outcome.worker.startswith("tcp://127.0.0.1:")  # loopback only
+    assert outcome.started <= outcome.finished
+
+
+def test_embedded_cluster_defaults_to_a_worker_process_per_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ductwork.runner._dask.cluster import embedded_cluster_kwargs
+
+    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    defaults = embedded_cluster_kwargs({})
+    assert defaults["n_workers"] == 6
+    assert defaults["threads_per_worker"] == 1
+    assert defaults["processes"] is True
+    assert defaults["host"] == "127.0.0.1"
+    assert embedded_cluster_kwargs({"n_workers": 2})["n_workers"] == 2
+
+
+def test_a_given_client_is_left_open(client: Client) -> None:
+    DaskRunner(client=client).run(chain(), DataCatalog({"x": 1}))
+    assert client.status == "running"
+
+
+# --- a real deployment with the command-line programs --------------------------------------------
+
+
+def start(*args: str) -> subprocess.Popen[bytes]:
+    dask_program = shutil.which("dask", path=str(Path(sys.executable).parent))
+    assert dask_program is not None, "the dask command-line program is not installed"
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}  # the workers import tests.runner
+    return subprocess.Popen(
+        [dask_program, *args],
+        cwd=REPO,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def scheduler_address(scheduler_file: Path, scheduler: subprocess.Popen[bytes]) -> str:
+    address: list[str] = []
+
+    def written() -> bool:
+        assert scheduler.poll() is None, "the scheduler exited"
+        try:
+            address.append(json.loads(scheduler_file.read_text())["address"])
+        except (FileNotFoundError, ValueError, KeyError):  # not written, or half written
+            return False
+        return True
+
+    eventually(written, "the scheduler to write its address")
+    return address[0]
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[str]:
+    """A scheduler and two workers started with ``dask scheduler`` and ``dask worker``.
+
+    Loopback only, ports chosen by the system; everything is stopped afterwards, and the test
+    fails if any of their processes is left.
+    """
+    scheduler_file = tmp_path / "scheduler.json"
+    programs = [
+        start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+              "--scheduler-file", str(scheduler_file))
+    ]  # fmt: skip
+    try:
+        address = scheduler_address(scheduler_file, programs[0])
+        for number in range(2):
+            programs.append(
+                start("worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+                      "--no-dashboard", "--name", f"worker-{number}")
+            )  # fmt: skip
+        with Client(address, set_as_default=False, timeout=DEADLINE_SECONDS) as watcher:
+            watcher.wait_for_workers(2, timeout=DEADLINE_SECONDS)
+        processes = [psutil.Process(p.pid) for p in programs]
+        processes += [child for p in processes for child in p.children(recursive=True)]
+        yield address
+    finally:
+        for program in reversed(programs):  # workers first, then the scheduler
+            stop(program)
+    _, alive = psutil.wait_procs(processes, timeout=DEADLINE_SECONDS)
+    for process in alive:  # fail, but leave nothing running
+        process.kill()
+    assert alive == [], f"processes left behind: {alive}"
+
+
+def stop(program: subprocess.Popen[bytes]) -> None:
+    """Ask ``program`` to shut down (SIGTERM) and wait; kill it if it does not."""
+    program.terminate()
+    try:
+        program.wait(timeout=DEADLINE_SECONDS)
+    except subprocess.TimeoutExpired:
+        program.kill()
+        program.wait()
+
+
+def test_runs_on_a_cluster_started_with_the_command_line_programs(
+    deployment: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "events.jsonl"
+    catalog = DataCatalog(
+        {"x": MemoryDataset(5), "z": PickleDataset(filepath=str(tmp_path / "z.pkl"))}
+    )
+    outputs = DaskRunner(address=deployment).run(
+        chain(), catalog, create_hook_manager(EventLog(log))
+    )
+    assert outputs["out"].load() == 10
+    assert PickleDataset(filepath=str(tmp_path / "z.pkl")).load() == 10  # saved by a worker
+    node_events = [e for e in read_events(log) if e["hook"] == "after_node_run"]
+    assert sorted(e["node"] for e in node_events) == ["a", "b", "c"]
+    assert os.getpid() not in {e["pid"] for e in node_events}
+    with Client(deployment, set_as_default=False) as watcher:
+        assert len(watcher.scheduler_info()["workers"]) == 2, "the run closed the cluster"
+
+
+# --- where data and hooks live -------------------------------------------------------------------
+
+
+class WhereIsData(RunObserver):
+    """Asks the scheduler, as each node starts and finishes, about the keys of the run."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.outcomes: list[NodeOutcome] = []
+        self.held_when_finished: dict[str, dict[str, list[str]]] = {}
+        self.dependencies: dict[str, set[str]] = {}
+
+    def node_started(self, node: Node) -> None:
+        def dependencies(dask_scheduler: Any, name: str) -> list[str] | None:
+            for key, task in dask_scheduler.tasks.items():
+                if isinstance(key, tuple) and key[0] == f"node:{name}":
+                    return [dependency.key[0] for dependency in task.dependencies]
+            return None  # the submission has not reached the scheduler yet
+
+        def ask() -> bool:
+            found = self.client.run_on_scheduler(dependencies, name=node.name)
+            if found is not None:
+                self.dependencies[node.name] = set(found)
+            return found is not None
+
+        eventually(ask, f"node {node.name} to reach the scheduler")
+
+    def node_finished(self, outcome: NodeOutcome) -> None:
+        self.outcomes.append(outcome)
+        self.held_when_finished[outcome.node.name] = held_keys(self.client)
+
+
+def held_keys(client: Client) -> dict[str, list[str]]:
+    """The keys of ductwork runs in the cluster's memory (first part only), with their workers.
+
+    A node with one in-memory output holds its data under the node's key (``node:<name>``).
+    """
+    return {
+        str(key[0]): list(workers)
+        for key, workers in client.who_has().items()
+        if isinstance(key, tuple) and str(key[0]).startswith(("node:", "data:", "done:"))
+        and workers
+    }  # fmt: skip
+
+
+def test_intermediate_data_stays_on_the_workers(client: Client, tmp_path: Path) -> None:
+    log = str(tmp_path / "arrivals.jsonl")
+    pipeline = Pipeline(
+        [
+            node(relabel, ["x", "params:first"], "y", name="a"),
+            node(relabel, ["y", "params:second"], "z", name="b"),
+            node(relabel, ["z", "params:third"], "out", name="c"),
+        ]
+    )
+    catalog = DataCatalog(
+        {
+            "x": MemoryDataset(Tracked("x", log, payload=list(range(1000))), copy_mode="assign"),
+            "params:first": "y",
+            "params:second": "z",
+            "params:third": "out",
+        }
+    )
+    observer = WhereIsData(client)
+    outputs = DaskRunner(client=client).run(pipeline, catalog, observer=observer)
+    assert outputs["out"].load().payload == list(range(1000))
+
+    arrivals = read_events(Path(log))
+    on_client = {e["tag"] for e in arrivals if e["pid"] == os.getpid()}
+    assert on_client == {"out"}, "only the free output may reach the client"
+    assert {"y", "z"} <= {e["tag"] for e in arrivals}  # the intermediates did travel, elsewhere
+    workers = set(client.scheduler_info()["workers"])
+    assert set(observer.held_when_finished["a"]["node:a"]) <= workers  # holding y
+    assert set(observer.held_when_finished["b"]["node:b"]) <= workers  # holding z
+    assert {outcome.worker for outcome in observer.outcomes} <= workers
+    # Each node's task depends on the data it loads, so Dask can place it next to that data.
+    assert observer.dependencies["b"] == {"node:a"}
+    assert observer.dependencies["c"] == {"node:b"}
+
+
+def test_each_in_memory_output_has_a_key_of_its_own(client: Client) -> None:
+    from tests.runner.helpers import split
+
+    observer = WhereIsData(client)
+    pipeline = Pipeline(
+        [
+            node(split, "x", ["low", "high"], name="split"),
+            node(identity, "low", "low_out", name="use_low"),
+            node(identity, "high", "high_out", name="use_high"),
+        ]
+    )
+    outputs = DaskRunner(client=client).run(pipeline, DataCatalog({"x": 1}), observer=observer)
+    assert {name: ds.load() for name, ds in outputs.items()} == {"low_out": 1, "high_out": 2}
+    assert observer.dependencies["use_low"] == {"data:low"}
+    assert observer.dependencies["use_high"] == {"data:high"}
+
+
+def test_released_data_leaves_the_cluster(client: Client) -> None:
+    class CheckReleases(RunObserver):
+        def node_started(self, node: Node) -> None:
+            if node.name == "c":  # b has finished, so a's output y is no longer needed
+                eventually(lambda: "node:a" not in held_keys(client), "y to leave the cluster")
+
+    pipeline = Pipeline(
+        [
+            node(identity, "x", "y", name="a"),
+            node(identity, "y", "z", name="b"),
+            node(identity, "z", "w", name="c"),
+            node(identity, "w", "out", name="d"),
+        ]
+    )
+    DaskRunner(client=client).run(pipeline, DataCatalog({"x": 1}), observer=CheckReleases())
+    eventually(lambda: held_keys(client) == {}, "every key of the run to leave the cluster")
+
+
+class PidRecorder:
+    """A hook plugin recording the pid of the process each hook fires in."""
+
+    def __init__(self, path: Path) -> None:
+        self.log = EventLog(path)
+
+    @hook_impl
+    def before_node_run(self, node: Any, inputs: dict[str, Any], run_id: str) -> None:
+        self.log.before_node_run(node, inputs, run_id)
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        self.log.before_dataset_saved(dataset_name, data, node)
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        self.log.before_pipeline_run(run_params)
+
+
+def test_node_hooks_fire_on_the_workers_pipeline_hooks_on_the_client(
+    client: Client, tmp_path: Path
+) -> None:
+    log = tmp_path / "events.jsonl"
+    DaskRunner(client=client).run(
+        chain(), DataCatalog({"x": 1}), create_hook_manager(PidRecorder(log))
+    )
+    pids = {(e["hook"], e["pid"] == os.getpid()) for e in read_events(log)}
+    assert pids == {
+        ("before_pipeline_run", True),
+        ("before_node_run", False),
+        ("before_dataset_saved", False),
+    }
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+
+def test_node_exception_keeps_its_type_and_remote_traceback(client: Client) -> None:
+    pipeline = Pipeline([node(identity, "x", "y", name="ok"), node(fail, "y", "z", name="bad")])
+    with pytest.raises(CustomNodeError) as info:
+        DaskRunner(client=client).run(pipeline, DataCatalog({"x": 1}))
+    frames = [frame.name for frame in traceback.extract_tb(info.value.__traceback__)]
+    assert "fail" in frames, frames  # the node's own frame, from the worker
+    assert "ductwork: raised by node 'bad'." in getattr(info.value, "__notes__", [])
+
+
+def test_everything_that_cannot_travel_is_reported_before_anything_runs(
+    client: Client, tmp_path: Path
+) -> None:
+    lock = threading.Lock()
+    held = MemoryDataset(lock, copy_mode="assign")
+    log = tmp_path / "events.jsonl"
+
+    class Locked(EventLog):
+        def __init__(self) -> None:
+            super().__init__(log)
+            self.lock = lock
+
+    pipeline = Pipeline(
+        [
+            node(lambda x: (lock, x)[1], "x", "y", name="closure"),
+            node(identity, "y", "saved", name="save"),
+            node(lambda h: 1, "held", "unused", name="uses_held"),
+        ]
+    )
+    catalog = DataCatalog(
+        {"x": 1, "held": held, "saved": PickleDataset(filepath=str(tmp_path / "s.pkl"))}
+    )
+    catalog["saved"]._lock = lock  # a dataset holding a lock
+    with pytest.raises(NotPicklableError) as info:
+        DaskRunner(client=client).run(pipeline, catalog, create_hook_manager(Locked()))
+    assert set(info.value.offenders) >= {"node 'closure'", "dataset 'saved'"}
+    assert any(what.startswith("plugin ") for what in info.value.offenders)
+    assert "_thread.lock" in str(info.value)
+    assert [e["hook"] for e in read_events(log)] == ["before_pipeline_run", "on_pipeline_error"]
+
+
+def test_unpicklable_in_memory_free_input_is_named(client: Client) -> None:
+    catalog = DataCatalog({"x": MemoryDataset(threading.Lock(), copy_mode="assign")})
+    with pytest.raises(NotPicklableError, match="dataset 'x'"):
+        DaskRunner(client=client).run(Pipeline([node(identity, "x", "y")]), catalog)
+
+
+@pytest.mark.parametrize(("allowed_failures", "expect"), [(1, "retried"), (0, "lost")])
+def test_a_worker_killed_mid_node(tmp_path: Path, allowed_failures: int, expect: str) -> None:
+    pid_fifo, go_fifo = str(tmp_path / "pid"), str(tmp_path / "go")
+    os.mkfifo(pid_fifo)
+    os.mkfifo(go_fifo)
+    pipeline = Pipeline(
+        [
+            node(identity, "x", "y", name="before"),
+            node(report_pid_then_wait, ["y", "params:pid", "params:go"], "z", name="victim"),
+        ]
+    )
+    catalog = DataCatalog({"x": 7, "params:pid": pid_fifo, "params:go": go_fifo})
+    config = {"distributed.scheduler.allowed-failures": allowed_failures}
+    with (
+        dask.config.set(config),
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        result: list[Any] = []
+
+        def run() -> None:
+            try:
+                result.append(DaskRunner(client=client).run(pipeline, catalog)["z"].load())
+            except Exception as error:
+                result.append(error)
+
+        runner = threading.Thread(target=run)
+        runner.start()
+        with open(pid_fifo) as fifo:  # blocks until the node has started on a worker
+            first = int(fifo.read())
+        os.kill(first, signal.SIGKILL)
+        if expect == "retried":
+            with open(pid_fifo) as fifo:  # Dask runs the node again, in another process
+                assert int(fifo.read()) != first
+            with open(go_fifo, "w") as fifo:
+                fifo.write("go")
+        runner.join(timeout=DEADLINE_SECONDS)
+        assert not runner.is_alive(), "the run hangs"
+    if expect == "retried":
+        assert result == [7]
+    else:
+        (error,) = result
+        assert isinstance(error, WorkerLostError)
+        assert "'victim'" in str(error)
