@@ -67,6 +67,7 @@ def test_top_level_surface() -> None:
     assert sorted(ductwork.__all__) == sorted(
         [
             "AbstractRunner",
+            "DaskRunner",
             "DataCatalog",
             "DatasetError",
             "DuctworkError",

@@ -10,12 +10,19 @@ from ductwork.exceptions import DatasetError, DuctworkError, PipelineError, Runn
 from ductwork.hooks import create_hook_manager, hook_impl
 from ductwork.io import DataCatalog, MemoryDataset, SharedMemoryDataCatalog
 from ductwork.pipeline import Node, Pipeline, node
-from ductwork.runner import AbstractRunner, ParallelRunner, SequentialRunner, ThreadRunner
+from ductwork.runner import (
+    AbstractRunner,
+    DaskRunner,
+    ParallelRunner,
+    SequentialRunner,
+    ThreadRunner,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AbstractRunner",
+    "DaskRunner",
     "DataCatalog",
     "DatasetError",
     "DuctworkError",

@@ -64,8 +64,8 @@ class SessionDaskCluster:
 SESSION_DASK_CLUSTER = SessionDaskCluster()
 
 if importlib.util.find_spec("distributed") is not None:
-    RUNNERS["dask"] = lambda is_async=False: DaskRunner(
-        client=SESSION_DASK_CLUSTER.client(), is_async=is_async
+    RUNNERS["dask"] = lambda is_async=False, **options: DaskRunner(
+        client=SESSION_DASK_CLUSTER.client(), is_async=is_async, **options
     )
 
 

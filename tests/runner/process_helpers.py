@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -20,10 +21,18 @@ from ductwork.io import AbstractDataset
 HELPERS = ["forkserver", "resource_tracker"]  # long-lived helper processes, not workers
 
 
-def live_workers() -> list[psutil.Process]:
-    """Descendants of this process other than multiprocessing's helpers (and zombies)."""
+def descendants() -> set[int]:
+    """The pids of every process this one started, directly or not (to ignore later)."""
+    return {child.pid for child in psutil.Process().children(recursive=True)}
+
+
+def live_workers(ignore: Collection[int] = ()) -> list[psutil.Process]:
+    """Descendants of this process other than multiprocessing's helpers, zombies, and ``ignore``
+    (processes that were there before, such as the test session's Dask cluster)."""
     found = []
     for child in psutil.Process().children(recursive=True):
+        if child.pid in ignore:
+            continue
         try:
             if child.status() == psutil.STATUS_ZOMBIE:
                 continue

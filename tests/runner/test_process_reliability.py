@@ -18,16 +18,24 @@ from ductwork.io import DataCatalog, MemoryDataset
 from ductwork.pipeline import Pipeline, node
 from ductwork.runner import ParallelRunner
 from tests.runner.helpers import double, hang_until, identity, wait_for_file
-from tests.runner.process_helpers import array, live_workers, segments
+from tests.runner.process_helpers import array, descendants, live_workers, segments
 
 pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(autouse=True)
+def before() -> set[int]:
+    """Processes that were there before the test (the session's Dask cluster, say)."""
+    return descendants()
 
 
 def started_pids(path: Path) -> list[int]:
     return [json.loads(line)["pid"] for line in path.read_text().splitlines()]
 
 
-def test_timeout_stops_the_workers_process_and_leaves_no_segment(tmp_path: Path) -> None:
+def test_timeout_stops_the_workers_process_and_leaves_no_segment(
+    tmp_path: Path, before: set[int]
+) -> None:
     started, release = tmp_path / "started", tmp_path / "release"
     pipeline = Pipeline(
         [
@@ -40,11 +48,11 @@ def test_timeout_stops_the_workers_process_and_leaves_no_segment(tmp_path: Path)
     ):
         ParallelRunner(2, timeout=1.0).run(pipeline, DataCatalog({"n": MemoryDataset(200_000)}))
     (pid,) = started_pids(started)
-    assert not [p for p in live_workers() if p.pid == pid]
+    assert not [p for p in live_workers(ignore=before) if p.pid == pid]
     assert segments() == []
 
 
-def test_a_replacement_worker_takes_over_after_a_timeout(tmp_path: Path) -> None:
+def test_a_replacement_worker_takes_over_after_a_timeout(tmp_path: Path, before: set[int]) -> None:
     started, release = tmp_path / "started", tmp_path / "release"
     hangs = node(
         partial(hang_until, str(release), str(started)), "x", "h", name="hangs", timeout=1.0
@@ -58,7 +66,7 @@ def test_a_replacement_worker_takes_over_after_a_timeout(tmp_path: Path) -> None
     ]
     assert all(catalog.load(f"o{i}") == 4 for i in range(6))
     release.touch()
-    assert live_workers() == []
+    assert live_workers(ignore=before) == []
 
 
 def run_in_thread(
@@ -78,7 +86,7 @@ def run_in_thread(
     return result
 
 
-def test_keep_going_survives_a_worker_killed_mid_node(tmp_path: Path) -> None:
+def test_keep_going_survives_a_worker_killed_mid_node(tmp_path: Path, before: set[int]) -> None:
     started, release = tmp_path / "started", tmp_path / "release"
     pipeline = Pipeline(
         [
@@ -105,5 +113,5 @@ def test_keep_going_survives_a_worker_killed_mid_node(tmp_path: Path) -> None:
     assert isinstance(cause, WorkerLostError)
     assert "SIGKILL" in str(cause)
     assert catalog.load("fine") == 10
-    assert live_workers() == []
+    assert live_workers(ignore=before) == []
     assert segments() == []

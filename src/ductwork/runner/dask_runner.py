@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ductwork.pipeline import Retry
 from ductwork.runner.executors import NodeExecutor, RunContext
 from ductwork.runner.runner import AbstractRunner
 
@@ -64,6 +65,10 @@ class DaskRunner(AbstractRunner):
         n_workers: int | None = None,
         threads_per_worker: int | None = None,
         cluster_kwargs: dict[str, Any] | None = None,
+        retry: Retry | None = None,
+        timeout: float | None = None,
+        keep_going: bool = False,
+        max_running: int | None = None,
     ) -> None:
         """Create a Dask runner.
 
@@ -76,13 +81,27 @@ class DaskRunner(AbstractRunner):
             threads_per_worker: Threads of each embedded worker (default: 1).
             cluster_kwargs: Further ``distributed.LocalCluster`` arguments for the embedded
                 cluster, e.g. ``{"memory_limit": "4GiB", "dashboard_address": ":0"}``.
+            retry: Retry policy for nodes without one of their own; attempts run in the same
+                task, on the same worker.
+            timeout: Time limit in seconds for nodes without one of their own: past it the node
+                fails with ``NodeTimeoutError`` and its worker is restarted (through its nanny)
+                to stop it.
+            keep_going: After a failure, run every node that does not depend on a failed one,
+                then raise ``NodesFailedError`` listing every failure.
+            max_running: The most nodes handed to the cluster at once.
 
         Raises:
             ModuleNotFoundError: Dask is not installed (``pip install 'ductwork[dask]'``).
             ValueError: Both ``client`` and ``address`` are given, or options for the embedded
                 cluster are given with either.
         """
-        super().__init__(is_async=is_async)
+        super().__init__(
+            is_async,
+            retry=retry,
+            timeout=timeout,
+            keep_going=keep_going,
+            max_running=max_running,
+        )
         _require_dask()
         from ductwork.runner._dask.cluster import ClusterSpec  # noqa: PLC0415  (imports Dask)
 

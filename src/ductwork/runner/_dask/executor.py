@@ -35,7 +35,7 @@ from typing import Any
 from dask.typing import Key
 from distributed import CancelledError, Client, Future, KilledWorker, as_completed
 
-from ductwork.exceptions import RunnerError, WorkerLostError
+from ductwork.exceptions import NodeTimeoutError, RunnerError, WorkerLostError
 from ductwork.hooks.manager import registered_plugins
 from ductwork.pipeline import Node
 from ductwork.runner._dask.plan import (
@@ -58,6 +58,8 @@ from ductwork.runner.executors import NodeOutcome, RunContext
 __all__ = ["DaskExecutor"]
 
 _logger = logging.getLogger(__name__)
+
+FORWARDED_LOGGER = "ductwork"
 
 Connect = Callable[[], AbstractContextManager[Client]]
 
@@ -95,6 +97,10 @@ class DaskExecutor:
             client = self._client = stack.enter_context(self._connect())
             client.register_plugin(RunPlugin(run, self._plugin))
             stack.callback(self._unregister_plugin, client)
+            # ductwork's warnings on the workers (retries, failed nodes) reach the caller's
+            # logging, as they do from the other runners.
+            client.forward_logging(FORWARDED_LOGGER, level=logging.WARNING)
+            stack.callback(self._best_effort, client.unforward_logging, FORWARDED_LOGGER)
             stack.callback(self._drop_futures)
             self._finished = as_completed(loop=client.loop, with_results=True, raise_errors=False)
             self._stack = stack.pop_all()
@@ -186,7 +192,12 @@ class DaskExecutor:
             # The outcome task lost its dependency: the node's own task failed (for instance
             # the scheduler could not unpickle it), and says why.
             result = (None, node_future.exception(), node_future.traceback())
-        return NodeOutcome(node, _error(node, result), submitted, time.time(), "dask")
+        error = _error(node, result)
+        address = getattr(error, "worker_address", None)
+        if isinstance(error, NodeTimeoutError) and address and self._client is not None:
+            # The node's thread cannot be stopped inside the worker: restart the worker.
+            self._best_effort(self._client.restart_workers, [address])
+        return NodeOutcome(node, error, submitted, time.time(), "dask")
 
     def release(self, names: Iterable[str]) -> None:
         """Drop the futures of ``names`` (the cluster frees them) and release them locally."""

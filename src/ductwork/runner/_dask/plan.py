@@ -63,8 +63,16 @@ class RunPlan:
             for name in self.memory
             if (mode := getattr(catalog.get(name), "_copy_mode", None)) is not None
         }
+        options = context.options
         return WorkerRun(
-            context.run_id, context.is_async, self.shipped, plugins, free_inputs, copy_modes
+            context.run_id,
+            context.is_async,
+            self.shipped,
+            plugins,
+            free_inputs,
+            copy_modes,
+            options.retry,
+            options.timeout,
         )
 
 

@@ -5,27 +5,30 @@ the scheduler gives every worker once per run, and workers that join later too) 
 in-memory data it loads from other nodes as arguments (Dask resolves the producers' futures to
 their values, on this worker). It builds a small catalog holding the shipped datasets the node
 uses and one :class:`TaskMemoryDataset` per in-memory input and output, runs the node through
-:func:`ductwork.execution.run_node` (so the node and dataset hooks fire here, on the worker), and
+:func:`ductwork.execution.run_node` with the node's retry policy (so the node and dataset hooks
+fire here, on the worker), within its time limit, and
 returns a :class:`NodeResult`: when and where it ran, and the data of its in-memory outputs,
 which stays in this worker's memory until another task needs it.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from distributed import WorkerPlugin, get_worker
 
-from ductwork.exceptions import DatasetError
-from ductwork.execution import run_node
+from ductwork.exceptions import DatasetError, NodeCancelledError, NodeTimeoutError
+from ductwork.execution.attempts import run_with_retries
 from ductwork.hooks.manager import HookCaller, plugins_from
 from ductwork.io import DataCatalog, MemoryDataset
-from ductwork.pipeline import Node
+from ductwork.pipeline import Node, Retry
 
 __all__ = [
     "NodeResult",
@@ -95,6 +98,8 @@ class WorkerRun:
             them; each worker rebuilds a hook manager from them on first use.
         free_inputs: The data of the in-memory free inputs (parameters), by name.
         copy_modes: The copy mode of each declared memory dataset that sets one.
+        retry: The runner's retry policy, for nodes without one of their own.
+        timeout: The runner's time limit in seconds, for nodes without one of their own.
     """
 
     run_id: str
@@ -103,6 +108,8 @@ class WorkerRun:
     plugins: list[tuple[str | None, object]]
     free_inputs: dict[str, Any] = field(default_factory=dict)
     copy_modes: dict[str, Any] = field(default_factory=dict)
+    retry: Retry | None = None
+    timeout: float | None = None
     _hooks: HookCaller | None = field(default=None, init=False, repr=False)
 
     def hooks(self) -> HookCaller:
@@ -203,10 +210,64 @@ def run_node_task(
     run = plugin.run
     inputs = {name: data_of(value, name) for name, value in zip(memory_inputs, data, strict=True)}
     catalog, outputs = run.catalog_for(node, inputs)
+    stop = threading.Event()
+
+    def attempts(io_pool: ThreadPoolExecutor | None) -> None:
+        run_with_retries(
+            node,
+            catalog,
+            run.hooks(),
+            retry=node.retry or run.retry,
+            run_id=run.run_id,
+            io_pool=io_pool,
+            checkpoint=partial(_check_stop, stop, node),
+            stop=stop,
+        )
+
     with _io_pool(run.is_async) as io_pool:
-        run_node(node, catalog, run.hooks(), run_id=run.run_id, io_pool=io_pool)
+        timeout = node.timeout or run.timeout
+        if timeout is None:
+            attempts(io_pool)
+        else:
+            _within(timeout, partial(attempts, io_pool), stop, node, str(worker.address))
     content = {name: dataset.content() for name, dataset in outputs.items()}
     return NodeResult((started, time.time(), str(worker.address)), content)
+
+
+def _check_stop(stop: threading.Event, node: Node) -> None:
+    if stop.is_set():
+        raise NodeCancelledError(f"Node '{node.name}' was stopped before saving.")
+
+
+def _within(
+    seconds: float, work: Callable[[], None], stop: threading.Event, node: Node, worker: str
+) -> None:
+    """Run ``work`` on a thread of its own; past ``seconds``, stop waiting and raise.
+
+    A thread cannot be stopped: past the limit it is told to save nothing (``stop``) and left to
+    finish; the client then restarts this worker, which ends it.
+    """
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as error:
+            failure.append(error)
+
+    thread = threading.Thread(target=target, name=f"ductwork-{node.name}", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        stop.set()
+        error = NodeTimeoutError(
+            f"Node '{node.name}' ran longer than its time limit of {seconds:g} s on the Dask "
+            f"worker {worker}, which is restarted to stop it."
+        )
+        error.worker_address = worker  # type: ignore[attr-defined]  # read by the client
+        raise error
+    if failure:
+        raise failure[0]
 
 
 def output_of(result: NodeResult, name: str) -> Any:
