@@ -5,7 +5,9 @@ workers' memory, as Dask futures, and moves only from worker to worker, where Da
 decides (it places each node next to its inputs when it can). Persisted datasets are sent to
 the workers once per run and loaded and saved there. Only the in-memory free outputs, which the
 caller receives, come back to the client. Node and dataset hooks fire on the workers; pipeline
-hooks fire where ``run()`` was called, as with every runner.
+hooks fire where ``run()`` was called, as with every runner. Retries run in the node's task; a
+node past its time limit fails and its worker is restarted through its nanny (which stops it);
+ductwork's warnings on the workers (retries, failures) reach the caller's logging.
 
 Importing this module does not import Dask: creating a ``DaskRunner`` does, and says which extra
 to install when it is missing. The machinery lives in :mod:`ductwork.runner._dask`.
@@ -81,14 +83,8 @@ class DaskRunner(AbstractRunner):
             threads_per_worker: Threads of each embedded worker (default: 1).
             cluster_kwargs: Further ``distributed.LocalCluster`` arguments for the embedded
                 cluster, e.g. ``{"memory_limit": "4GiB", "dashboard_address": ":0"}``.
-            retry: Retry policy for nodes without one of their own; attempts run in the same
-                task, on the same worker.
-            timeout: Time limit in seconds for nodes without one of their own: past it the node
-                fails with ``NodeTimeoutError`` and its worker is restarted (through its nanny)
-                to stop it.
-            keep_going: After a failure, run every node that does not depend on a failed one,
-                then raise ``NodesFailedError`` listing every failure.
-            max_running: The most nodes handed to the cluster at once.
+            retry, timeout, keep_going, max_running: How failing, slow and numerous nodes
+                are treated (see :class:`~ductwork.runner.AbstractRunner`).
 
         Raises:
             ModuleNotFoundError: Dask is not installed (``pip install 'ductwork[dask]'``).

@@ -21,8 +21,10 @@ short:
   reach the parent's loggers.
 * **Failures.** A node's exception reaches the caller with its type, message and the worker's
   traceback (as ``__cause__``). A worker killed by a signal or the out-of-memory killer fails the
-  run at once with :class:`~ductwork.exceptions.WorkerLostError` naming the node. Ctrl-C stops
-  the workers. No shared-memory segment outlives the run.
+  run at once with :class:`~ductwork.exceptions.WorkerLostError` naming the node (with
+  ``keep_going``, the node fails, a fresh worker takes the dead one's place and the run goes on).
+  A node past its time limit has its worker process stopped and replaced. Retries run in the same
+  worker. Ctrl-C stops the workers. No shared-memory segment outlives the run.
 """
 
 from __future__ import annotations
@@ -80,15 +82,8 @@ class ParallelRunner(AbstractRunner):
             mp_context: How to start workers: ``"forkserver"``, ``"spawn"``, ``"fork"``, or a
                 ``multiprocessing`` context. By default ``"forkserver"`` where the platform has
                 it, else ``"spawn"``.
-            retry: Retry policy for nodes without one of their own; attempts run in the same
-                worker.
-            timeout: Time limit in seconds for nodes without one of their own: a node past it
-                has its worker process stopped (and replaced) and fails with
-                ``NodeTimeoutError``.
-            keep_going: After a failure, run every node that does not depend on a failed one,
-                then raise ``NodesFailedError`` listing every failure. A worker lost mid-node
-                is replaced.
-            max_running: The most nodes running at once (fewer workers are started).
+            retry, timeout, keep_going, max_running: How failing, slow and numerous nodes
+                are treated (see :class:`~ductwork.runner.AbstractRunner`).
 
         Raises:
             ValueError: ``max_workers`` is zero or negative, or ``mp_context`` names a start

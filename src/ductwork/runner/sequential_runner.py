@@ -31,10 +31,8 @@ class SequentialRunner(AbstractRunner):
 
         Args:
             is_async: Load each node's inputs and save its outputs concurrently, on threads.
-            retry: Retry policy for nodes without one of their own.
-            timeout: Time limit in seconds for nodes without one of their own.
-            keep_going: After a failure, run every node that does not depend on a failed one,
-                then raise ``NodesFailedError`` listing every failure.
+            retry, timeout, keep_going: How failing and slow nodes are treated (see
+                :class:`~ductwork.runner.AbstractRunner`).
         """
         super().__init__(is_async, retry=retry, timeout=timeout, keep_going=keep_going)
 

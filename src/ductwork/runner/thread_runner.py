@@ -41,11 +41,8 @@ class ThreadRunner(AbstractRunner):
             max_workers: The most threads to use; the machine's CPU count when not given. A run
                 never uses more threads than nodes that can run at once.
             is_async: Also load each node's inputs and save its outputs concurrently.
-            retry: Retry policy for nodes without one of their own.
-            timeout: Time limit in seconds for nodes without one of their own.
-            keep_going: After a failure, run every node that does not depend on a failed one,
-                then raise ``NodesFailedError`` listing every failure.
-            max_running: The most nodes running at once (fewer threads are started).
+            retry, timeout, keep_going, max_running: How failing, slow and numerous nodes
+                are treated (see :class:`~ductwork.runner.AbstractRunner`).
 
         Raises:
             ValueError: ``max_workers`` or ``max_running`` is zero or negative.
