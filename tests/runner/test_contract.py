@@ -418,3 +418,13 @@ def test_total_with_many_inputs(make_runner: MakeRunner) -> None:
     )
     catalog = DataCatalog({f"in{i}": MemoryDataset(i) for i in range(20)})
     assert make_runner().run(pipeline, catalog)["sum"].load() == sum(range(20))
+
+
+def test_intermediates_leave_the_catalog_after_a_failure_too(make_runner: MakeRunner) -> None:
+    pipeline = Pipeline(
+        [node(identity, "x", "mid", name="first"), node(fail, "mid", "out", name="second")]
+    )
+    catalog = DataCatalog({"x": MemoryDataset(3)})
+    with pytest.raises(CustomNodeError):
+        make_runner().run(pipeline, catalog)
+    assert set(catalog.keys()) == {"x", "out"}

@@ -154,7 +154,10 @@ class AbstractRunner(ABC):
         if self._is_async:
             self._logger.info("Asynchronous mode is enabled for loading and saving data.")
         started = time.perf_counter()
+        # The run's own intermediates leave the caller's catalog however the run ends; the free
+        # outputs stay (after a failure, those of the branches that finished can be loaded).
         with ExitStack() as stack:
+            stack.callback(_forget, catalog, created - pipeline.outputs())
             io_pool = self._io_pool(stack)
             context = RunContext(
                 pipeline, catalog, hooks, run_id, self._is_async, io_pool, self._options
@@ -164,9 +167,7 @@ class AbstractRunner(ABC):
             "Pipeline execution completed successfully in %.1f sec.",
             time.perf_counter() - started,
         )
-        result = {name: catalog[name] for name in pipeline.outputs()}
-        _forget(catalog, created - result.keys())
-        return result
+        return {name: catalog[name] for name in pipeline.outputs()}
 
     def _filter_pipeline_for_missing_outputs(
         self, pipeline: Pipeline, catalog: CatalogProtocol
@@ -271,7 +272,5 @@ def _warm_up(pipeline: Pipeline, catalog: CatalogProtocol) -> set[str]:
 
 
 def _forget(catalog: CatalogProtocol, names: Collection[str]) -> None:
-    # The run created these intermediates and has released them: leave the caller's catalog as
-    # it was, but for the free outputs the run returns.
     for name in names:
         catalog._datasets.pop(name, None)
