@@ -82,12 +82,15 @@ def run_loop(
             in_flight += 1
         if in_flight == 0:
             raise RunnerError(_stuck_message(progress))
+        failure: NodeOutcome | None = None
         for outcome in executor.next_outcomes():
             in_flight -= 1
             observer.node_finished(outcome)
             if outcome.error is not None:
                 if not options.keep_going:
-                    raise NodeFailedError(outcome)
+                    # Record the rest of the batch first: what finished is not run again.
+                    failure = failure or outcome
+                    continue
                 _keep_going_after(outcome, scheduler, progress, logger)
                 continue
             executor.release(scheduler.done(outcome.node))
@@ -95,6 +98,8 @@ def run_loop(
             if log_completions:
                 logger.info("Completed node: %s", outcome.node.name)
                 logger.info("Completed %d out of %d tasks", len(progress.finished), progress.total)
+        if failure is not None:
+            raise NodeFailedError(failure)
 
 
 def _keep_going_after(
