@@ -149,15 +149,17 @@ class Pipeline:
     def _all_outputs(self) -> frozenset[str]:
         return frozenset(name for node in self._graph.nodes for name in node._output_names)
 
+    # Free inputs and outputs compare base names (transcoding stripped) as sets: cheaper than
+    # asking the graph's producer and consumer indexes name by name, which runs build eagerly.
     @cached_property
     def _free_inputs(self) -> frozenset[str]:
-        graph = self._graph
-        return frozenset(n for n in self._all_inputs if graph.producer_position(n) is None)
+        produced = {base for node in self._graph.nodes for base in node._output_bases}
+        return frozenset(n for n in self._all_inputs if strip_transcoding(n) not in produced)
 
     @cached_property
     def _free_outputs(self) -> frozenset[str]:
-        graph = self._graph
-        return frozenset(n for n in self._all_outputs if not graph.consumer_positions(n))
+        read = {base for node in self._graph.nodes for base in node._input_bases}
+        return frozenset(n for n in self._all_outputs if strip_transcoding(n) not in read)
 
     @cached_property
     def _datasets(self) -> frozenset[str]:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
+from ductwork.execution import run_node
 from ductwork.execution.attempts import run_with_retries
 from ductwork.hooks.manager import HookCaller
 from ductwork.io import CatalogProtocol
@@ -78,11 +79,22 @@ class RunContext:
             checkpoint: Raises to stop the node before it saves (cancelled or timed out).
             stop: Set when no further attempt may start.
         """
+        retry = self.options.retry_for(node)
+        if retry is None:  # one attempt: skip the retry loop, on the path every node takes
+            run_node(
+                node,
+                self.catalog,
+                self.hooks,
+                run_id=self.run_id,
+                io_pool=self.io_pool,
+                checkpoint=checkpoint,
+            )
+            return
         run_with_retries(
             node,
             self.catalog,
             self.hooks,
-            retry=self.options.retry_for(node),
+            retry=retry,
             run_id=self.run_id,
             io_pool=self.io_pool,
             checkpoint=checkpoint,

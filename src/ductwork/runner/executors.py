@@ -72,8 +72,9 @@ class NodeExecutor(Protocol):
         ...
 
     def collect(self, names: Collection[str]) -> None:
-        """After the run: put the data of the free outputs ``names`` that were produced in the
-        caller's catalog, if this executor kept it elsewhere (in worker memory, on a cluster)."""
+        """After the run: put the data of the free outputs ``names`` in the caller's catalog, if
+        this executor kept it elsewhere (in worker memory, on a cluster). Names it holds no
+        data for (never produced, or saved by the workers themselves) are skipped."""
         ...
 
     def __enter__(self) -> NodeExecutor: ...

@@ -182,7 +182,7 @@ class AbstractRunner(ABC):
         try:
             with self._create_executor(context) as executor:
                 run_loop(pipeline, executor, progress, self._logger, observer, context.options)
-                executor.collect(_produced_outputs(pipeline, progress.finished))
+                executor.collect(_produced_outputs(pipeline, progress))
         except NodeFailedError as failure:
             progress.failures.append(failure.outcome)
         # Raised outside the except block, so that the node's exception keeps its own context.
@@ -246,9 +246,11 @@ class AbstractRunner(ABC):
         return max_workers
 
 
-def _produced_outputs(pipeline: Pipeline, finished: Collection[Node]) -> set[str]:
-    free = pipeline.outputs()
-    return {name for node in finished for name in node.outputs if name in free}
+def _produced_outputs(pipeline: Pipeline, progress: RunProgress) -> set[str]:
+    # Every free output but those of failed nodes (withdrawn nodes never ran, and executors
+    # skip names they hold nothing for).
+    failed = {name for outcome in progress.failures for name in outcome.node.outputs}
+    return pipeline.outputs() - failed
 
 
 def _warm_up(pipeline: Pipeline, catalog: CatalogProtocol) -> set[str]:
@@ -257,7 +259,8 @@ def _warm_up(pipeline: Pipeline, catalog: CatalogProtocol) -> set[str]:
     Returns:
         The names that got a runtime dataset (they were not declared in the catalog).
     """
-    declared = {name for name in pipeline.datasets() if name in catalog}
+    datasets = pipeline.datasets()
+    declared = {name for name in datasets if name in catalog}
     missing = sorted(pipeline.inputs() - declared)
     if missing:
         listing = ", ".join(repr(name) for name in missing)
@@ -266,9 +269,11 @@ def _warm_up(pipeline: Pipeline, catalog: CatalogProtocol) -> set[str]:
             "them to the catalog (catalog[name] = data, or an entry in its configuration) "
             "before running."
         )
-    for name in sorted(pipeline.datasets()):
+    # Declared entries first, in name order, so that a broken configuration fails the same
+    # way every time; then the runtime datasets, which need no order.
+    for name in [*sorted(declared), *(datasets - declared)]:
         catalog.get(name, fallback_to_runtime_pattern=True)
-    return pipeline.datasets() - declared
+    return datasets - declared
 
 
 def _forget(catalog: CatalogProtocol, names: Collection[str]) -> None:
