@@ -65,7 +65,7 @@ def run_node(
     else:
         # No plugin, synchronous, whole outputs: the common case, without the hook machinery
         # (seven no-op calls and their argument dicts would double the cost of a small node).
-        outputs = node.run({name: catalog.load(name) for name in node.inputs})
+        outputs = node.run({name: catalog.load(name) for name in node.input_names})
         if checkpoint is not None:
             checkpoint()
         for name, data in outputs.items():

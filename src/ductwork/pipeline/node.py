@@ -215,6 +215,16 @@ class Node:
         return list(self._output_names)
 
     @property
+    def input_names(self) -> tuple[str, ...]:
+        """The input dataset names in call order, as a tuple (``inputs`` without the copy)."""
+        return self._input_names
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """The output dataset names, as a tuple (``outputs`` without the copy)."""
+        return self._output_names
+
+    @property
     def retry(self) -> Retry | None:
         """The node's own retry policy (``None``: the runner's default applies)."""
         return self._retry

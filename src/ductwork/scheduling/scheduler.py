@@ -49,7 +49,7 @@ class Scheduler:
         self._waiting_on = [len(graph.parent_positions(i)) for i in range(len(graph))]
         self._ready = [i for i, count in enumerate(self._waiting_on) if count == 0]
         heapq.heapify(self._ready)
-        self._loads_left = Counter(name for node in graph.nodes for name in node.inputs)
+        self._loads_left = Counter(name for node in graph.nodes for name in node.input_names)
         self._keep = frozenset(keep)
         self._running: set[int] = set()
         self._withdrawn: set[int] = set()
@@ -116,12 +116,12 @@ class Scheduler:
     def _releasable(self, node: Node) -> list[str]:
         released: list[str] = []
         loads_left = self._loads_left
-        for name in node.inputs:
+        for name in node.input_names:
             loads_left[name] -= 1
             if loads_left[name] == 0 and name not in self._keep:
                 released.append(name)
         released.extend(
-            name for name in node.outputs if loads_left[name] <= 0 and name not in self._keep
+            name for name in node.output_names if loads_left[name] <= 0 and name not in self._keep
         )
         return released
 
