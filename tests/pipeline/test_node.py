@@ -385,3 +385,10 @@ def test_no_dotted_name_warning_for_params_and_own_namespace(
 def test_dotted_name_of_another_namespace_warns() -> None:
     with pytest.warns(UserWarning, match="top-level namespace \\('ns'\\)"):
         node(identity, "other.a", "out", namespace="ns")
+
+
+def test_name_tuples_match_the_lists_without_copying() -> None:
+    n = node(lambda a, b: (a, b), ["a", "b"], ["c", "d"], name="pair")
+    assert n.input_names == ("a", "b") == tuple(n.inputs)
+    assert n.output_names == ("c", "d") == tuple(n.outputs)
+    assert n.input_names is n.input_names

@@ -77,10 +77,3 @@ def test_bad_timeouts_name_the_node(timeout: object) -> None:
 def test_retry_must_be_a_policy() -> None:
     with pytest.raises(InvalidNodeError, match="Node 'n': 'retry'"):
         node(double, "x", "y", name="n", retry=3)  # type: ignore[arg-type]
-
-
-def test_name_tuples_match_the_lists_without_copying() -> None:
-    n = node(lambda a, b: (a, b), ["a", "b"], ["c", "d"], name="pair")
-    assert n.input_names == ("a", "b") == tuple(n.inputs)
-    assert n.output_names == ("c", "d") == tuple(n.outputs)
-    assert n.input_names is n.input_names
