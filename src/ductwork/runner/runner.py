@@ -3,7 +3,7 @@
 ``run()`` fires the pipeline hooks, narrows the pipeline to the missing outputs when asked,
 checks that every free input is in the catalog before any node runs, gives undeclared datasets a
 runtime dataset, runs the loop over the subclass's executor, and returns the free outputs as
-dataset objects. A subclass only says which executor runs the nodes (and may adapt the catalog).
+dataset objects. A subclass only says which executor runs the nodes.
 """
 
 from __future__ import annotations
