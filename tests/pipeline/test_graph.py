@@ -45,6 +45,8 @@ def test_neighbours_by_position(graph: PipelineGraph) -> None:
     assert graph.downstream([1]) == [1, 2, 3]
     assert graph.upstream([3]) == [1, 2, 3]
     assert graph.upstream([]) == []
+    assert graph.all_parent_positions == tuple(map(graph.parent_positions, range(len(graph))))
+    assert graph.all_child_positions == tuple(map(graph.child_positions, range(len(graph))))
 
 
 def test_producers_and_consumers_are_transcoding_aware(graph: PipelineGraph) -> None:

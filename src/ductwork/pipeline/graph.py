@@ -99,6 +99,16 @@ class PipelineGraph:
 
     # --- neighbours by position --------------------------------------------------------------
 
+    @property
+    def all_parent_positions(self) -> tuple[tuple[int, ...], ...]:
+        """:meth:`parent_positions` of every node, by position (for a whole-graph pass)."""
+        return self._parents
+
+    @property
+    def all_child_positions(self) -> tuple[tuple[int, ...], ...]:
+        """:meth:`child_positions` of every node, by position (for a whole-graph pass)."""
+        return self._children
+
     def parent_positions(self, position: int) -> tuple[int, ...]:
         """Positions of the nodes whose outputs the node at ``position`` reads, ascending."""
         return self._parents[position]

@@ -24,7 +24,6 @@ output (saved as ``x@a``, loaded as ``x@b``) needs.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from collections.abc import Collection
 
 from ductwork.pipeline import Node
@@ -43,17 +42,27 @@ class Scheduler:
             graph: The pipeline's graph (``pipeline.graph``): its nodes in topological order.
             keep: Dataset names never to release (``pipeline.inputs() | pipeline.outputs()``).
         """
-        self._graph = graph
+        nodes = graph.nodes
+        self._nodes = nodes
+        self._children = graph.all_child_positions
         # Node -> position, without going through names: done() looks it up for every node.
-        self._index = {node: i for i, node in enumerate(graph.nodes)}
-        self._waiting_on = [len(graph.parent_positions(i)) for i in range(len(graph))]
+        self._index = {node: i for i, node in enumerate(nodes)}
+        self._waiting_on = list(map(len, graph.all_parent_positions))
         self._ready = [i for i, count in enumerate(self._waiting_on) if count == 0]
         heapq.heapify(self._ready)
-        self._loads_left = Counter(name for node in graph.nodes for name in node.input_names)
+        # Loads still to come, per dataset that may be released: the kept names are never
+        # released, so they are not counted at all.
+        loads: dict[str, int] = {}
+        for node in nodes:
+            for name in node.input_names:
+                loads[name] = loads.get(name, 0) + 1
         self._keep = frozenset(keep)
+        for name in self._keep:
+            loads.pop(name, None)
+        self._loads_left = loads
         self._running: set[int] = set()
         self._withdrawn: set[int] = set()
-        self._unfinished = len(graph)
+        self._unfinished = len(nodes)
 
     def is_active(self) -> bool:
         """Tell whether any node is still to be handed out or still running."""
@@ -68,17 +77,18 @@ class Scheduler:
 
         Each node is returned once; it is then "running" until :meth:`done` or :meth:`failed`.
         """
+        heap, running, nodes = self._ready, self._running, self._nodes
+        count = len(heap) if limit is None else min(limit, len(heap))
         ready: list[Node] = []
-        count = len(self._ready) if limit is None else min(limit, len(self._ready))
         for _ in range(count):
-            index = heapq.heappop(self._ready)
-            self._running.add(index)
-            ready.append(self._graph.nodes[index])
+            index = heapq.heappop(heap)
+            running.add(index)
+            ready.append(nodes[index])
         return ready
 
     def running(self) -> list[Node]:
         """The nodes handed out and not yet reported, in topological order."""
-        return [self._graph.nodes[i] for i in sorted(self._running)]
+        return [self._nodes[i] for i in sorted(self._running)]
 
     def done(self, node: Node) -> list[str]:
         """Record that ``node`` finished; return the dataset names that may be released now.
@@ -87,9 +97,10 @@ class Scheduler:
             ValueError: ``node`` was not handed out by :meth:`get_ready`, or was reported before.
         """
         index = self._take_running(node)
-        for child in self._graph.child_positions(index):
-            self._waiting_on[child] -= 1
-            if self._waiting_on[child] == 0:
+        waiting_on = self._waiting_on
+        for child in self._children[index]:
+            waiting_on[child] -= 1
+            if not waiting_on[child]:
                 heapq.heappush(self._ready, child)
         return self._releasable(node)
 
@@ -103,26 +114,32 @@ class Scheduler:
         index = self._take_running(node)
         withdrawn = self._withdraw_downstream(index)
         self._unfinished -= len(withdrawn)
-        return [self._graph.nodes[i] for i in sorted(withdrawn)]
+        return [self._nodes[i] for i in sorted(withdrawn)]
 
     def _take_running(self, node: Node) -> int:
         index = self._index.get(node)
-        if index is None or index not in self._running:
-            raise ValueError(f"Node {node.name!r} is not running, so it cannot be reported.")
-        self._running.remove(index)
+        try:
+            self._running.remove(index)  # type: ignore[arg-type]  # None is never in the set
+        except KeyError:
+            raise ValueError(
+                f"Node {node.name!r} is not running, so it cannot be reported."
+            ) from None
         self._unfinished -= 1
-        return index
+        return index  # type: ignore[return-value]  # it was in the set, so it is an int
 
     def _releasable(self, node: Node) -> list[str]:
         released: list[str] = []
         loads_left = self._loads_left
         for name in node.input_names:
-            loads_left[name] -= 1
-            if loads_left[name] == 0 and name not in self._keep:
+            left = loads_left.get(name)
+            if left is not None:  # None: a kept name
+                loads_left[name] = left - 1
+                if left == 1:
+                    released.append(name)
+        # An output nobody loads is released as soon as it is written.
+        for name in node.output_names:
+            if name not in loads_left and name not in self._keep:
                 released.append(name)
-        released.extend(
-            name for name in node.output_names if loads_left[name] <= 0 and name not in self._keep
-        )
         return released
 
     def _withdraw_downstream(self, index: int) -> set[int]:
@@ -130,11 +147,11 @@ class Scheduler:
         # never touches a node that is ready or running. A node below two failures is
         # withdrawn once.
         withdrawn: set[int] = set()
-        stack = list(self._graph.child_positions(index))
+        stack = list(self._children[index])
         while stack:
             child = stack.pop()
             if child not in withdrawn and child not in self._withdrawn:
                 withdrawn.add(child)
-                stack.extend(self._graph.child_positions(child))
+                stack.extend(self._children[child])
         self._withdrawn |= withdrawn
         return withdrawn
