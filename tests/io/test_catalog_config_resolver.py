@@ -64,6 +64,23 @@ def test_runtime_default_resolves_everything_else() -> None:
     assert _resolver({}).resolve_pattern("x") == {"type": "MemoryDataset"}
 
 
+def test_plain_runtime_type_of_the_catch_all_default_skips_matching() -> None:
+    resolver = _resolver({})
+    assert resolver.plain_runtime_type("any.name@x") == "MemoryDataset"
+    assert resolver.plain_runtime_type("") is None  # the pattern needs one character
+
+
+def test_plain_runtime_type_of_narrower_runtime_patterns_still_matches() -> None:
+    resolver = CatalogConfigResolver(
+        {}, default_runtime_patterns={"{n:d}": {"type": "A"}, "{x}_csv": {"type": "B"}}
+    )
+    assert resolver.plain_runtime_type("12") == "A"
+    assert resolver.plain_runtime_type("a_csv") == "B"
+    assert resolver.plain_runtime_type("a") is None
+    with_args = CatalogConfigResolver({}, default_runtime_patterns={"{x}": {"type": "A", "k": 1}})
+    assert with_args.plain_runtime_type("a") is None  # arguments need the full resolution
+
+
 def test_resolved_configs_are_copies() -> None:
     resolver = _resolver({"{x}_csv": {"type": "A", "load_args": {"sep": ","}}})
     resolver.resolve_pattern("a_csv")["load_args"]["sep"] = ";"

@@ -34,6 +34,27 @@ from ductwork.io._patterns import Pattern, fill_placeholders
 )
 def test_match(pattern: str, name: str, expected: dict[str, str] | None) -> None:
     assert Pattern(pattern).match(name) == expected
+    assert Pattern(pattern).matches(name) is (expected is not None)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("{default}", True),
+        ("{a}", True),
+        ("{a:w}", False),  # typed: only word characters
+        ("{a:S}", False),
+        ("{a}_csv", False),
+        ("x{a}", False),
+        ("{a}{b}", False),
+        ("{{a}}", False),  # literal braces, no placeholder
+    ],
+)
+def test_only_a_lone_untyped_placeholder_matches_any_name(pattern: str, expected: bool) -> None:
+    compiled = Pattern(pattern)
+    assert compiled.matches_any_name is expected
+    if expected:  # and the regex agrees, for names of every sort
+        assert all(compiled.matches(n) for n in ["a", "a b", "a.b@c", "x\ny", "{x}", "1"])
 
 
 @pytest.mark.parametrize(

@@ -166,7 +166,8 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
 
         @functools.wraps(load_func)
         def load(self: AbstractDataset[Any, Any]) -> Any:
-            _logger.debug("Loading %s", self)
+            if _logger.isEnabledFor(logging.DEBUG):  # a call less on every load of a run
+                _logger.debug("Loading %s", self)
             try:
                 return load_func(self)
             except DatasetError:
@@ -184,7 +185,8 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
         def save(self: AbstractDataset[Any, Any], data: Any) -> None:
             if data is None:
                 raise DatasetError("Saving 'None' to a 'Dataset' is not allowed")
-            _logger.debug("Saving %s", self)
+            if _logger.isEnabledFor(logging.DEBUG):
+                _logger.debug("Saving %s", self)
             try:
                 save_func(self, data)
             except DatasetError:
@@ -214,7 +216,8 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
         Raises:
             DatasetError: Releasing failed.
         """
-        _logger.debug("Releasing %s", self)
+        if _logger.isEnabledFor(logging.DEBUG):
+            _logger.debug("Releasing %s", self)
         try:
             self._release()
         except DatasetError:

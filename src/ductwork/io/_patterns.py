@@ -35,9 +35,11 @@ class Pattern:
         text: The pattern as written.
         specificity: Number of literal characters; more specific patterns are tried first.
         placeholders: Number of placeholders.
+        matches_any_name: The pattern is one untyped placeholder (``"{default}"``), which
+            matches every non-empty name.
     """
 
-    __slots__ = ("_regex", "placeholders", "specificity", "text")
+    __slots__ = ("_regex", "matches_any_name", "placeholders", "specificity", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -45,6 +47,10 @@ class Pattern:
         self._regex = re.compile(regex, re.DOTALL)
         self.specificity = literal_chars
         self.placeholders = placeholders
+        field = _FIELD.fullmatch(text[1:-1]) if placeholders == 1 else None
+        self.matches_any_name = (
+            literal_chars == 0 and field is not None and not field["spec"] and text[0] == "{"
+        )
 
     @staticmethod
     def _compile(text: str) -> tuple[str, int, int]:
@@ -91,6 +97,10 @@ class Pattern:
         """Return the placeholder values if ``name`` matches the whole pattern, else ``None``."""
         found = self._regex.fullmatch(name)
         return None if found is None else found.groupdict()
+
+    def matches(self, name: str) -> bool:
+        """Return whether ``name`` matches the whole pattern (cheaper than :meth:`match`)."""
+        return self._regex.fullmatch(name) is not None
 
     def sort_key(self) -> tuple[int, int, str]:
         """Most literal characters first, then most placeholders, then alphabetical."""

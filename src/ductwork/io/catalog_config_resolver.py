@@ -73,6 +73,18 @@ def _compile(patterns: Mapping[str, dict[str, Any]]) -> dict[str, tuple[Pattern,
     return {pattern.text: (pattern, config) for pattern, config in compiled}
 
 
+def _plain_catch_all_type(patterns: Mapping[str, tuple[Pattern, dict[str, Any]]]) -> str | None:
+    """The ``type`` of ``patterns`` when they are one catch-all entry with nothing but a type
+    (the catalogs' own runtime defaults), else ``None``."""
+    if len(patterns) != 1:
+        return None
+    [(pattern, config)] = patterns.values()
+    type_value = config.get(TYPE_KEY)
+    if pattern.matches_any_name and len(config) == 1 and isinstance(type_value, str):
+        return type_value
+    return None
+
+
 class CatalogConfigResolver:
     """Holds a catalog's configuration and turns dataset names into dataset configurations.
 
@@ -102,6 +114,7 @@ class CatalogConfigResolver:
             )
             default_runtime_patterns = _MEMORY_DEFAULT
         self._runtime_patterns = _compile(default_runtime_patterns)
+        self._runtime_default_type = _plain_catch_all_type(self._runtime_patterns)
         self._resolved_configs: dict[str, dict[str, Any]] = {}
         patterns: Patterns = {}
         for name, entry in (config or {}).items():
@@ -141,7 +154,7 @@ class CatalogConfigResolver:
         name: str, patterns: Mapping[str, tuple[Pattern, dict[str, Any]]]
     ) -> str | None:
         for text, (pattern, _) in patterns.items():
-            if pattern.match(name) is not None:
+            if pattern.matches(name):
                 return text
         return None
 
@@ -163,6 +176,8 @@ class CatalogConfigResolver:
         Such an entry needs no placeholder filling and no argument checks: the catalog creates
         the dataset by calling the class, which a run does for every undeclared dataset.
         """
+        if self._runtime_default_type is not None and name:
+            return self._runtime_default_type  # no need to match: the pattern takes any name
         text = self.match_runtime_pattern(name)
         if text is None:
             return None
@@ -172,6 +187,8 @@ class CatalogConfigResolver:
 
     def match_pattern(self, name: str) -> str | None:
         """Return the user pattern (factory or catch-all) matching ``name``, if any."""
+        if not self._dataset_patterns and not self._user_catch_all:
+            return None  # most catalogs in code: asked for every dataset of every run
         return self.match_dataset_pattern(name) or self.match_user_catch_all_pattern(name)
 
     # --- resolution -------------------------------------------------------------------------------

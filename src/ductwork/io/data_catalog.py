@@ -136,6 +136,8 @@ class DataCatalog:
         """
         if not isinstance(ds_name, str):
             return False
+        if ds_name in self._datasets:  # read without the lock, as in get()
+            return True
         with self._lock:
             return (
                 ds_name in self._datasets
@@ -161,10 +163,12 @@ class DataCatalog:
         Raises:
             DatasetConfigError: The name's configuration cannot be turned into a dataset.
         """
-        with self._lock:
-            dataset = self._datasets.get(key)
-            if dataset is None:
-                dataset = self._materialise(key, fallback_to_runtime_pattern)
+        dataset = self._datasets.get(key)  # created datasets are read without the lock
+        if dataset is None:
+            with self._lock:  # checked again under the lock, so each name is created once
+                dataset = self._datasets.get(key)
+                if dataset is None:
+                    dataset = self._materialise(key, fallback_to_runtime_pattern)
         if dataset is not None and version and isinstance(dataset, AbstractVersionedDataset):
             check_version_string(version)
             dataset = dataset._copy(_version=Version(version, None))
@@ -197,6 +201,12 @@ class DataCatalog:
         if close:
             message += f" - did you mean one of these instead: {', '.join(close)}"
         return DatasetNotFoundError(message)
+
+    def _dataset(self, ds_name: str) -> Any:
+        """``self[ds_name]``, one call shorter for the datasets already created (every load,
+        save and release of a run goes through here)."""
+        dataset = self._datasets.get(ds_name)
+        return self[ds_name] if dataset is None else dataset
 
     def __getitem__(self, ds_name: str) -> Any:
         """Return the dataset called ``ds_name``.
@@ -255,10 +265,13 @@ class DataCatalog:
             DatasetNotFoundError: The name is not declared.
             DatasetError: Loading failed; the message starts with ``"<ds_name>: "``.
         """
-        dataset = self.get(ds_name, version=version)
+        dataset = self._datasets.get(ds_name) if version is None else None
         if dataset is None:
-            raise self._not_found(ds_name)
-        _logger.info("Loading data from %s (%s)...", ds_name, type(dataset).__name__)
+            dataset = self.get(ds_name, version=version)
+            if dataset is None:
+                raise self._not_found(ds_name)
+        if _logger.isEnabledFor(logging.INFO):
+            _logger.info("Loading data from %s (%s)...", ds_name, type(dataset).__name__)
         try:
             return dataset.load()
         except DatasetError as err:
@@ -271,8 +284,9 @@ class DataCatalog:
             DatasetNotFoundError: The name is not declared.
             DatasetError: Saving failed; the message starts with ``"<ds_name>: "``.
         """
-        dataset = self[ds_name]
-        _logger.info("Saving data to %s (%s)...", ds_name, type(dataset).__name__)
+        dataset = self._dataset(ds_name)
+        if _logger.isEnabledFor(logging.INFO):
+            _logger.info("Saving data to %s (%s)...", ds_name, type(dataset).__name__)
         try:
             dataset.save(data)
         except DatasetError as err:
@@ -285,7 +299,7 @@ class DataCatalog:
 
     def release(self, ds_name: str) -> None:
         """Let ``ds_name`` free the data it holds in memory."""
-        self[ds_name].release()
+        self._dataset(ds_name).release()
 
     def confirm(self, ds_name: str) -> None:
         """Call ``confirm()`` on ``ds_name``.

@@ -141,11 +141,16 @@ class MemoryDataset(AbstractDataset[Any, Any]):
         if data is not _EMPTY:
             self._store(data)
 
-    def _mode_for(self, data: Any) -> str:
-        return self._copy_mode or _infer_copy_mode(data)
+    def _copied(self, data: Any) -> Any:
+        mode = self._copy_mode
+        if mode is None:
+            if type(data) in _IMMUTABLE:  # what every inferred mode would return unchanged
+                return data
+            mode = _infer_copy_mode(data)
+        return _copy_with_mode(data, mode)
 
     def _store(self, data: Any) -> None:
-        self._data = _copy_with_mode(data, self._mode_for(data))
+        self._data = self._copied(data)
 
     def load(self) -> Any:
         """Return a copy of the data held.
@@ -156,7 +161,7 @@ class MemoryDataset(AbstractDataset[Any, Any]):
         data = self._data
         if data is _EMPTY:
             raise DatasetError("Data for MemoryDataset has not been saved yet.")
-        return _copy_with_mode(data, self._mode_for(data))
+        return self._copied(data)
 
     def save(self, data: Any) -> None:
         """Keep a copy of ``data``."""
@@ -166,7 +171,7 @@ class MemoryDataset(AbstractDataset[Any, Any]):
         return self._data is not _EMPTY
 
     def _release(self) -> None:
-        if self._data is not _EMPTY:
+        if self._data is not _EMPTY and _logger.isEnabledFor(logging.DEBUG):
             _logger.debug("Releasing the data held by %s", type(self).__name__)
         self._data = _EMPTY
 
