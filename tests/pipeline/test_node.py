@@ -392,3 +392,5 @@ def test_name_tuples_match_the_lists_without_copying() -> None:
     assert n.input_names == ("a", "b") == tuple(n.inputs)
     assert n.output_names == ("c", "d") == tuple(n.outputs)
     assert n.input_names is n.input_names
+    confirming = node(lambda a: a, "a", "b", confirms=["x", "y"], name="confirming")
+    assert confirming.confirm_names == ("x", "y") == tuple(confirming.confirms)

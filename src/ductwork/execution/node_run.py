@@ -53,24 +53,24 @@ def run_node(
         Exception: Whatever the node's function, a hook, or a dataset raised, unchanged.
     """
     streams = node.streams_outputs
-    if io_pool is not None and streams:
-        raise ValueError(
-            f"Node '{node.name}' wraps a generator function, and nodes wrapping generator "
-            "functions save their outputs chunk by chunk, so they cannot run in asynchronous "
-            "mode. Run without is_async=True."
-        )
     if hooks.enabled or io_pool is not None or streams:
-        context = _NodeContext(node, catalog, hooks, run_id, io_pool)
-        _run_with_hooks(context, streams, checkpoint)
+        if io_pool is not None and streams:
+            raise ValueError(
+                f"Node '{node.name}' wraps a generator function, and nodes wrapping generator "
+                "functions save their outputs chunk by chunk, so they cannot run in "
+                "asynchronous mode. Run without is_async=True."
+            )
+        _run_with_hooks(_NodeContext(node, catalog, hooks, run_id, io_pool), streams, checkpoint)
     else:
         # No plugin, synchronous, whole outputs: the common case, without the hook machinery
         # (seven no-op calls and their argument dicts would double the cost of a small node).
-        outputs = node.run({name: catalog.load(name) for name in node.input_names})
+        load, save = catalog.load, catalog.save
+        outputs = node.run({name: load(name) for name in node.input_names})
         if checkpoint is not None:
             checkpoint()
         for name, data in outputs.items():
-            catalog.save(name, data)
-    for name in node.confirms:
+            save(name, data)
+    for name in node.confirm_names:
         catalog.confirm(name)
 
 

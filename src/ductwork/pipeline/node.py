@@ -245,6 +245,11 @@ class Node:
         return list(self._confirms)
 
     @property
+    def confirm_names(self) -> tuple[str, ...]:
+        """The confirmed dataset names, as a tuple (``confirms`` without the copy)."""
+        return self._confirms
+
+    @property
     def tags(self) -> set[str]:
         """The node's tags (a copy)."""
         return set(self._tags)

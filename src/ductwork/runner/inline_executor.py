@@ -38,6 +38,8 @@ class InlineExecutor:
         """Run the nodes of ``context``'s run."""
         self._context = context
         self._queue: deque[Node] = deque()
+        self._run_node = context.run_node
+        self._timeout_for = context.options.timeout_for
 
     def submit(self, node: Node) -> None:
         """Queue ``node``; it runs in the next call to :meth:`next_outcomes`."""
@@ -46,16 +48,17 @@ class InlineExecutor:
     def next_outcomes(self) -> list[NodeOutcome]:
         """Run the queued node and return how it ended."""
         node = self._queue.popleft()
-        seconds = self._context.options.timeout_for(node)
+        seconds = self._timeout_for(node)
         if seconds is None:
-            return [timed_run(self._context.run_node, node, "main")]
+            return [timed_run(self._run_node, node, "main")]
         with _time_limit(node, seconds) as checkpoint:
-            return [timed_run(lambda n: self._context.run_node(n, checkpoint), node, "main")]
+            return [timed_run(lambda n: self._run_node(n, checkpoint), node, "main")]
 
     def release(self, names: Iterable[str]) -> None:
         """Release each dataset in the catalog."""
+        release = self._context.catalog.release
         for name in names:
-            self._context.catalog.release(name)
+            release(name)
 
     def collect(self, names: Collection[str]) -> None:
         """Nothing to do: the nodes saved into the caller's catalog."""

@@ -75,17 +75,22 @@ def run_loop(
     capacity = min(executor.capacity, options.max_running or executor.capacity)
     in_flight = 0
     log_completions = logger.isEnabledFor(logging.INFO)  # asked once: it is asked per node
+    # Bound once: each is called for every node, and the loop is most of a small node's cost.
+    get_ready, done = scheduler.get_ready, scheduler.done
+    submit, next_outcomes, release = executor.submit, executor.next_outcomes, executor.release
+    node_started, node_finished = observer.node_started, observer.node_finished
+    finished = progress.finished
     while scheduler.is_active():
-        for node in scheduler.get_ready(capacity - in_flight):
-            executor.submit(node)
-            observer.node_started(node)
+        for node in get_ready(capacity - in_flight):
+            submit(node)
+            node_started(node)
             in_flight += 1
         if in_flight == 0:
             raise RunnerError(_stuck_message(progress))
         failure: NodeOutcome | None = None
-        for outcome in executor.next_outcomes():
+        for outcome in next_outcomes():
             in_flight -= 1
-            observer.node_finished(outcome)
+            node_finished(outcome)
             if outcome.error is not None:
                 if not options.keep_going:
                     # Record the rest of the batch first: what finished is not run again.
@@ -93,11 +98,13 @@ def run_loop(
                     continue
                 _keep_going_after(outcome, scheduler, progress, logger)
                 continue
-            executor.release(scheduler.done(outcome.node))
-            progress.finished.append(outcome.node)
+            released = done(outcome.node)
+            if released:
+                release(released)
+            finished.append(outcome.node)
             if log_completions:
                 logger.info("Completed node: %s", outcome.node.name)
-                logger.info("Completed %d out of %d tasks", len(progress.finished), progress.total)
+                logger.info("Completed %d out of %d tasks", len(finished), progress.total)
         if failure is not None:
             raise NodeFailedError(failure)
 
