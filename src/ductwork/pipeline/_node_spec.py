@@ -140,14 +140,19 @@ def check_label(value: object, what: str) -> None:
         )
 
 
+# One shared empty set for every untagged node: a pipeline of 100k nodes would otherwise hold
+# 100k empty sets, each an object the garbage collector visits on every full collection.
+_NO_TAGS: frozenset[str] = frozenset()
+
+
 def normalise_tags(tags: str | Iterable[str] | None) -> frozenset[str]:
     """Turn ``tags`` (one tag or many) into a checked frozen set."""
     if tags is None:
-        return frozenset()
+        return _NO_TAGS
     result = frozenset([tags] if isinstance(tags, str) else tags)
     for tag in sorted(result, key=str):
         check_label(tag, "tag")
-    return result
+    return result or _NO_TAGS
 
 
 def normalise_confirms(confirms: str | list[str] | None) -> tuple[str, ...]:
