@@ -5,7 +5,8 @@ Prints a table of microseconds per node for chains and fan-out/fan-in pipelines 
 (only at sizes Kedro is expected to finish within a minute: its loop is quadratic). The
 process runner runs only ``--parallel-sizes`` (500 nodes) and without Kedro, whose process runner
 takes about 80 ms per node: ``bench_parallel.py`` compares the two. Each figure
-is the best of ``--repeat`` runs: on a shared machine the slower runs measure the neighbours.
+is the best of ``--repeat`` rounds over all cells: on a shared machine the slower runs measure
+the neighbours.
 
     python benchmarks/bench_runners.py [--sizes 1000,10000,100000] [--runners sequential,thread]
         [--parallel-sizes 500]
@@ -82,28 +83,32 @@ def kedro_available() -> bool:
     return True
 
 
-def best_of(repeat: int, lib: str, runner: str, shape: str, size: int) -> float:
-    return min(time_run(lib, runner, shape, size) for _ in range(repeat))
+def best_times(repeat: int, cells: list[tuple[str, str, int]]) -> dict[tuple[str, str, int], float]:
+    """The best time of each (runner, shape, size) over ``repeat`` rounds.
+
+    Rounds go through every cell in turn rather than repeating one cell back to back, so that
+    each cell's runs are spread over the whole benchmark: a minute when the host is busy slows
+    one run of many cells instead of every run of one.
+    """
+    best: dict[tuple[str, str, int], float] = {}
+    for _ in range(repeat):
+        for cell in cells:
+            seconds = time_run("ductwork", *cell)
+            best[cell] = min(seconds, best.get(cell, seconds))
+    return best
 
 
-def row(
-    runner: str, shape: str, size: int, repeat: int, with_kedro: bool, kedro_1k: dict[Any, float]
-) -> str:
-    ours = best_of(repeat, "ductwork", runner, shape, size) / size * 1e6
-    cells = [runner, shape, f"{size:,}", f"{ours:10.1f}"]
-    if with_kedro and runner == "parallel":
-        cells.append(f"{'(skipped)':>10}")
-    elif with_kedro:
-        base = kedro_1k.get((runner, shape))
-        # Quadratic: estimate from the 1k figure before trying a larger size.
-        if base is not None and base * (size / 1000) ** 2 > KEDRO_BUDGET_SECONDS:
-            cells.append(f"{'(skipped)':>10}")
-        else:
-            seconds = time_run("kedro", runner, shape, size)
-            if size == 1000:
-                kedro_1k[(runner, shape)] = seconds
-            cells.append(f"{seconds / size * 1e6:10.1f}")
-    return " | ".join(cells)
+def kedro_cell(runner: str, shape: str, size: int, kedro_1k: dict[Any, float]) -> str:
+    if runner == "parallel":
+        return f"{'(skipped)':>10}"
+    base = kedro_1k.get((runner, shape))
+    # Quadratic: estimate from the 1k figure before trying a larger size.
+    if base is not None and base * (size / 1000) ** 2 > KEDRO_BUDGET_SECONDS:
+        return f"{'(skipped)':>10}"
+    seconds = time_run("kedro", runner, shape, size)
+    if size == 1000:
+        kedro_1k[(runner, shape)] = seconds
+    return f"{seconds / size * 1e6:10.1f}"
 
 
 def concurrency_check() -> str:
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runners", default="sequential,thread,parallel")
     parser.add_argument("--parallel-sizes", default="500")
     parser.add_argument("--shapes", default="chain,fan")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     with_kedro = kedro_available()
@@ -136,12 +141,20 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
+    cells = [
+        (runner, shape, int(size))
+        for runner in args.runners.split(",")
+        for shape in args.shapes.split(",")
+        for size in (args.parallel_sizes if runner == "parallel" else args.sizes).split(",")
+    ]
+    best = best_times(args.repeat, cells)
     kedro_1k: dict[Any, float] = {}
-    for runner in args.runners.split(","):
-        for shape in args.shapes.split(","):
-            sizes = args.parallel_sizes if runner == "parallel" else args.sizes
-            for size in (int(s) for s in sizes.split(",")):
-                print(row(runner, shape, size, args.repeat, with_kedro, kedro_1k), flush=True)
+    for cell in cells:
+        runner, shape, size = cell
+        row = [runner, shape, f"{size:,}", f"{best[cell] / size * 1e6:10.1f}"]
+        if with_kedro:
+            row.append(kedro_cell(runner, shape, size, kedro_1k))
+        print(" | ".join(row), flush=True)
     print()
     print(concurrency_check())
 
