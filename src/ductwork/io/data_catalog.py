@@ -5,10 +5,12 @@ created ("lazy"), the user's factory patterns and catch-all, and finally the cat
 runtime default (a memory dataset), which only applies when asked for with
 ``fallback_to_runtime_pattern=True``. A created dataset is kept, so each name is created once.
 
-Thread safety: one re-entrant lock guards the catalog's dictionaries, so lookups and the
-creation of datasets from patterns are safe from many threads (each name is created exactly
-once). The lock is never held while a dataset loads or saves, so threads do not queue behind
-each other's I/O.
+Thread safety: one re-entrant lock guards the changes to the catalog's dictionaries, so the
+creation of datasets from entries and patterns is safe from many threads (each name is created
+exactly once, checked again under the lock). Finding a dataset that already exists takes no
+lock: a dictionary lookup is atomic, and it is what every load, save and release of a run does.
+The lock is never held while a dataset loads or saves, so threads do not queue behind each
+other's I/O.
 
 Pickling: the lock is left out and recreated, so a catalog (or a :meth:`DataCatalog.subset` of it)
 can be sent to worker processes.

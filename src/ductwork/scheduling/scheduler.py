@@ -117,15 +117,15 @@ class Scheduler:
         return [self._nodes[i] for i in sorted(withdrawn)]
 
     def _take_running(self, node: Node) -> int:
-        index = self._index.get(node)
+        index = self._index.get(node, -1)  # -1: never running
         try:
-            self._running.remove(index)  # type: ignore[arg-type]  # None is never in the set
+            self._running.remove(index)
         except KeyError:
             raise ValueError(
                 f"Node {node.name!r} is not running, so it cannot be reported."
             ) from None
         self._unfinished -= 1
-        return index  # type: ignore[return-value]  # it was in the set, so it is an int
+        return index
 
     def _releasable(self, node: Node) -> list[str]:
         released: list[str] = []
