@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import pickle
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -43,6 +44,26 @@ def _patterned() -> DataCatalog:
 def test_save_and_load(catalog: DataCatalog) -> None:
     catalog.save("numbers", [7])
     assert catalog.load("numbers") == [7]
+
+
+class _AuditedCatalog(DataCatalog):
+    """A subclass that watches every lookup, as a plugin wrapping a catalog might."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.looked_up: list[str] = []
+
+    def get(self, key: str, *args: Any, **kwargs: Any) -> Any:
+        self.looked_up.append(key)
+        return super().get(key, *args, **kwargs)
+
+
+def test_a_subclass_that_overrides_get_sees_every_load_save_and_release() -> None:
+    catalog = _AuditedCatalog({"a": 1})
+    catalog.save("a", 2)
+    assert catalog.load("a") == 2
+    catalog.release("a")
+    assert catalog.looked_up == ["a", "a", "a"]
 
 
 def test_unknown_names_raise_not_found_with_suggestions(catalog: DataCatalog) -> None:

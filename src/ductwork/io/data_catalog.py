@@ -71,6 +71,17 @@ class DataCatalog:
         "{default}": {"type": "ductwork.io.MemoryDataset"}
     }
 
+    # Whether load, save and release may take a created dataset straight from `_datasets`, one
+    # call shorter than through get() or []. A subclass that overrides either of those has its
+    # own lookup called every time instead.
+    _direct_lookup: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._direct_lookup = (
+            cls.get is DataCatalog.get and cls.__getitem__ is DataCatalog.__getitem__
+        )
+
     def __init__(
         self,
         datasets: dict[str, Any] | None = None,
@@ -205,9 +216,9 @@ class DataCatalog:
         return DatasetNotFoundError(message)
 
     def _dataset(self, ds_name: str) -> Any:
-        """``self[ds_name]``, one call shorter for the datasets already created (every load,
-        save and release of a run goes through here)."""
-        dataset = self._datasets.get(ds_name)
+        """``self[ds_name]``, one call shorter for the datasets already created (every save
+        and release of a run goes through here)."""
+        dataset = self._datasets.get(ds_name) if self._direct_lookup else None
         return self[ds_name] if dataset is None else dataset
 
     def __getitem__(self, ds_name: str) -> Any:
@@ -267,7 +278,7 @@ class DataCatalog:
             DatasetNotFoundError: The name is not declared.
             DatasetError: Loading failed; the message starts with ``"<ds_name>: "``.
         """
-        dataset = self._datasets.get(ds_name) if version is None else None
+        dataset = self._datasets.get(ds_name) if version is None and self._direct_lookup else None
         if dataset is None:
             dataset = self.get(ds_name, version=version)
             if dataset is None:
