@@ -12,6 +12,8 @@ errors, ``ductwork.io`` the dataset errors, ``ductwork.runner`` the run errors.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "CircularDependencyError",
     "ConfirmNotUniqueError",
@@ -47,6 +49,7 @@ __all__ = [
     "VersionAlreadyExistsError",
     "VersionNotFoundError",
     "WorkerLostError",
+    "YAMLFileError",
 ]
 
 
@@ -216,6 +219,62 @@ class ProjectConfigError(DuctworkError):
     """The command line cannot use what it was pointed at: a pipeline spec that does not import,
     a ``[tool.ductwork]`` table, a catalog or parameters file, or a runner that is not available.
     """
+
+
+class YAMLFileError(ProjectConfigError, ValueError):
+    """A YAML file cannot be loaded: unreadable, not valid YAML, or beyond a size, depth or
+    alias-expansion limit (see :mod:`ductwork.io.safe_yaml`).
+
+    The message names the file, and the line, column and key path where that is known; it never
+    quotes the file's text, which may hold a secret.
+
+    Attributes:
+        path: The file (or what the caller called the input).
+        line: 1-based line of the problem, or None.
+        column: 1-based column of the problem, or None.
+        key: Dotted key path of the place (``db.load_args.columns[0]``), or None.
+        what: What the file is for (``"catalog"``, ``"parameters"``), or None.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        problem: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        key: str | None = None,
+        what: str | None = None,
+    ) -> None:
+        where = path if what is None else f"The {what} file {path}"
+        if line is not None:
+            where += f", line {line}" + (f", column {column}" if column is not None else "")
+        if key:
+            where += f", at key '{key}'"
+        super().__init__(f"{where}: {problem}")
+        self.path = path
+        self.problem = problem
+        self.line = line
+        self.column = column
+        self.key = key
+        self.what = what
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_yaml_error,
+            (self.path, self.problem, self.line, self.column, self.key, self.what),
+        )
+
+
+def _rebuild_yaml_error(
+    path: str,
+    problem: str,
+    line: int | None,
+    column: int | None,
+    key: str | None,
+    what: str | None,
+) -> YAMLFileError:
+    return YAMLFileError(path, problem, line=line, column=column, key=key, what=what)
 
 
 class JournalError(DuctworkError):

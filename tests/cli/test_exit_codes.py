@@ -19,7 +19,7 @@ USAGE_ERRORS = [
     (["run", "proj:HOSTILE"], "'proj:HOSTILE' is a str, not a Pipeline"),
     (["run", "proj:pipelines", "--pipeline", "big"], "has no pipeline named 'big'"),
     (["run", "proj:pipeline", "--pipeline", "big"], "is a single pipeline"),
-    (["run", "proj:pipeline", "--catalog", "missing.yml"], "Cannot read the catalog file"),
+    (["run", "proj:pipeline", "--catalog", "missing.yml"], "catalog file missing.yml: cannot be"),
     (["run", "proj:pipeline", "--catalog", "bad.yml"], "is not valid YAML"),
     (["run", "proj:pipeline", "--catalog", "wrongtype.yml", "--params", "params.yml"], "NoSuch"),
     (["run", "proj:pipeline", "--catalog", "catalog.yml"], "not found in the DataCatalog"),

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ductwork.exceptions import ProjectConfigError
 from ductwork.io import DataCatalog
+from ductwork.io.safe_yaml import load_yaml_file
 from ductwork.pipeline import Pipeline
 
 if sys.version_info >= (3, 11):
@@ -188,16 +187,7 @@ def _pick(spec: str, pipelines: Mapping[Any, Any], name: str | None) -> tuple[Pi
 
 
 def _read_yaml(path: str, what: str) -> Any:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ProjectConfigError(
-            f"Cannot read the {what} file {path}: {error.strerror}."
-        ) from error
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ProjectConfigError(f"The {what} file {path} is not valid YAML: {error}") from error
+    return load_yaml_file(path, what=what)
 
 
 def load_catalog(path: str | None, catalog_class: type[DataCatalog]) -> DataCatalog:

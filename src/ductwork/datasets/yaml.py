@@ -8,10 +8,11 @@ import yaml
 
 from ductwork.datasets._file import FileDataset
 from ductwork.io._version import Version
+from ductwork.io.safe_yaml import load_yaml
 
 
 class YAMLDataset(FileDataset[Any, Any]):
-    """Saves plain data as YAML and loads it with the safe loader.
+    """Saves plain data as YAML and loads it with ductwork's limited safe loader.
 
     Saving uses the safe dumper too, so what is saved can always be loaded back: an object YAML
     cannot represent without Python-specific tags is refused at save time.
@@ -48,7 +49,7 @@ class YAMLDataset(FileDataset[Any, Any]):
         )
 
     def _read(self, stream: IO[Any]) -> Any:
-        return yaml.safe_load(stream)
+        return load_yaml(stream, source=self._path_str(self._get_load_path()))
 
     def _write(self, stream: IO[Any], data: Any) -> None:
         yaml.safe_dump(data, stream, **self._save_args)
