@@ -24,6 +24,7 @@ __all__ = [
     "DatasetNotPicklableError",
     "DuctworkError",
     "EmptyPipelineError",
+    "HookResultError",
     "InvalidDatasetNameError",
     "InvalidNodeError",
     "InvalidPipelineError",
@@ -43,6 +44,7 @@ __all__ = [
     "ProjectConfigError",
     "RemoteNodeError",
     "RunnerError",
+    "RunnerOptionError",
     "UnknownDatasetError",
     "UnknownNamespaceError",
     "UnknownNodeError",
@@ -154,29 +156,21 @@ class DatasetConfigError(DatasetError):
     """
 
 
-class DatasetNotPicklableError(DatasetError):
-    """Datasets cannot be sent to another process.
-
-    Raised by ``SharedMemoryDataCatalog.validate_catalog`` with every offender at once.
-
-    Attributes:
-        offenders: Dataset name mapped to the reasons it cannot travel.
-    """
-
-    def __init__(self, message: str, offenders: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.offenders: dict[str, list[str]] = dict(offenders or {})
-
-    def __reduce__(self) -> tuple[type[DatasetNotPicklableError], tuple[str, dict[str, list[str]]]]:
-        # Keep the offenders when the error itself crosses a process boundary.
-        return (type(self), (str(self), self.offenders))
-
-
 # --- running --------------------------------------------------------------------------------------
 
 
 class RunnerError(DuctworkError):
     """A run cannot start or cannot go on for a reason that is not a node's own exception."""
+
+
+class RunnerOptionError(RunnerError, ValueError, TypeError):
+    """A runner option, or a node's setting that a runner must follow, is out of range or of the
+    wrong type (``max_workers``, ``mp_context``, ``retry``, ``is_async`` with a generator
+    node, ...). Raised before any node runs."""
+
+
+class HookResultError(RunnerError, TypeError):
+    """A hook implementation returned something its specification does not allow."""
 
 
 class MissingInputsError(RunnerError, ValueError):
@@ -282,7 +276,7 @@ class JournalError(DuctworkError):
 
 
 class NotPicklableError(RunnerError):
-    """Things a process runner must send to its workers cannot be pickled.
+    """Things a process or Dask runner must send to its workers cannot be pickled.
 
     Raised before any worker starts, naming every offender at once: node functions, datasets
     the pipeline uses (and the data of in-memory free inputs), hook plugins.
@@ -299,6 +293,15 @@ class NotPicklableError(RunnerError):
 
     def __reduce__(self) -> tuple[type[NotPicklableError], tuple[str, dict[str, list[str]]]]:
         return (type(self), (str(self), self.offenders))
+
+
+class DatasetNotPicklableError(NotPicklableError, DatasetError):
+    """Datasets of a catalog cannot be sent to another process.
+
+    Raised by ``SharedMemoryDataCatalog.validate_catalog`` with every offender at once, with the
+    same reasons and advice as the process runners' :class:`NotPicklableError`; the catalog
+    only knows datasets, so ``offenders`` is keyed by dataset name.
+    """
 
 
 class WorkerLostError(RunnerError):

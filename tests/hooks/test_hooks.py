@@ -7,7 +7,7 @@ import pluggy
 import pytest
 
 from ductwork.hooks import create_hook_manager, hook_impl
-from ductwork.hooks.manager import HOOK_NAMES, HookCaller, plugins_from, registered_plugins
+from ductwork.hooks.manager import HOOK_NAMES, HookSnapshot, plugins_from, registered_plugins
 
 
 class Recorder:
@@ -64,12 +64,12 @@ def test_plugin_with_a_misspelt_hook_fails_before_the_run() -> None:
     manager = create_hook_manager()
     manager.register(Misspelt())
     with pytest.raises(pluggy.PluginValidationError, match="before_node_runn"):
-        HookCaller(manager)
+        HookSnapshot(manager)
 
 
 def test_caller_calls_implemented_hooks_with_only_the_declared_arguments() -> None:
     recorder = Recorder()
-    hooks = HookCaller(create_hook_manager(recorder))
+    hooks = HookSnapshot(create_hook_manager(recorder))
     result = hooks.before_node_run(
         node="n", catalog=None, inputs={"x": 1}, is_async=False, run_id="r"
     )
@@ -82,11 +82,11 @@ def test_caller_calls_implemented_hooks_with_only_the_declared_arguments() -> No
 
 
 def test_caller_turns_hooks_without_implementations_into_no_ops() -> None:
-    hooks = HookCaller(create_hook_manager(Recorder()))
+    hooks = HookSnapshot(create_hook_manager(Recorder()))
     assert hooks.has("before_node_run")
     assert not hooks.has("after_node_run")
     assert hooks.after_node_run(node="n") == []
-    empty = HookCaller(None)
+    empty = HookSnapshot(None)
     assert not any(empty.has(name) for name in HOOK_NAMES)
 
 
@@ -97,7 +97,7 @@ def test_plugins_travel_to_another_manager() -> None:
     shipped = cloudpickle.loads(cloudpickle.dumps(registered_plugins(manager)))
     rebuilt = plugins_from(shipped)
     assert rebuilt.get_plugin("recorder") is not None
-    HookCaller(rebuilt).after_dataset_saved(dataset_name="d", data=1, node="n")
+    HookSnapshot(rebuilt).after_dataset_saved(dataset_name="d", data=1, node="n")
     copy = rebuilt.get_plugin("recorder")
     assert isinstance(copy, Recorder)
     assert copy.calls == [("after_dataset_saved", {"dataset_name": "d"})]

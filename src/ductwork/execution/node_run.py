@@ -1,35 +1,45 @@
 """Load a node's inputs, fire its hooks, call it, save its outputs, confirm its datasets.
 
-The order of events for one node is fixed and the same in every runner:
+The order of events for one node is fixed and the same in every runner and in both modes:
 
-1. ``before_dataset_loaded`` / load / ``after_dataset_loaded`` for each input, in input order
-   (concurrently when asynchronous);
+1. for each input: ``before_dataset_loaded``, the load, ``after_dataset_loaded``;
 2. ``before_node_run``, whose returned dicts replace inputs;
 3. the call; ``on_node_error`` if it raises, else ``after_node_run``;
-4. ``before_dataset_saved`` / save / ``after_dataset_saved`` for each output (chunk by chunk for
-   a generator function; concurrently when asynchronous);
+4. for each output: ``before_dataset_saved``, the save, ``after_dataset_saved`` (chunk by chunk
+   for a generator function);
 5. ``catalog.confirm`` for each confirmed dataset, after every save.
+
+There is one load path and one save path. What differs between synchronous and asynchronous
+mode is only how a step is mapped over the datasets: in order, on the calling thread, or
+concurrently on the run's I/O threads (each dataset's hooks then fire on the thread that loads
+or saves it, still just before and just after its own load or save). Kedro keeps two copies of
+this sequence, one per mode, and they have drifted apart; here they cannot.
 
 A load or save failure does not fire ``on_node_error``: that hook is about the node's own code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor
+from functools import partial
 from typing import Any
 
-from ductwork.hooks.manager import HookCaller
+from ductwork.exceptions import HookResultError, RunnerOptionError
+from ductwork.hooks.manager import HookSnapshot
 from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node
 
 __all__ = ["run_node"]
 
+Mapper = Callable[..., list[Any]]
+"""How a step is applied to each dataset: ``mapper(step, *iterables)``, like ``map``."""
+
 
 def run_node(
     node: Node,
     catalog: CatalogProtocol,
-    hooks: HookCaller,
+    hooks: HookSnapshot,
     *,
     run_id: str | None = None,
     io_pool: Executor | None = None,
@@ -48,149 +58,113 @@ def run_node(
             stop the node there (its run was cancelled or timed out meanwhile).
 
     Raises:
-        ValueError: Asynchronous mode was asked for a node that wraps a generator function
-            (its outputs are saved chunk by chunk, in order).
+        RunnerOptionError: Asynchronous mode was asked for a node that wraps a generator
+            function (its outputs are saved chunk by chunk, in order).
         Exception: Whatever the node's function, a hook, or a dataset raised, unchanged.
     """
     streams = node.streams_outputs
-    if hooks.enabled or io_pool is not None or streams:
-        if io_pool is not None and streams:
-            raise ValueError(
-                f"Node '{node.name}' wraps a generator function, and nodes wrapping generator "
-                "functions save their outputs chunk by chunk, so they cannot run in "
-                "asynchronous mode. Run without is_async=True."
-            )
-        _run_with_hooks(_NodeContext(node, catalog, hooks, run_id, io_pool), streams, checkpoint)
+    if io_pool is not None and streams:
+        raise RunnerOptionError(
+            f"Node '{node.name}' wraps a generator function, and nodes wrapping generator "
+            "functions save their outputs chunk by chunk, so they cannot run in "
+            "asynchronous mode. Run without is_async=True."
+        )
+    each = _in_order if io_pool is None else partial(_on_pool, io_pool)
+    if hooks.enabled:
+        load: Callable[[str], Any] = partial(_load_with_hooks, node, catalog, hooks)
+        save: Callable[[str, Any], None] = partial(_save_with_hooks, node, catalog, hooks)
     else:
-        # No plugin, synchronous, whole outputs: the common case, without the hook machinery
-        # (seven no-op calls and their argument dicts would double the cost of a small node).
+        # No plugin: the catalog itself, without seven no-op calls and their argument dicts
+        # (which would double the cost of a small node).
         load, save = catalog.load, catalog.save
-        outputs = node.run({name: load(name) for name in node.input_names})
-        if checkpoint is not None:
-            checkpoint()
-        for name, data in outputs.items():
-            save(name, data)
+    names = node.input_names
+    inputs = dict(zip(names, each(load, names), strict=True))
+    if hooks.enabled:
+        outputs = _call_with_hooks(node, catalog, hooks, inputs, run_id, io_pool is not None)
+    else:
+        outputs = node.run(inputs)
+    if checkpoint is not None:
+        checkpoint()
+    if streams:
+        _save_chunks(outputs, save, checkpoint)
+    else:
+        each(save, outputs.keys(), outputs.values())
     for name in node.confirm_names:
         catalog.confirm(name)
 
 
-def _run_with_hooks(
-    context: _NodeContext, streams: bool, checkpoint: Callable[[], None] | None
+def _in_order(step: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
+    return list(map(step, *iterables))
+
+
+def _on_pool(pool: Executor, step: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
+    futures = [pool.submit(step, *args) for args in zip(*iterables, strict=True)]
+    return [future.result() for future in futures]
+
+
+def _load_with_hooks(node: Node, catalog: CatalogProtocol, hooks: HookSnapshot, name: str) -> Any:
+    hooks.before_dataset_loaded(dataset_name=name, node=node)
+    data = catalog.load(name)
+    hooks.after_dataset_loaded(dataset_name=name, data=data, node=node)
+    return data
+
+
+def _save_with_hooks(
+    node: Node, catalog: CatalogProtocol, hooks: HookSnapshot, name: str, data: Any
 ) -> None:
-    inputs = context.load_inputs_async() if context.io_pool else context.load_inputs()
-    outputs = context.call(inputs)
-    if checkpoint is not None:
-        checkpoint()
-    if streams:
-        context.save_streams(outputs, checkpoint)
-    elif context.io_pool:
-        context.save_outputs_async(outputs)
-    else:
-        context.save_outputs(outputs)
+    hooks.before_dataset_saved(dataset_name=name, data=data, node=node)
+    catalog.save(name, data)
+    hooks.after_dataset_saved(dataset_name=name, data=data, node=node)
 
 
-class _NodeContext:
-    """What the steps of one node run share."""
+def _call_with_hooks(
+    node: Node,
+    catalog: CatalogProtocol,
+    hooks: HookSnapshot,
+    inputs: dict[str, Any],
+    run_id: str | None,
+    is_async: bool,
+) -> dict[str, Any]:
+    common = {"node": node, "catalog": catalog, "is_async": is_async, "run_id": run_id}
+    if hooks.has("before_node_run"):
+        inputs = _with_overrides(node, inputs, hooks.before_node_run(inputs=dict(inputs), **common))
+    try:
+        outputs = node.run(inputs)
+    except Exception as error:
+        hooks.on_node_error(error=error, inputs=inputs, **common)
+        raise
+    hooks.after_node_run(outputs=outputs, inputs=inputs, **common)
+    return outputs
 
-    def __init__(
-        self,
-        node: Node,
-        catalog: CatalogProtocol,
-        hooks: HookCaller,
-        run_id: str | None,
-        io_pool: Executor | None,
-    ) -> None:
-        self.node = node
-        self.catalog = catalog
-        self.hooks = hooks
-        self.run_id = run_id
-        self.io_pool = io_pool
 
-    def load(self, name: str) -> Any:
-        self.hooks.before_dataset_loaded(dataset_name=name, node=self.node)
-        data = self.catalog.load(name)
-        self.hooks.after_dataset_loaded(dataset_name=name, data=data, node=self.node)
-        return data
+def _with_overrides(node: Node, inputs: dict[str, Any], results: list[Any]) -> dict[str, Any]:
+    # pluggy returns results last-registered first; apply them so that the last wins.
+    for result in reversed(results):
+        if not isinstance(result, dict):
+            raise HookResultError(
+                "'before_node_run' must return either None or a dictionary mapping dataset "
+                f"names to updated values, got '{type(result).__name__}' instead "
+                f"(node '{node.name}')."
+            )
+        inputs = {**inputs, **result}
+    return inputs
 
-    def load_inputs(self) -> dict[str, Any]:
-        return {name: self.load(name) for name in self.node.inputs}
 
-    def load_inputs_async(self) -> dict[str, Any]:
-        assert self.io_pool is not None
-        futures = {name: self.io_pool.submit(self.load, name) for name in self.node.inputs}
-        return {name: future.result() for name, future in futures.items()}
-
-    def call(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        inputs = self._with_hook_overrides(inputs)
-        common = {
-            "node": self.node,
-            "catalog": self.catalog,
-            "inputs": inputs,
-            "is_async": self.io_pool is not None,
-            "run_id": self.run_id,
-        }
-        try:
-            outputs = self.node.run(inputs)
-        except Exception as error:
-            self.hooks.on_node_error(error=error, **common)
-            raise
-        self.hooks.after_node_run(outputs=outputs, **common)
-        return outputs
-
-    def _with_hook_overrides(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        if not self.hooks.has("before_node_run"):
-            return inputs
-        results = self.hooks.before_node_run(
-            node=self.node,
-            catalog=self.catalog,
-            inputs=dict(inputs),
-            is_async=self.io_pool is not None,
-            run_id=self.run_id,
-        )
-        # pluggy returns results last-registered first; apply them so that the last wins.
-        for result in reversed(results):
-            if not isinstance(result, dict):
-                raise TypeError(
-                    "'before_node_run' must return either None or a dictionary mapping dataset "
-                    f"names to updated values, got '{type(result).__name__}' instead "
-                    f"(node '{self.node.name}')."
-                )
-            inputs = {**inputs, **result}
-        return inputs
-
-    def save(self, name: str, data: Any) -> None:
-        self.hooks.before_dataset_saved(dataset_name=name, data=data, node=self.node)
-        self.catalog.save(name, data)
-        self.hooks.after_dataset_saved(dataset_name=name, data=data, node=self.node)
-
-    def save_outputs(self, outputs: dict[str, Any]) -> None:
-        for name, data in outputs.items():
-            self.save(name, data)
-
-    def save_outputs_async(self, outputs: dict[str, Any]) -> None:
-        assert self.io_pool is not None
-        saving: dict[Future[None], tuple[str, Any]] = {}
-        for name, data in outputs.items():
-            self.hooks.before_dataset_saved(dataset_name=name, data=data, node=self.node)
-            saving[self.io_pool.submit(self.catalog.save, name, data)] = (name, data)
-        for future in as_completed(saving):
-            future.result()
-            name, data = saving[future]
-            self.hooks.after_dataset_saved(dataset_name=name, data=data, node=self.node)
-
-    def save_streams(
-        self, outputs: dict[str, Iterator[Any]], checkpoint: Callable[[], None] | None
-    ) -> None:
-        # Round-robin over the outputs so that chunks of a multi-output generator are saved as
-        # they are produced, without buffering one output while another is drained.
-        streams = [(name, iter(stream)) for name, stream in outputs.items()]
-        while streams:
-            remaining = []
-            for name, stream in streams:
-                for chunk in stream:
-                    if checkpoint is not None:  # the generator runs between chunks
-                        checkpoint()
-                    self.save(name, chunk)
-                    remaining.append((name, stream))
-                    break
-            streams = remaining
+def _save_chunks(
+    outputs: dict[str, Iterator[Any]],
+    save: Callable[[str, Any], None],
+    checkpoint: Callable[[], None] | None,
+) -> None:
+    # Round-robin over the outputs so that chunks of a multi-output generator are saved as
+    # they are produced, without buffering one output while another is drained.
+    streams = [(name, iter(stream)) for name, stream in outputs.items()]
+    while streams:
+        remaining = []
+        for name, stream in streams:
+            for chunk in stream:
+                if checkpoint is not None:  # the generator runs between chunks
+                    checkpoint()
+                save(name, chunk)
+                remaining.append((name, stream))
+                break
+        streams = remaining

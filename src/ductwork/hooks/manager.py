@@ -1,9 +1,10 @@
 """Building hook managers, and the snapshot of them that the per-node path calls.
 
 An empty pluggy hook call costs about 2 µs; a node fires seven of them, which would be most of
-the per-node budget of a no-op node. :class:`HookCaller` therefore takes a snapshot of which hooks
-have implementations when a run starts and turns the others into a plain no-op. Plugins registered
-on the manager while a run is under way are seen by the next run.
+the per-node budget of a no-op node. :class:`HookSnapshot` therefore notes which hooks have
+implementations when a run starts and turns the others into a plain no-op. Plugins registered on
+the manager while a run is under way are seen by the next run. (Not pluggy's ``HookCaller``,
+which is one hook of a manager; a snapshot holds every hook of one run.)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pluggy
 
 from ductwork.hooks.specs import PROJECT_NAME, DatasetSpecs, NodeSpecs, PipelineSpecs
 
-__all__ = ["HookCaller", "create_hook_manager", "plugins_from", "registered_plugins"]
+__all__ = ["HookSnapshot", "create_hook_manager", "plugins_from", "registered_plugins"]
 
 _SPECS = (NodeSpecs, DatasetSpecs, PipelineSpecs)
 HOOK_NAMES: tuple[str, ...] = tuple(
@@ -58,7 +59,7 @@ def _no_hook(**_kwargs: Any) -> list[Any]:
     return []
 
 
-class HookCaller:
+class HookSnapshot:
     """The hooks of one run, resolved once: each attribute is a callable hook or a no-op.
 
     ``before_node_run`` and the rest are called with keyword arguments and return the list of

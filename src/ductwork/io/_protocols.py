@@ -1,21 +1,21 @@
 """What a runner may expect of a catalog, as structural types.
 
 A catalog class does not need to inherit from anything: any object with these members works with
-ductwork's runners. ``_datasets`` (the materialised datasets by name) is part of the contract
-because Kedro's resume logic reads it, and catalogs written for Kedro provide it.
+ductwork's runners, which use nothing else. The one thing a run needs beyond them, forgetting the
+datasets it created for its intermediates, goes through :func:`forget_datasets`: the catalog's
+public ``forget`` when it has one (``DataCatalog`` does), else the one adapter for catalogs
+written for Kedro, which only have Kedro's private ``_datasets``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any, Protocol, runtime_checkable
 
 
 @runtime_checkable
 class CatalogProtocol(Protocol):
     """The catalog interface runners use."""
-
-    _datasets: dict[str, Any]
 
     def __repr__(self) -> str:
         """A readable description."""
@@ -90,3 +90,19 @@ class SharedMemoryCatalogProtocol(CatalogProtocol, Protocol):
     def validate_catalog(self) -> None:
         """Raise if a dataset cannot be sent to a worker process."""
         ...
+
+
+def forget_datasets(catalog: CatalogProtocol, names: Collection[str]) -> None:
+    """Remove the datasets ``names`` from ``catalog`` (a run's own intermediates).
+
+    Uses the catalog's ``forget`` when it has one; a catalog written for Kedro has not, and
+    keeps its datasets in ``_datasets``: they are removed from there.
+    """
+    forget = getattr(catalog, "forget", None)
+    if callable(forget):
+        forget(names)
+        return
+    datasets = getattr(catalog, "_datasets", None)
+    if isinstance(datasets, dict):
+        for name in names:
+            datasets.pop(name, None)

@@ -42,6 +42,7 @@ from ductwork.io._config import class_path, resolve_dataset_type
 from ductwork.io._version import Version, check_version_string
 from ductwork.io._versioned import AbstractVersionedDataset
 from ductwork.io.catalog_config_resolver import CatalogConfigResolver, Patterns
+from ductwork.io.travel import is_in_memory
 
 _logger = logging.getLogger(__name__)
 
@@ -336,8 +337,17 @@ class DataCatalog:
         persistent datasets. A configured entry is created here, once, and kept, so asking
         again costs a dictionary lookup and a later ``get`` returns the same object.
         """
-        dataset = self.get(ds_name)
-        return dataset is None or bool(getattr(dataset, "_EPHEMERAL", False))
+        return is_in_memory(self.get(ds_name))
+
+    def forget(self, names: Iterable[str]) -> None:
+        """Remove the datasets ``names`` from the catalog, if present (a run's intermediates).
+
+        A runner calls this when a run ends, for the datasets it created for undeclared names
+        that are not free outputs; a name declared by configuration or a pattern stays declared.
+        """
+        with self._lock:
+            for name in names:
+                self._datasets.pop(name, None)
 
     def subset(self: _C, names: Iterable[str]) -> _C:
         """Return a catalog of the same class holding only ``names``.

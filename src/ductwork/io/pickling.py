@@ -7,8 +7,7 @@ and referenced globals, pickling each, and reports the deepest parts that fail::
 
     attribute 'client._lock' holds a '_thread.lock' that cannot be pickled
 
-It is used to validate catalogs for the process runner, and can check hook plugins and node
-functions the same way.
+It checks what the process and Dask runners send to their workers (see :mod:`ductwork.io.travel`).
 """
 
 from __future__ import annotations
@@ -22,9 +21,7 @@ import cloudpickle
 
 Dumps = Callable[[Any], bytes]
 
-__all__ = ["SINGLE_PROCESS_REASON", "dataset_problems", "find_unpicklable"]
-
-SINGLE_PROCESS_REASON = "it is marked single-process (_SINGLE_PROCESS = True)"
+__all__ = ["Dumps", "find_unpicklable"]
 
 _MAX_DEPTH = 6
 _MAX_REASONS = 10
@@ -129,14 +126,3 @@ def find_unpicklable(obj: Any, dumps: Dumps = cloudpickle.dumps) -> list[str]:
         return []
     reasons = _dig(obj, "", _MAX_DEPTH, dumps, set())
     return reasons or [f"a '{_type_name(obj)}' cannot be pickled: {type(error).__name__}: {error}"]
-
-
-def dataset_problems(dataset: Any, dumps: Dumps = cloudpickle.dumps) -> list[str]:
-    """Return why ``dataset`` cannot be used from another process, or ``[]`` if it can.
-
-    A dataset cannot if it is marked ``_SINGLE_PROCESS`` (its state must stay in one process,
-    like a cache) or cannot be pickled (see :func:`find_unpicklable`).
-    """
-    if getattr(dataset, "_SINGLE_PROCESS", False):
-        return [SINGLE_PROCESS_REASON]
-    return find_unpicklable(dataset, dumps)

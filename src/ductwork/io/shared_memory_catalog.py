@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from ductwork.exceptions import DatasetNotPicklableError
 from ductwork.io.catalog_config_resolver import Patterns
 from ductwork.io.data_catalog import DataCatalog
-from ductwork.io.pickling import dataset_problems
 from ductwork.io.shared_memory_dataset import SharedMemoryDataset
-
-_ADVICE = (
-    "A process runner sends datasets to its workers by pickling them. Run with a thread or "
-    "sequential runner, or make these datasets picklable (for example, create clients on first "
-    "use and leave them out in __getstate__)."
-)
-
-
-def unpicklable_datasets(datasets: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Find the datasets that cannot be sent to another process, and why.
-
-    A dataset cannot travel if it is marked ``_SINGLE_PROCESS`` or cannot be pickled (the reason
-    then names the attribute that fails; see :func:`ductwork.io.pickling.find_unpicklable`).
-
-    Returns:
-        Each offender's name mapped to its reasons, in name order; empty if all can travel.
-    """
-    offenders: dict[str, list[str]] = {}
-    for name in sorted(datasets):
-        reasons = dataset_problems(datasets[name])
-        if reasons:
-            offenders[name] = reasons
-    return offenders
+from ductwork.io.travel import not_picklable_error, unpicklable_datasets
 
 
 class SharedMemoryDataCatalog(DataCatalog):
@@ -72,9 +49,7 @@ class SharedMemoryDataCatalog(DataCatalog):
             targets = {name: self.get(name, fallback_to_runtime_pattern=True) for name in names}
         offenders = unpicklable_datasets(targets)
         if offenders:
-            lines = [f"  '{name}': {reason}" for name, why in offenders.items() for reason in why]
-            raise DatasetNotPicklableError(
-                "The following datasets cannot be used with multiprocessing: "
-                f"{sorted(offenders)}\n" + "\n".join(lines) + f"\n{_ADVICE}",
-                offenders,
+            headline = (
+                f"The following datasets cannot be used with multiprocessing: {sorted(offenders)}"
             )
+            raise not_picklable_error(headline, offenders, DatasetNotPicklableError)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ductwork.exceptions import RunnerOptionError
 from ductwork.pipeline import Retry
 from ductwork.runner.executors import NodeExecutor, RunContext
 from ductwork.runner.runner import AbstractRunner
@@ -88,24 +89,20 @@ class DaskRunner(AbstractRunner):
 
         Raises:
             ModuleNotFoundError: Dask is not installed (``pip install 'ductwork[dask]'``).
-            ValueError: Both ``client`` and ``address`` are given, or options for the embedded
-                cluster are given with either.
+            RunnerOptionError: Both ``client`` and ``address`` are given, or options for the
+                embedded cluster are given with either (a ``ValueError``).
         """
         super().__init__(
-            is_async,
-            retry=retry,
-            timeout=timeout,
-            keep_going=keep_going,
-            max_running=max_running,
+            is_async, retry=retry, timeout=timeout, keep_going=keep_going, max_running=max_running
         )
         _require_dask()
         from ductwork.runner._dask.cluster import ClusterSpec  # noqa: PLC0415  (imports Dask)
 
         embedded = _embedded_options(n_workers, threads_per_worker, cluster_kwargs)
         if client is not None and address is not None:
-            raise ValueError("Give DaskRunner a client or an address, not both.")
+            raise RunnerOptionError("Give DaskRunner a client or an address, not both.")
         if (client is not None or address is not None) and embedded:
-            raise ValueError(
+            raise RunnerOptionError(
                 f"{sorted(embedded)} configure the cluster DaskRunner starts when it is given "
                 "no client and no address; with a client or an address, configure that cluster."
             )

@@ -4,7 +4,8 @@ An executor takes nodes (:meth:`NodeExecutor.submit`) and reports them finished
 (:meth:`NodeExecutor.next_outcomes`); the run loop never learns how. ``capacity`` is how many
 nodes may be in flight at once: the loop hands out no more, so work never queues inside an
 executor, ready nodes start in the scheduler's order, and stopping only has to deal with the
-nodes that are actually running.
+nodes that are actually running. Every executor runs each node through the run's
+:class:`~ductwork.execution.NodeShell`, in this process or in a worker.
 
 The in-process executors live in :mod:`ductwork.runner.inline_executor` and
 :mod:`ductwork.runner.thread_executor`; the process and Dask runners bring their own.
@@ -12,35 +13,25 @@ The in-process executors live in :mod:`ductwork.runner.inline_executor` and
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from types import TracebackType
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
-from ductwork.pipeline import Node
-from ductwork.runner.context import RunContext, RunOptions
+from ductwork.execution import NodeOutcome, NodeShell
+from ductwork.io import CatalogProtocol
+from ductwork.pipeline import Node, Pipeline
 
-__all__ = ["NodeExecutor", "NodeOutcome", "RunContext", "RunOptions", "timed_run"]
-
-
-class NodeOutcome(NamedTuple):
-    """How one node's run ended, and when and where it ran (times in seconds since the epoch)."""
-
-    node: Node
-    error: BaseException | None
-    started: float
-    finished: float
-    worker: str
+__all__ = ["NodeExecutor", "NodeOutcome", "RunContext"]
 
 
-def timed_run(run_node: Callable[[Node], None], node: Node, worker: str) -> NodeOutcome:
-    """Run ``node``, catching its error, and time it (wall clock, seconds since the epoch)."""
-    started = time.time()
-    try:
-        run_node(node)
-    except Exception as error:
-        return NodeOutcome(node, error, started, time.time(), worker)
-    return NodeOutcome(node, None, started, time.time(), worker)
+@dataclass(frozen=True)
+class RunContext:
+    """What one run gives its executor: the pipeline, the caller's catalog, the node shell."""
+
+    pipeline: Pipeline
+    catalog: CatalogProtocol
+    shell: NodeShell
 
 
 class NodeExecutor(Protocol):

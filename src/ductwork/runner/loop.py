@@ -2,23 +2,25 @@
 
 Every runner is this loop over a different executor. Each pass hands the scheduler's ready nodes
 to the executor, up to its free capacity (and the run's ``max_running``), then waits for outcomes
-and feeds them back: a success releases the datasets nobody will load again and may make more
-nodes ready; a failure stops the run, or, with ``keep_going``, withdraws the nodes downstream of
-the failed one and lets the rest go on. The cost per node is the scheduler's (constant per edge)
-plus the executor's.
+and feeds them back: a success (or a skipped node) releases the datasets nobody will load again
+and may make more nodes ready; a failure stops handing out work, or, with ``keep_going``,
+withdraws the nodes downstream of the failed one and lets the rest go on. The loop returns what
+happened (:class:`RunResult`); the runner decides what to raise. The cost per node is the
+scheduler's (constant per edge) plus the executor's.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ductwork.exceptions import RunnerError
+from ductwork.execution import NodeOutcome, RunOptions
 from ductwork.pipeline import Node, Pipeline
-from ductwork.runner.executors import NodeExecutor, NodeOutcome, RunOptions
+from ductwork.runner.executors import NodeExecutor
 from ductwork.scheduling import Scheduler
 
-__all__ = ["NodeFailedError", "RunObserver", "RunProgress", "run_loop"]
+__all__ = ["RunObserver", "RunResult", "run_loop"]
 
 
 class RunObserver:
@@ -37,66 +39,61 @@ class RunObserver:
         """``node`` finished, successfully or not (``outcome.error``), at ``outcome.finished``."""
 
 
-@dataclass
-class RunProgress:
-    """What a run has done so far; the runner reads it after a failure."""
+class RunResult(NamedTuple):
+    """What a run of the loop did.
 
-    total: int
-    finished: list[Node] = field(default_factory=list)
-    failures: list[NodeOutcome] = field(default_factory=list)
-    withdrawn: list[Node] = field(default_factory=list)
+    Attributes:
+        finished: The nodes that succeeded (or were skipped as up to date), in order.
+        failures: The outcomes of the nodes that failed, in order.
+        withdrawn: With ``keep_going``, the nodes not run because they depend on a failed one.
+    """
 
-
-class NodeFailedError(RunnerError):
-    """Internal: carries a failed node's outcome out of the loop to the runner."""
-
-    def __init__(self, outcome: NodeOutcome) -> None:
-        super().__init__(f"Node '{outcome.node.name}' failed")
-        self.outcome = outcome
+    finished: list[Node]
+    failures: list[NodeOutcome]
+    withdrawn: list[Node]
 
 
 def run_loop(
     pipeline: Pipeline,
     executor: NodeExecutor,
-    progress: RunProgress,
     logger: logging.Logger,
     observer: RunObserver,
     options: RunOptions,
-) -> None:
-    """Run every node of ``pipeline`` on ``executor`` (already entered), recording ``progress``.
+) -> RunResult:
+    """Run every node of ``pipeline`` on ``executor`` (already entered); say what happened.
+
+    Without ``options.keep_going``, the loop stops handing out work at the first failure (the
+    rest of that batch of outcomes is still recorded); nodes still in flight are left to the
+    executor's exit.
 
     Raises:
-        NodeFailedError: A node failed (and ``options.keep_going`` is off); the loop stopped
-            handing out work. Nodes still in flight are left to the executor's exit.
         RunnerError: Nothing is running and nothing can start, yet nodes remain (a dependency
             graph that the scheduler cannot satisfy).
     """
     scheduler = Scheduler(pipeline.graph, keep=pipeline.inputs() | pipeline.outputs())
     capacity = min(executor.capacity, options.max_running or executor.capacity)
-    in_flight = 0
+    result = RunResult([], [], [])
+    in_flight, total = 0, len(pipeline.nodes)
     log_completions = logger.isEnabledFor(logging.INFO)  # asked once: it is asked per node
     # Bound once: each is called for every node, and the loop is most of a small node's cost.
     get_ready, done = scheduler.get_ready, scheduler.done
     submit, next_outcomes, release = executor.submit, executor.next_outcomes, executor.release
     node_started, node_finished = observer.node_started, observer.node_finished
-    finished = progress.finished
-    while scheduler.is_active():
+    finished, failures = result.finished, result.failures
+    while scheduler.is_active() and (options.keep_going or not failures):
         for node in get_ready(capacity - in_flight):
             submit(node)
             node_started(node)
             in_flight += 1
         if in_flight == 0:
-            raise RunnerError(_stuck_message(progress))
-        failure: NodeOutcome | None = None
+            raise RunnerError(_stuck_message(result, total))
         for outcome in next_outcomes():
             in_flight -= 1
             node_finished(outcome)
             if outcome.error is not None:
-                if not options.keep_going:
-                    # Record the rest of the batch first: what finished is not run again.
-                    failure = failure or outcome
-                    continue
-                _keep_going_after(outcome, scheduler, progress, logger)
+                failures.append(outcome)
+                if options.keep_going:
+                    result.withdrawn.extend(_withdraw(outcome, scheduler, logger))
                 continue
             released = done(outcome.node)
             if released:
@@ -104,17 +101,12 @@ def run_loop(
             finished.append(outcome.node)
             if log_completions:
                 logger.info("Completed node: %s", outcome.node.name)
-                logger.info("Completed %d out of %d tasks", len(finished), progress.total)
-        if failure is not None:
-            raise NodeFailedError(failure)
+                logger.info("Completed %d out of %d tasks", len(finished), total)
+    return result
 
 
-def _keep_going_after(
-    outcome: NodeOutcome, scheduler: Scheduler, progress: RunProgress, logger: logging.Logger
-) -> None:
+def _withdraw(outcome: NodeOutcome, scheduler: Scheduler, logger: logging.Logger) -> list[Node]:
     withdrawn = scheduler.failed(outcome.node)
-    progress.failures.append(outcome)
-    progress.withdrawn.extend(withdrawn)
     logger.warning(
         "Node '%s' failed (%s: %s); going on without the %d node(s) that depend on it%s",
         outcome.node.name,
@@ -123,12 +115,13 @@ def _keep_going_after(
         len(withdrawn),
         ": " + ", ".join(n.name for n in withdrawn) if withdrawn else ".",
     )
+    return withdrawn
 
 
-def _stuck_message(progress: RunProgress) -> str:
-    done = ", ".join(sorted(n.name for n in progress.finished)) or "none"
+def _stuck_message(result: RunResult, total: int) -> str:
+    done = ", ".join(sorted(n.name for n in result.finished)) or "none"
     return (
         "Unable to schedule new tasks although some nodes have not been run: "
-        f"{progress.total - len(progress.finished)} of {progress.total} nodes remain, none "
-        f"is ready and none is running. Finished: {done}."
+        f"{total - len(result.finished)} of {total} nodes remain, none is ready and none is "
+        f"running. Finished: {done}."
     )

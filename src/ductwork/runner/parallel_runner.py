@@ -33,9 +33,9 @@ import multiprocessing
 import sys
 from multiprocessing.context import BaseContext
 
-from ductwork.pipeline import Pipeline, Retry
+from ductwork.exceptions import RunnerOptionError
+from ductwork.pipeline import Retry
 from ductwork.runner.executors import NodeExecutor, RunContext
-from ductwork.runner.loop import RunObserver
 from ductwork.runner.processes import ProcessExecutor
 from ductwork.runner.runner import AbstractRunner
 
@@ -60,6 +60,8 @@ class ParallelRunner(AbstractRunner):
         >>> runner = ParallelRunner(max_workers=4)  # doctest: +SKIP
         >>> runner.run(pipeline, catalog)["model"].load()  # doctest: +SKIP
     """
+
+    _logs_synchronous_mode = True
 
     def __init__(
         self,
@@ -86,16 +88,12 @@ class ParallelRunner(AbstractRunner):
                 are treated (see :class:`~ductwork.runner.AbstractRunner`).
 
         Raises:
-            ValueError: ``max_workers`` is zero or negative, or ``mp_context`` names a start
-                method this platform does not have.
-            TypeError: ``mp_context`` is neither a name nor a ``multiprocessing`` context.
+            RunnerOptionError: ``max_workers`` is zero or negative, or ``mp_context`` names a
+                start method this platform does not have (a ``ValueError``), or is neither a
+                name nor a ``multiprocessing`` context (a ``TypeError``).
         """
         super().__init__(
-            is_async,
-            retry=retry,
-            timeout=timeout,
-            keep_going=keep_going,
-            max_running=max_running,
+            is_async, retry=retry, timeout=timeout, keep_going=keep_going, max_running=max_running
         )
         self._max_workers = self._validate_max_workers(max_workers)
         if sys.platform == "win32":
@@ -108,15 +106,6 @@ class ParallelRunner(AbstractRunner):
         method: str = self._mp_context.get_start_method()
         return method
 
-    def _get_required_workers_count(self, pipeline: Pipeline) -> int:
-        # No more processes than the widest possible layer of concurrently runnable nodes.
-        limit = min(self._max_workers, self._options.max_running or self._max_workers)
-        return min(self._widest_layer(pipeline), limit)
-
-    def _run(self, context: RunContext, observer: RunObserver) -> None:
-        self._log_synchronous_mode()
-        super()._run(context, observer)
-
     def _create_executor(self, context: RunContext) -> NodeExecutor:
         workers = self._get_required_workers_count(context.pipeline)
         return ProcessExecutor(context, workers, self._mp_context)
@@ -128,14 +117,14 @@ def _context_of(mp_context: str | BaseContext | None) -> BaseContext:
         mp_context = "forkserver" if "forkserver" in available else "spawn"
     if isinstance(mp_context, str):
         if mp_context not in available:
-            raise ValueError(
+            raise RunnerOptionError(
                 f"Unknown start method {mp_context!r} for mp_context: use one of "
                 f"{', '.join(repr(m) for m in available)}, or a multiprocessing context."
             )
         return multiprocessing.get_context(mp_context)
     if isinstance(mp_context, BaseContext):
         return mp_context
-    raise TypeError(
+    raise RunnerOptionError(
         "mp_context must be a start method name or a multiprocessing context, not "
         f"{type(mp_context).__name__}."
     )

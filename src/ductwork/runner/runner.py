@@ -2,8 +2,14 @@
 
 ``run()`` fires the pipeline hooks, narrows the pipeline to the missing outputs when asked,
 checks that every free input is in the catalog before any node runs, gives undeclared datasets a
-runtime dataset, runs the loop over the subclass's executor, and returns the free outputs as
-dataset objects. A subclass only says which executor runs the nodes.
+runtime dataset, builds the run's node shell, runs the loop over the subclass's executor, and
+returns the free outputs as dataset objects. A subclass only says which executor runs the nodes
+(:meth:`AbstractRunner._create_executor`) and with which options.
+
+Foreign objects are adapted here, where they enter: a hook manager becomes a
+:class:`~ductwork.hooks.manager.HookSnapshot`, a catalog is used through
+:class:`~ductwork.io.CatalogProtocol`'s public methods only (plus
+:func:`~ductwork.io._protocols.forget_datasets`, its one adapter for catalogs written for Kedro).
 """
 
 from __future__ import annotations
@@ -15,26 +21,21 @@ import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Collection
-from concurrent.futures import Executor, ThreadPoolExecutor
-from contextlib import ExitStack
 from datetime import datetime, timezone
 from functools import partial
 from typing import Any
 
 from pluggy import PluginManager
 
-from ductwork.exceptions import MissingInputsError, NodesFailedError
-from ductwork.execution.attempts import add_note
-from ductwork.hooks.manager import HookCaller
+from ductwork.exceptions import MissingInputsError, NodesFailedError, RunnerOptionError
+from ductwork.execution import NodeShell, RunOptions, add_note
+from ductwork.hooks.manager import HookSnapshot
 from ductwork.io import CatalogProtocol
+from ductwork.io._protocols import forget_datasets
 from ductwork.pipeline import Node, Pipeline, Retry
-from ductwork.runner.executors import NodeExecutor, RunContext, RunOptions
-from ductwork.runner.loop import NodeFailedError, RunObserver, RunProgress, run_loop
-from ductwork.runner.selection import (
-    is_persisted,
-    log_resume_suggestion,
-    select_missing_outputs,
-)
+from ductwork.runner.executors import NodeExecutor, RunContext
+from ductwork.runner.loop import RunObserver, RunResult, run_loop
+from ductwork.runner.selection import is_persisted, log_resume_suggestion, select_missing_outputs
 
 __all__ = ["AbstractRunner", "generate_run_id"]
 
@@ -49,6 +50,13 @@ def generate_run_id() -> str:
 
 class AbstractRunner(ABC):
     """Runs a pipeline's nodes against a catalog; subclasses choose where nodes run."""
+
+    _max_workers = 1
+    """The most nodes this runner runs at once (set by runners with workers)."""
+
+    _logs_synchronous_mode = False
+    """Log at INFO, when not asynchronous, that loads and saves run one after another (as
+    Kedro's sequential and process runners do)."""
 
     def __init__(
         self,
@@ -71,7 +79,7 @@ class AbstractRunner(ABC):
             max_running: The most nodes running at once, whatever the worker count.
 
         Raises:
-            ValueError: An option is out of range.
+            RunnerOptionError: An option is out of range (a ``ValueError``).
         """
         self._is_async = is_async
         self._options = RunOptions(retry, timeout, keep_going, max_running)
@@ -114,13 +122,20 @@ class AbstractRunner(ABC):
             Exception: A node's own exception, unchanged, with a note naming the node.
         """
         run_id = run_id or generate_run_id()
-        hooks = HookCaller(hook_manager)
-        run_params = self._run_params(run_id, only_missing_outputs)
+        hooks = HookSnapshot(hook_manager)
+        run_params = {
+            "run_id": run_id,
+            "runner": type(self).__name__,
+            "is_async": self._is_async,
+            "only_missing_outputs": only_missing_outputs,
+        }
         hooks.before_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
         try:
-            result = self._run_pipeline(
-                pipeline, catalog, hooks, run_id, only_missing_outputs, observer or RunObserver()
-            )
+            to_run = pipeline
+            if only_missing_outputs:
+                to_run = self._filter_pipeline_for_missing_outputs(pipeline, catalog)
+            shell = NodeShell.for_run(run_id, self._is_async, self._options, hooks)
+            result = self._run_pipeline(RunContext(to_run, catalog, shell), observer)
         except (Exception, KeyboardInterrupt) as error:
             hooks.on_pipeline_error(
                 error=error, run_params=run_params, pipeline=pipeline, catalog=catalog
@@ -131,38 +146,32 @@ class AbstractRunner(ABC):
         )
         return result
 
-    def _run_params(self, run_id: str, only_missing_outputs: bool) -> dict[str, Any]:
-        return {
-            "run_id": run_id,
-            "runner": type(self).__name__,
-            "is_async": self._is_async,
-            "only_missing_outputs": only_missing_outputs,
-        }
-
-    def _run_pipeline(
-        self,
-        pipeline: Pipeline,
-        catalog: CatalogProtocol,
-        hooks: HookCaller,
-        run_id: str,
-        only_missing_outputs: bool,
-        observer: RunObserver,
-    ) -> dict[str, Any]:
-        if only_missing_outputs:
-            pipeline = self._filter_pipeline_for_missing_outputs(pipeline, catalog)
+    def _run_pipeline(self, context: RunContext, observer: RunObserver | None) -> dict[str, Any]:
+        pipeline, catalog = context.pipeline, context.catalog
         created = _warm_up(pipeline, catalog)
         if self._is_async:
             self._logger.info("Asynchronous mode is enabled for loading and saving data.")
+        elif self._logs_synchronous_mode:
+            self._logger.info(
+                "Using synchronous mode for loading and saving data. Pass is_async=True to "
+                "load a node's inputs and save its outputs concurrently."
+            )
         started = time.perf_counter()
         # The run's own intermediates leave the caller's catalog however the run ends; the free
         # outputs stay (after a failure, those of the branches that finished can be loaded).
-        with ExitStack() as stack:
-            stack.callback(_forget, catalog, created - pipeline.outputs())
-            io_pool = self._io_pool(stack)
-            context = RunContext(
-                pipeline, catalog, hooks, run_id, self._is_async, io_pool, self._options
-            )
-            self._run(context, observer)
+        try:
+            with self._create_executor(context) as executor:
+                result = run_loop(
+                    pipeline, executor, self._logger, observer or RunObserver(), self._options
+                )
+                if result.failures and not self._options.keep_going:
+                    # Raised inside: the executor then stops what still runs, at once.
+                    raise self._failure_error(pipeline, catalog, result)
+                executor.collect(_produced_outputs(pipeline, result))
+        finally:
+            forget_datasets(catalog, created - pipeline.outputs())
+        if result.failures:
+            raise self._failure_error(pipeline, catalog, result)
         self._logger.info(
             "Pipeline execution completed successfully in %.1f sec.",
             time.perf_counter() - started,
@@ -175,38 +184,19 @@ class AbstractRunner(ABC):
         """Narrow ``pipeline`` to the nodes needed for missing persisted outputs (logged)."""
         return select_missing_outputs(pipeline, catalog, self._logger)
 
-    def _run(self, context: RunContext, observer: RunObserver) -> None:
-        """Run the loop over this runner's executor; on failures, suggest how to resume."""
-        pipeline = context.pipeline
-        progress = RunProgress(total=len(pipeline.nodes))
-        try:
-            with self._create_executor(context) as executor:
-                run_loop(pipeline, executor, progress, self._logger, observer, context.options)
-                executor.collect(_produced_outputs(pipeline, progress))
-        except NodeFailedError as failure:
-            progress.failures.append(failure.outcome)
-        # Raised outside the except block, so that the node's exception keeps its own context.
-        if progress.failures:
-            self._suggest_resume_scenario(pipeline, progress.finished, context.catalog)
-            raise self._failure_error(progress)
-
-    def _failure_error(self, progress: RunProgress) -> BaseException:
-        for outcome in progress.failures:
-            assert outcome.error is not None
-            add_note(outcome.error, f"ductwork: raised by node '{outcome.node.name}'.")
+    def _failure_error(
+        self, pipeline: Pipeline, catalog: CatalogProtocol, result: RunResult
+    ) -> BaseException:
+        """Suggest how to resume; return the error to raise for the run's failures."""
+        self._suggest_resume_scenario(pipeline, result.finished, catalog)
+        failures = [(o.node.name, o.error) for o in result.failures if o.error is not None]
+        for name, error in failures:
+            add_note(error, f"ductwork: raised by node '{name}'.")
         if not self._options.keep_going:
-            error = progress.failures[0].error
-            assert error is not None
-            return error
-        failures = [(o.node.name, o.error) for o in progress.failures if o.error is not None]
+            return failures[0][1]
         error = NodesFailedError(failures)
         error.__cause__ = failures[0][1]
         return error
-
-    def _io_pool(self, stack: ExitStack) -> Executor | None:
-        if not self._is_async:
-            return None
-        return stack.enter_context(ThreadPoolExecutor(thread_name_prefix="ductwork-io"))
 
     @abstractmethod
     def _create_executor(self, context: RunContext) -> NodeExecutor:
@@ -218,38 +208,32 @@ class AbstractRunner(ABC):
         """Log, at WARNING, how to resume the failed run from persisted data."""
         log_resume_suggestion(pipeline, done_nodes, partial(is_persisted, catalog), self._logger)
 
-    def _log_synchronous_mode(self) -> None:
-        """Log, when not asynchronous, that loads and saves run one after another."""
-        if not self._is_async:
-            self._logger.info(
-                "Using synchronous mode for loading and saving data. Pass is_async=True to "
-                "load a node's inputs and save its outputs concurrently."
-            )
-
-    @staticmethod
-    def _widest_layer(pipeline: Pipeline) -> int:
-        """The most nodes of ``pipeline`` that can ever run at once (at least 1)."""
-        return max(1, len(pipeline.nodes) - len(pipeline.grouped_nodes) + 1)
+    def _get_required_workers_count(self, pipeline: Pipeline) -> int:
+        """How many workers a run of ``pipeline`` needs: no more than nodes that can ever run at
+        once, ``max_workers`` and ``max_running``."""
+        limit = min(self._max_workers, self._options.max_running or self._max_workers)
+        widest_layer = max(1, len(pipeline.nodes) - len(pipeline.grouped_nodes) + 1)
+        return min(widest_layer, limit)
 
     @classmethod
     def _validate_max_workers(cls, max_workers: int | None) -> int:
         """The worker count to use: the CPU count when not given; positive otherwise.
 
         Raises:
-            ValueError: ``max_workers`` is zero or negative.
+            RunnerOptionError: ``max_workers`` is zero or negative (a ``ValueError``).
         """
         if max_workers is None:
             count = os.cpu_count() or 1
             return min(count, _MAX_WINDOWS_WORKERS) if sys.platform == "win32" else count
         if max_workers <= 0:
-            raise ValueError("max_workers should be positive")
+            raise RunnerOptionError("max_workers should be positive")
         return max_workers
 
 
-def _produced_outputs(pipeline: Pipeline, progress: RunProgress) -> set[str]:
+def _produced_outputs(pipeline: Pipeline, result: RunResult) -> set[str]:
     # Every free output but those of failed nodes (withdrawn nodes never ran, and executors
     # skip names they hold nothing for).
-    failed = {name for outcome in progress.failures for name in outcome.node.outputs}
+    failed = {name for outcome in result.failures for name in outcome.node.outputs}
     return pipeline.outputs() - failed
 
 
@@ -274,8 +258,3 @@ def _warm_up(pipeline: Pipeline, catalog: CatalogProtocol) -> set[str]:
     for name in [*sorted(declared), *(datasets - declared)]:
         catalog.get(name, fallback_to_runtime_pattern=True)
     return datasets - declared
-
-
-def _forget(catalog: CatalogProtocol, names: Collection[str]) -> None:
-    for name in names:
-        catalog._datasets.pop(name, None)

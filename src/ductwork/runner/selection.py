@@ -10,26 +10,23 @@ import logging
 from collections.abc import Callable, Collection
 
 from ductwork.io import CatalogProtocol
+from ductwork.io.travel import is_in_memory
 from ductwork.pipeline import Node, Pipeline
 from ductwork.scheduling import DatasetState, plan_missing_outputs, resume_from_nodes
 
 __all__ = ["dataset_state", "is_persisted", "log_resume_suggestion", "select_missing_outputs"]
 
 
-def _is_ephemeral(catalog: CatalogProtocol, name: str) -> bool:
-    return bool(getattr(catalog.get(name), "_EPHEMERAL", False))
-
-
 def dataset_state(catalog: CatalogProtocol, name: str) -> DatasetState:
     """Classify ``name``: in memory (undeclared or ephemeral), or persisted and present or not."""
-    if name not in catalog or _is_ephemeral(catalog, name):
+    if name not in catalog or is_in_memory(catalog.get(name)):
         return DatasetState.MEMORY
     return DatasetState.PRESENT if catalog.exists(name) else DatasetState.MISSING
 
 
 def is_persisted(catalog: CatalogProtocol, name: str) -> bool:
     """Tell whether ``name`` is a declared dataset whose data outlives the run."""
-    return name in catalog and not _is_ephemeral(catalog, name)
+    return name in catalog and not is_in_memory(catalog.get(name))
 
 
 def select_missing_outputs(

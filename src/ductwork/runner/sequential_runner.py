@@ -5,7 +5,6 @@ from __future__ import annotations
 from ductwork.pipeline import Retry
 from ductwork.runner.executors import NodeExecutor, RunContext
 from ductwork.runner.inline_executor import InlineExecutor
-from ductwork.runner.loop import RunObserver
 from ductwork.runner.runner import AbstractRunner
 
 __all__ = ["SequentialRunner"]
@@ -16,8 +15,10 @@ class SequentialRunner(AbstractRunner):
 
     Nodes run exactly in the order of ``pipeline.nodes``. Nothing moves to another thread, so
     user code that must stay on the main thread is safe here. A node past its time limit is
-    interrupted where Python allows it (see :mod:`ductwork.runner.inline_executor`).
+    interrupted where Python allows it (see :mod:`ductwork.execution.time_limits`).
     """
+
+    _logs_synchronous_mode = True
 
     def __init__(
         self,
@@ -35,10 +36,6 @@ class SequentialRunner(AbstractRunner):
                 :class:`~ductwork.runner.AbstractRunner`).
         """
         super().__init__(is_async, retry=retry, timeout=timeout, keep_going=keep_going)
-
-    def _run(self, context: RunContext, observer: RunObserver) -> None:
-        self._log_synchronous_mode()
-        super()._run(context, observer)
 
     def _create_executor(self, context: RunContext) -> NodeExecutor:
         return InlineExecutor(context)

@@ -21,16 +21,15 @@ import threading
 import time
 from collections.abc import Collection, Iterable
 
-from ductwork.exceptions import NodeCancelledError
+from ductwork.execution import NodeOutcome
+from ductwork.execution.time_limits import timeout_error, watched
 from ductwork.pipeline import Node
-from ductwork.runner.context import RunContext
-from ductwork.runner.executors import NodeOutcome, timed_run
-from ductwork.runner.inline_executor import timeout_error
+from ductwork.runner.executors import RunContext
 
 __all__ = ["ThreadExecutor"]
 
 
-class _Task:
+class _Assignment:
     """One node handed to the threads, with what it takes to stop it."""
 
     def __init__(self, node: Node, timeout: float | None) -> None:
@@ -56,10 +55,6 @@ class _Task:
             first, self._settled = not self._settled, True
             return first
 
-    def checkpoint(self) -> None:
-        if self.stop.is_set():
-            raise NodeCancelledError(f"Node '{self.node.name}' was stopped before saving.")
-
 
 class ThreadExecutor:
     """Runs nodes on ``max_workers`` daemon threads."""
@@ -73,17 +68,19 @@ class ThreadExecutor:
             grace: Seconds to wait for running nodes when the run ends early.
         """
         self.capacity = max_workers
-        self._context = context
+        self._catalog = context.catalog
+        # This executor watches the time limits itself (see _expire_overdue).
+        self._shell = context.shell.enforcing(watched)
         self._grace = grace
-        self._tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
+        self._tasks: queue.SimpleQueue[_Assignment | None] = queue.SimpleQueue()
         self._outcomes: queue.SimpleQueue[NodeOutcome] = queue.SimpleQueue()
-        self._running: dict[Node, _Task] = {}  # only the calling thread touches this
+        self._running: dict[Node, _Assignment] = {}  # only the calling thread touches this
         self._threads: dict[str, threading.Thread] = {}  # by name; abandoned ones are removed
         self._spawned = 0
 
     def submit(self, node: Node) -> None:
         """Hand ``node`` to the next free thread."""
-        task = _Task(node, self._context.options.timeout_for(node))
+        task = _Assignment(node, self._shell.policy(node).timeout)
         self._running[node] = task
         self._tasks.put(task)
 
@@ -92,19 +89,12 @@ class ThreadExecutor:
         while (task := self._tasks.get()) is not None:
             if not task.take(worker):
                 continue  # it timed out before any thread was free: nothing to run
-            outcome = self._run(task, worker)
+            outcome = self._shell.run(
+                task.node, self._catalog, worker=worker, stop=task.stop, contain_exits=True
+            )
             if not task.settle():
                 return  # abandoned past its time limit: a new thread has taken this one's place
             self._outcomes.put(outcome)
-
-    def _run(self, task: _Task, worker: str) -> NodeOutcome:
-        def run(node: Node) -> None:
-            self._context.run_node(node, checkpoint=task.checkpoint, stop=task.stop)
-
-        try:
-            return timed_run(run, task.node, worker)
-        except BaseException as error:  # SystemExit and the like: still report the node
-            return NodeOutcome(task.node, error, task.started, time.time(), worker)
 
     def next_outcomes(self) -> list[NodeOutcome]:
         """Wait for finished nodes, or for the next time limit to pass; report what ended."""
@@ -148,7 +138,7 @@ class ThreadExecutor:
     def release(self, names: Iterable[str]) -> None:
         """Release each dataset in the catalog."""
         for name in names:
-            self._context.catalog.release(name)
+            self._catalog.release(name)
 
     def collect(self, names: Collection[str]) -> None:
         """Nothing to do: the nodes saved into the caller's catalog."""
@@ -161,6 +151,7 @@ class ThreadExecutor:
         self._threads[name] = thread
 
     def __enter__(self) -> ThreadExecutor:
+        self._shell.__enter__()
         for _ in range(self.capacity):
             self._start_thread()
         return self
@@ -181,3 +172,5 @@ class ThreadExecutor:
         for thread in self._threads.values():
             thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         self._threads.clear()
+        # Abandoned threads may still load or save: an early end does not wait for them.
+        self._shell.close(wait=exc_type is None)

@@ -14,7 +14,7 @@ a failure, running nodes get ``grace`` seconds to finish their call; see
 
 from __future__ import annotations
 
-from ductwork.pipeline import Pipeline, Retry
+from ductwork.pipeline import Retry
 from ductwork.runner.executors import NodeExecutor, RunContext
 from ductwork.runner.runner import AbstractRunner
 from ductwork.runner.thread_executor import ThreadExecutor
@@ -45,21 +45,12 @@ class ThreadRunner(AbstractRunner):
                 are treated (see :class:`~ductwork.runner.AbstractRunner`).
 
         Raises:
-            ValueError: ``max_workers`` or ``max_running`` is zero or negative.
+            RunnerOptionError: ``max_workers`` or ``max_running`` is zero or negative.
         """
         super().__init__(
-            is_async,
-            retry=retry,
-            timeout=timeout,
-            keep_going=keep_going,
-            max_running=max_running,
+            is_async, retry=retry, timeout=timeout, keep_going=keep_going, max_running=max_running
         )
         self._max_workers = self._validate_max_workers(max_workers)
-
-    def _get_required_workers_count(self, pipeline: Pipeline) -> int:
-        # No more threads than the widest possible layer of concurrently runnable nodes.
-        limit = min(self._max_workers, self._options.max_running or self._max_workers)
-        return min(self._widest_layer(pipeline), limit)
 
     def _create_executor(self, context: RunContext) -> NodeExecutor:
         return ThreadExecutor(context, self._get_required_workers_count(context.pipeline))

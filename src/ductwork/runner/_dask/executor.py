@@ -36,24 +36,19 @@ from dask.typing import Key
 from distributed import CancelledError, Client, Future, KilledWorker, as_completed
 
 from ductwork.exceptions import NodeTimeoutError, RunnerError, WorkerLostError
-from ductwork.hooks.manager import registered_plugins
+from ductwork.execution import NodeOutcome
 from ductwork.pipeline import Node
-from ductwork.runner._dask.plan import (
-    check_transferable,
-    load_free_memory_inputs,
-    plan_run,
-)
+from ductwork.runner._dask.plan import prepare_worker_run
 from ductwork.runner._dask.worker import (
     RunPlugin,
     Unloadable,
-    WorkerRun,
     data_of,
     is_node_result,
     outcome_of,
     output_of,
     run_node_task,
 )
-from ductwork.runner.executors import NodeOutcome, RunContext
+from ductwork.runner.executors import RunContext
 
 __all__ = ["DaskExecutor"]
 
@@ -78,7 +73,9 @@ class DaskExecutor:
         self._context = context
         self._connect = connect
         self.capacity = max(1, len(context.pipeline.nodes))
-        self._tag = f"{context.run_id}#{secrets.token_hex(3)}"  # keys unique even if ids repeat
+        self._tag = (
+            f"{context.shell.run_id}#{secrets.token_hex(3)}"  # keys unique even if ids repeat
+        )
         self._plugin = f"ductwork-run-{self._tag}"
         self._stack = ExitStack()
         self._client: Client | None = None
@@ -92,7 +89,8 @@ class DaskExecutor:
     def __enter__(self) -> DaskExecutor:
         if not self._context.pipeline.nodes:
             return self  # nothing will run: no need for a cluster
-        run = self._prepare()
+        # Sort the run's datasets and check what must travel, before touching the cluster.
+        run, self._memory = prepare_worker_run(self._context)
         with ExitStack() as stack:
             client = self._client = stack.enter_context(self._connect())
             client.register_plugin(RunPlugin(run, self._plugin))
@@ -105,16 +103,6 @@ class DaskExecutor:
             self._finished = as_completed(loop=client.loop, with_results=True, raise_errors=False)
             self._stack = stack.pop_all()
         return self
-
-    def _prepare(self) -> WorkerRun:
-        """Sort the run's datasets and check what must travel, before touching the cluster."""
-        context = self._context
-        plan = plan_run(context.pipeline, context.catalog)
-        plugins = registered_plugins(context.hooks.manager)
-        free_inputs = load_free_memory_inputs(context.catalog, plan.free_memory_inputs)
-        check_transferable(context.pipeline, plan, plugins, free_inputs)
-        self._memory = plan.memory
-        return plan.worker_run(context, plugins, free_inputs)
 
     def __exit__(
         self,
@@ -186,8 +174,8 @@ class DaskExecutor:
     def _outcome(self, future: Future[Any], result: Any) -> NodeOutcome:
         node, node_future, submitted = self._running.pop(future.key)
         if future.status == "finished":
-            started, finished, worker = outcome_of(result) if is_node_result(result) else result
-            return NodeOutcome(node, None, started, finished, worker)
+            detached = outcome_of(result) if is_node_result(result) else result
+            return detached.attached(node, None, detached.worker)
         if isinstance(result, CancelledError) and node_future.status == "error":
             # The outcome task lost its dependency: the node's own task failed (for instance
             # the scheduler could not unpickle it), and says why.

@@ -1,131 +1,53 @@
 """The client's side of a Dask run before anything is submitted: what travels, and how.
 
-Datasets fall in two groups. Memory datasets (:class:`~ductwork.io.MemoryDataset`, including the
-runtime ones the run creates for undeclared names) hold data that moves between tasks as Dask
-futures and stays in the workers' memory. Every other dataset (files, tables) is *shipped*: sent
-to the workers once per run, with the hook plugins, and loaded and saved there.
+Datasets fall in two groups, by the rule of :mod:`ductwork.io.travel`. In-memory datasets
+(memory datasets, including the runtime ones the run creates for undeclared names) hold data
+that moves between tasks as Dask futures and stays in the workers' memory. Every other dataset
+(files, tables), and any dataset a node confirms, is *shipped*: sent to the workers once per
+run, with the hook plugins, and loaded and saved there.
 
 Everything that must travel is checked before the cluster is asked to do anything, and every
-offender is reported at once.
+offender is reported at once (:func:`ductwork.runner.validation.check_travel`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from ductwork.exceptions import DatasetError, NotPicklableError
-from ductwork.io import CatalogProtocol, MemoryDataset
-from ductwork.io.pickling import find_unpicklable
-from ductwork.io.shared_memory_catalog import unpicklable_datasets
-from ductwork.pipeline import Pipeline
+from ductwork.exceptions import DatasetError
+from ductwork.execution.time_limits import on_helper_thread
+from ductwork.io.travel import copy_mode_of, is_in_memory
 from ductwork.runner._dask.worker import Unloadable, WorkerRun
 from ductwork.runner.executors import RunContext
+from ductwork.runner.validation import Offenders, check_travel, data_problems
 
-__all__ = ["RunPlan", "check_transferable", "load_free_memory_inputs", "plan_run"]
-
-_ADVICE = (
-    "The Dask runner pickles node functions (lambdas and closures are fine), the datasets it "
-    "loads and saves on the workers, the hook plugins and the in-memory free inputs, to send "
-    "them to the workers. Make these picklable (for example, create clients on first use and "
-    "leave them out in __getstate__), or run with a thread or sequential runner."
-)
+__all__ = ["prepare_worker_run"]
 
 
-@dataclass(frozen=True)
-class RunPlan:
-    """How the data of one run travels.
+def prepare_worker_run(context: RunContext) -> tuple[WorkerRun, frozenset[str]]:
+    """What each worker receives once for this run, and the names of the in-memory datasets.
 
-    Attributes:
-        memory: Names whose data is held in memory: it moves between tasks as Dask futures
-            (the free ones travel with the run, see ``free_memory_inputs``).
-        shipped: The datasets loaded and saved on the workers, by name.
-        free_memory_inputs: Memory datasets that nodes load but no node of the run produces
-            (parameters, mostly): the client loads each once and sends the data to every
-            worker, with the shipped datasets.
+    Raises:
+        NotPicklableError: Something that must travel cannot be pickled (every offender named).
     """
-
-    memory: frozenset[str]
-    shipped: dict[str, Any]
-    free_memory_inputs: tuple[str, ...]
-
-    def worker_run(
-        self,
-        context: RunContext,
-        plugins: list[tuple[str | None, object]],
-        free_inputs: dict[str, Any],
-    ) -> WorkerRun:
-        """What each worker receives once for this run."""
-        catalog = context.catalog
-        copy_modes = {
-            name: mode
-            for name in self.memory
-            if (mode := getattr(catalog.get(name), "_copy_mode", None)) is not None
-        }
-        options = context.options
-        return WorkerRun(
-            context.run_id,
-            context.is_async,
-            self.shipped,
-            plugins,
-            free_inputs,
-            copy_modes,
-            options.retry,
-            options.timeout,
-        )
-
-
-def plan_run(pipeline: Pipeline, catalog: CatalogProtocol) -> RunPlan:
-    """Sort the datasets of ``pipeline`` (all present in ``catalog`` after the warm-up)."""
+    pipeline, catalog = context.pipeline, context.catalog
     confirmed = {name for node in pipeline.nodes for name in node.confirms}
     datasets = {name: catalog.get(name) for name in sorted(pipeline.datasets() | confirmed)}
     memory = frozenset(
-        name
-        for name, dataset in datasets.items()
-        if isinstance(dataset, MemoryDataset) and name not in confirmed
+        name for name, ds in datasets.items() if is_in_memory(ds) and name not in confirmed
     )
+    shipped = {n: ds for n, ds in datasets.items() if n not in memory and ds is not None}
     loaded = {name for node in pipeline.nodes for name in node.inputs}
     produced = {name for node in pipeline.nodes for name in node.outputs}
-    return RunPlan(
-        memory=memory,
-        shipped={n: d for n, d in datasets.items() if n not in memory and d is not None},
-        free_memory_inputs=tuple(sorted((loaded & memory) - produced)),
-    )
+    offenders: Offenders = {}
+    free_inputs = _load_free_inputs(catalog, sorted((loaded & memory) - produced), offenders)
+    shell = context.shell.enforcing(on_helper_thread)
+    check_travel(pipeline.nodes, datasets, shipped, shell.plugins, "the Dask workers", offenders)
+    copy_modes = {n: mode for n in memory if (mode := copy_mode_of(datasets[n])) is not None}
+    return WorkerRun(shell, shipped, free_inputs, copy_modes), memory
 
 
-def check_transferable(
-    pipeline: Pipeline,
-    plan: RunPlan,
-    plugins: Iterable[tuple[str | None, object]],
-    free_inputs: Mapping[str, Any],
-) -> None:
-    """Check that the nodes, datasets, plugins and free input data of a run can be pickled.
-
-    Raises:
-        NotPicklableError: Naming every offender and the attribute that failed.
-    """
-    offenders = {f"dataset '{n}'": why for n, why in unpicklable_datasets(plan.shipped).items()}
-    for name, data in free_inputs.items():
-        if reasons := find_unpicklable(data):
-            offenders[f"dataset '{name}'"] = reasons
-    for node in pipeline.nodes:
-        if reasons := find_unpicklable(node):
-            offenders[f"node '{node.name}'"] = reasons
-    for number, (plugin_name, plugin) in enumerate(plugins):
-        if reasons := find_unpicklable(plugin):
-            offenders[f"plugin '{plugin_name or number}'"] = reasons
-    if offenders:
-        lines = [f"  {what}: {reason}" for what, why in offenders.items() for reason in why]
-        raise NotPicklableError(
-            f"Cannot send these to the Dask workers: {', '.join(offenders)}\n"
-            + "\n".join(lines)
-            + f"\n{_ADVICE}",
-            offenders,
-        )
-
-
-def load_free_memory_inputs(catalog: CatalogProtocol, names: Iterable[str]) -> dict[str, Any]:
+def _load_free_inputs(catalog: Any, names: list[str], offenders: Offenders) -> dict[str, Any]:
     """Load each in-memory free input once, on the client, to send it to the workers.
 
     A dataset that fails to load (an empty memory dataset) gives an :class:`Unloadable`: the node
@@ -137,4 +59,7 @@ def load_free_memory_inputs(catalog: CatalogProtocol, names: Iterable[str]) -> d
             values[name] = catalog.get(name).load()
         except DatasetError as error:
             values[name] = Unloadable(error)
+            continue
+        if reasons := data_problems(values[name]):
+            offenders[f"dataset '{name}'"] = reasons
     return values

@@ -5,30 +5,24 @@ the scheduler gives every worker once per run, and workers that join later too) 
 in-memory data it loads from other nodes as arguments (Dask resolves the producers' futures to
 their values, on this worker). It builds a small catalog holding the shipped datasets the node
 uses and one :class:`TaskMemoryDataset` per in-memory input and output, runs the node through
-:func:`ductwork.execution.run_node` with the node's retry policy (so the node and dataset hooks
-fire here, on the worker), within its time limit, and
-returns a :class:`NodeResult`: when and where it ran, and the data of its in-memory outputs,
-which stays in this worker's memory until another task needs it.
+the run's :class:`~ductwork.execution.NodeShell` (so retries, the time limit and the node and
+dataset hooks apply here, on the worker), and returns a :class:`NodeResult`: the node's outcome
+and the data of its in-memory outputs, which stays in this worker's memory until another task
+needs it.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from distributed import WorkerPlugin, get_worker
 
-from ductwork.exceptions import DatasetError, NodeCancelledError, NodeTimeoutError
-from ductwork.execution.attempts import run_with_retries
-from ductwork.hooks.manager import HookCaller, plugins_from
+from ductwork.exceptions import DatasetError
+from ductwork.execution import NodeOutcome, NodeShell
 from ductwork.io import DataCatalog, MemoryDataset
-from ductwork.pipeline import Node, Retry
+from ductwork.pipeline import Node
 
 __all__ = [
     "NodeResult",
@@ -91,36 +85,16 @@ class WorkerRun:
     """What every task of one run needs, sent to each worker once (not with every task).
 
     Attributes:
-        run_id: The run's id, passed to the node hooks.
-        is_async: Load and save each node's data concurrently, on threads of the worker.
-        datasets: The datasets loaded and saved on the workers (persisted ones), by name.
-        plugins: The hook plugins, as :func:`ductwork.hooks.manager.registered_plugins` lists
-            them; each worker rebuilds a hook manager from them on first use.
+        shell: The run's node shell (run id, options, plugins; time limits on a helper thread).
+        datasets: The datasets loaded and saved on the workers (shipped ones), by name.
         free_inputs: The data of the in-memory free inputs (parameters), by name.
         copy_modes: The copy mode of each declared memory dataset that sets one.
-        retry: The runner's retry policy, for nodes without one of their own.
-        timeout: The runner's time limit in seconds, for nodes without one of their own.
     """
 
-    run_id: str
-    is_async: bool
+    shell: NodeShell
     datasets: dict[str, Any]
-    plugins: list[tuple[str | None, object]]
     free_inputs: dict[str, Any] = field(default_factory=dict)
     copy_modes: dict[str, Any] = field(default_factory=dict)
-    retry: Retry | None = None
-    timeout: float | None = None
-    _hooks: HookCaller | None = field(default=None, init=False, repr=False)
-
-    def hooks(self) -> HookCaller:
-        """The run's hooks in this worker, built once (a race builds two equal ones: harmless)."""
-        if self._hooks is None:
-            self._hooks = HookCaller(plugins_from(self.plugins))
-        return self._hooks
-
-    def __getstate__(self) -> dict[str, Any]:
-        # The hook manager is rebuilt where the run lands, never sent.
-        return {**self.__dict__, "_hooks": None}
 
     def catalog_for(
         self, node: Node, inputs: dict[str, Any]
@@ -160,6 +134,14 @@ class RunPlugin(WorkerPlugin):
         self.run = run
         self.name = name
 
+    def setup(self, worker: Any) -> None:
+        """Start the run's I/O threads on this worker (asynchronous mode)."""
+        self.run.shell.__enter__()
+
+    def teardown(self, worker: Any) -> None:
+        """Stop them when the run ends."""
+        self.run.shell.close()
+
 
 @dataclass(frozen=True)
 class NodeResult:
@@ -168,21 +150,12 @@ class NodeResult:
     Only ``outcome`` reaches the client, and the data of the free outputs the caller receives.
 
     Attributes:
-        outcome: ``(started, finished, worker)``: epoch seconds and the worker's address.
+        outcome: The node's outcome, detached from its node (the client puts its own back).
         outputs: The data of the node's in-memory outputs, by name.
     """
 
-    outcome: tuple[float, float, str]
+    outcome: NodeOutcome
     outputs: dict[str, Any]
-
-
-@contextmanager
-def _io_pool(is_async: bool) -> Iterator[ThreadPoolExecutor | None]:
-    if not is_async:
-        yield None
-        return
-    with ThreadPoolExecutor(thread_name_prefix="ductwork-io") as pool:
-        yield pool
 
 
 def run_node_task(
@@ -203,71 +176,17 @@ def run_node_task(
         Exception: Whatever the node, a hook or a dataset raised, unchanged (Dask sends it, with
             its traceback, to the client).
     """
-    started = time.time()
     worker = get_worker()
     plugin = worker.plugins[plugin_name]
     assert isinstance(plugin, RunPlugin)
     run = plugin.run
     inputs = {name: data_of(value, name) for name, value in zip(memory_inputs, data, strict=True)}
     catalog, outputs = run.catalog_for(node, inputs)
-    stop = threading.Event()
-
-    def attempts(io_pool: ThreadPoolExecutor | None) -> None:
-        run_with_retries(
-            node,
-            catalog,
-            run.hooks(),
-            retry=node.retry or run.retry,
-            run_id=run.run_id,
-            io_pool=io_pool,
-            checkpoint=partial(_check_stop, stop, node),
-            stop=stop,
-        )
-
-    with _io_pool(run.is_async) as io_pool:
-        timeout = node.timeout or run.timeout
-        if timeout is None:
-            attempts(io_pool)
-        else:
-            _within(timeout, partial(attempts, io_pool), stop, node, str(worker.address))
+    outcome = run.shell.run(node, catalog, worker=str(worker.address), stop=threading.Event())
+    if outcome.error is not None:
+        raise outcome.error
     content = {name: dataset.content() for name, dataset in outputs.items()}
-    return NodeResult((started, time.time(), str(worker.address)), content)
-
-
-def _check_stop(stop: threading.Event, node: Node) -> None:
-    if stop.is_set():
-        raise NodeCancelledError(f"Node '{node.name}' was stopped before saving.")
-
-
-def _within(
-    seconds: float, work: Callable[[], None], stop: threading.Event, node: Node, worker: str
-) -> None:
-    """Run ``work`` on a thread of its own; past ``seconds``, stop waiting and raise.
-
-    A thread cannot be stopped: past the limit it is told to save nothing (``stop``) and left to
-    finish; the client then restarts this worker, which ends it.
-    """
-    failure: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            work()
-        except BaseException as error:
-            failure.append(error)
-
-    thread = threading.Thread(target=target, name=f"ductwork-{node.name}", daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        stop.set()
-        error = NodeTimeoutError(
-            f"Node '{node.name}' ran longer than its time limit of {seconds:g} s on the Dask "
-            f"worker {worker}, which is restarted to stop it."
-        )
-        error.worker_address = worker  # type: ignore[attr-defined]  # read by the client
-        raise error
-    if failure:
-        raise failure[0]
+    return NodeResult(outcome.detached(), content)
 
 
 def output_of(result: NodeResult, name: str) -> Any:
@@ -285,6 +204,6 @@ def data_of(value: Any, name: str) -> Any:
     return value.outputs[name] if isinstance(value, NodeResult) else value
 
 
-def outcome_of(result: NodeResult) -> tuple[float, float, str]:
-    """When and where the node ran: the only part of a node's result the client fetches."""
+def outcome_of(result: NodeResult) -> NodeOutcome:
+    """The node's detached outcome: the only part of a node's result the client fetches."""
     return result.outcome

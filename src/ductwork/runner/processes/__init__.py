@@ -4,8 +4,10 @@
 * :mod:`.pool`: starting, listening to and stopping the worker processes;
 * :mod:`.worker`: the worker process itself;
 * :mod:`.transport`: values through shared memory (pickle protocol 5, zero-copy loads);
-* :mod:`.protocol`: the messages, and how errors and log records travel;
-* :mod:`.validation`: what cannot be pickled, reported before any worker starts.
+* :mod:`.protocol`: the messages, and how errors and log records travel.
+
+What cannot be pickled is reported before any worker starts, by :mod:`ductwork.runner.validation`
+(shared with the Dask runner).
 """
 
 from ductwork.runner.processes.executor import ProcessExecutor

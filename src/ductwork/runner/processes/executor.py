@@ -3,7 +3,7 @@
 The caller's catalog stays in the parent. For each dataset the pipeline uses, the parent decides
 once how it travels:
 
-* **in memory** (``_EPHEMERAL`` datasets: memory, shared-memory): the data travels through shared
+* **in memory** (see :func:`ductwork.io.travel.is_in_memory`): the data travels through shared
   memory (:mod:`.transport`). Free inputs are pickled by the parent before any worker starts;
   a node's outputs by the worker that made them. The parent keeps each dataset's
   :class:`~.transport.Blob` and sends it with every node that loads the dataset, telling the
@@ -28,11 +28,13 @@ from collections.abc import Collection, Iterable
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from ductwork.exceptions import NodeTimeoutError
-from ductwork.hooks.manager import registered_plugins
-from ductwork.io.pickling import find_unpicklable
+import cloudpickle
+
+from ductwork.execution import NodeOutcome
+from ductwork.execution.time_limits import timeout_error, watched
+from ductwork.io.travel import is_in_memory, not_picklable_error
 from ductwork.pipeline import Node
-from ductwork.runner.executors import NodeOutcome, RunContext
+from ductwork.runner.executors import RunContext
 from ductwork.runner.processes import transport
 from ductwork.runner.processes.pool import Event, Pool, WorkerHandle
 from ductwork.runner.processes.protocol import (
@@ -47,13 +49,7 @@ from ductwork.runner.processes.protocol import (
     unpack_error,
 )
 from ductwork.runner.processes.transport import Blob
-from ductwork.runner.processes.validation import (
-    Offenders,
-    check_datasets,
-    pickle_nodes,
-    pickle_payload,
-    raise_for,
-)
+from ductwork.runner.validation import Offenders, check_travel, data_problems
 
 __all__ = ["ProcessExecutor"]
 
@@ -71,15 +67,14 @@ class ProcessExecutor:
         """Prepare to run ``context``'s pipeline on ``workers`` processes of ``mp_context``."""
         self.capacity = workers
         self._context = context
+        self._shell = context.shell.enforcing(watched)  # the parent stops overdue workers
         self.prefix = _prefix_for_run()
         """The prefix of every shared-memory segment name of this run."""
         self._pool = Pool(mp_context)
         catalog, pipeline = context.catalog, context.pipeline
         self._free_inputs = pipeline.inputs()
         self._datasets = {name: catalog.get(name) for name in sorted(pipeline.datasets())}
-        self._ephemeral = {
-            name for name, ds in self._datasets.items() if getattr(ds, "_EPHEMERAL", False)
-        }
+        self._memory = {name for name, ds in self._datasets.items() if is_in_memory(ds)}
         self._loads_left = Counter(n for node in pipeline.nodes for n in node.inputs)
         self._blobs: dict[str, Blob] = {}
         self._input_errors: dict[str, PackedError] = {}
@@ -101,25 +96,26 @@ class ProcessExecutor:
 
     def _prepare(self) -> bytes:
         offenders: Offenders = {}
-        self._pickled_nodes = pickle_nodes(self._context.pipeline.nodes, offenders)
-        check_datasets(self._datasets, offenders)
-        persisted = {n: ds for n, ds in self._datasets.items() if n not in self._ephemeral}
-        plugins = registered_plugins(self._context.hooks.manager)
-        payload = Payload(
-            persisted,
-            sorted(self._ephemeral),
-            plugins,
-            self._context.run_id,
-            self._context.is_async,
-            self._context.options.retry,
-        )
-        pickled = pickle_payload(payload, persisted, plugins, offenders)
         self._export_free_inputs(offenders)  # segments made here are removed if this raises
-        raise_for(offenders)
-        return pickled
+        shipped = {n: ds for n, ds in self._datasets.items() if n not in self._memory}
+        self._pickled_nodes = check_travel(
+            self._context.pipeline.nodes,
+            self._datasets,
+            shipped,
+            self._shell.plugins,
+            "the worker processes",
+            offenders,
+        )
+        payload = Payload(shipped, sorted(self._memory), self._shell)
+        try:
+            return bytes(cloudpickle.dumps(payload, protocol=5))
+        except Exception as error:  # each part pickles alone, yet not together
+            reasons = [f"{type(error).__name__}: {error}"]
+            headline = "Cannot send the worker set-up to the worker processes:"
+            raise not_picklable_error(headline, {"the worker set-up": reasons}) from error
 
     def _export_free_inputs(self, offenders: Offenders) -> None:
-        for name in sorted(self._free_inputs & self._ephemeral):
+        for name in sorted(self._free_inputs & self._memory):
             try:
                 data = self._datasets[name].load()
             except Exception as error:  # raised in the worker, when the node loads it
@@ -128,8 +124,7 @@ class ProcessExecutor:
             try:
                 self._blobs[name] = transport.dump(data, self._new_segment_name)
             except Exception as error:
-                reasons = find_unpicklable(data) or [f"{type(error).__name__}: {error}"]
-                offenders[f"dataset '{name}'"] = [f"its data: {reason}" for reason in reasons]
+                offenders[f"dataset '{name}'"] = data_problems(data, error)
 
     def _new_segment_name(self) -> str:
         return f"{self.prefix}p_{next(self._numbers)}"
@@ -155,7 +150,7 @@ class ProcessExecutor:
         # The last load of a dataset: the worker unlinks the segment once it has mapped it.
         takes = frozenset(name for name in inputs if self._loads_left[name] == 1)
         errors = {n: self._input_errors[n] for n in node.inputs if n in self._input_errors}
-        timeout = self._context.options.timeout_for(node)
+        timeout = self._shell.policy(node).timeout
         worker.node, worker.submitted = node, time.time()
         worker.deadline = None if timeout is None else time.monotonic() + timeout
         worker.send(Task(self._pickled_nodes[node], inputs, takes, errors))
@@ -187,13 +182,14 @@ class ProcessExecutor:
             return None
         if message[0] != DONE or node is None:
             return None
-        _, started, finished, packed, outputs = message
+        _, detached, packed, outputs = message
+        assert isinstance(detached, NodeOutcome)
         self._blobs.update(outputs)
         self._free(worker)
         if packed is not None:
-            return NodeOutcome(node, unpack_error(packed), started, finished, worker.label)
+            return detached.attached(node, unpack_error(packed), worker.label)
         self._count_loads(node)
-        return NodeOutcome(node, None, started, finished, worker.label)
+        return detached.attached(node, None, worker.label)
 
     def _free(self, worker: WorkerHandle) -> None:
         worker.node, worker.deadline = None, None
@@ -210,11 +206,8 @@ class ProcessExecutor:
         for worker in list(self._pool.workers):
             if worker.node is None or worker.deadline is None or worker.deadline > now:
                 continue
-            node, timeout = worker.node, self._context.options.timeout_for(worker.node)
-            error = NodeTimeoutError(
-                f"Node '{node.name}' ran longer than its time limit of {timeout:g} s; its "
-                f"worker process ({worker.label}) was stopped."
-            )
+            node, timeout = worker.node, self._shell.policy(worker.node).timeout or 0.0
+            error = timeout_error(node, timeout, f"its worker process ({worker.label}) was stopped")
             stopped.append(NodeOutcome(node, error, worker.submitted, time.time(), worker.label))
             self._replace(worker)
         return stopped

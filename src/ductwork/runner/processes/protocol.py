@@ -8,7 +8,9 @@ One duplex pipe per worker. The parent sends, pickled:
 
 A worker answers with tuples whose first item says what they are: ``(READY,)`` once set up,
 ``(FAILED_START, error)`` if it could not be, ``(LOG, record)`` for each log record, and one
-``(DONE, started, finished, error, outputs)`` per task. A node's exception travels as a
+``(DONE, outcome, error, outputs)`` per task: the node's outcome detached from its node (see
+:meth:`~ductwork.execution.NodeOutcome.detached`; its times, ``skipped`` and ``metrics`` travel as
+they are), its error packed, the blobs of its in-memory outputs. A node's exception travels as a
 :class:`PackedError`: the exception pickled, and its traceback as text, which the parent attaches
 as ``__cause__`` the way ``concurrent.futures`` does.
 """
@@ -21,7 +23,7 @@ import traceback
 from typing import Any, NamedTuple
 
 from ductwork.exceptions import RemoteNodeError
-from ductwork.pipeline import Retry
+from ductwork.execution import NodeShell
 from ductwork.runner.processes.transport import Blob, dumps
 
 __all__ = [
@@ -65,15 +67,17 @@ class Setup(NamedTuple):
 
 
 class Payload(NamedTuple):
-    """The user objects of a :class:`Setup`: cloudpickled together, once per run."""
+    """The user objects of a :class:`Setup`: cloudpickled together, once per run.
 
-    persisted: dict[str, Any]
-    ephemeral: list[str]
-    plugins: list[tuple[str | None, object]]
-    run_id: str
-    is_async: bool
-    retry: Retry | None
-    """The runner's retry policy, for nodes without one of their own."""
+    Attributes:
+        shipped: The datasets the workers load and save themselves, by name.
+        memory: The in-memory datasets, whose data travels through shared memory.
+        shell: The run's node shell (run id, options, plugins); the parent enforces time limits.
+    """
+
+    shipped: dict[str, Any]
+    memory: list[str]
+    shell: NodeShell
 
 
 class Task(NamedTuple):

@@ -4,8 +4,9 @@ A worker receives, once, the persisted datasets the pipeline uses (its own copie
 saves them itself), the hook plugins, the run id and the parent's logging levels. Its catalog
 holds those datasets and, for every in-memory dataset, a :class:`TransportDataset` that loads
 from and saves to shared memory (:mod:`.transport`). Each node runs through
-:func:`ductwork.execution.run_node`, so node and dataset hooks fire here, in the worker, exactly
-as in any other runner. State a plugin gathers in a worker stays in that worker.
+:class:`~ductwork.execution.NodeShell` the parent sent, so retries, node and dataset hooks fire
+here, in the worker, exactly as in any other runner (the parent enforces time limits by stopping
+the worker). State a plugin gathers in a worker stays in that worker.
 
 Log records of every logger are forwarded to the parent, which hands them to its own loggers;
 the worker keeps no handler of its own. SIGINT is ignored: on Ctrl-C the parent, which the
@@ -23,15 +24,13 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
 
 import cloudpickle
 
 from ductwork.exceptions import DatasetError
-from ductwork.execution.attempts import run_with_retries
-from ductwork.hooks.manager import HookCaller, plugins_from
+from ductwork.execution import NodeOutcome
 from ductwork.io import AbstractDataset, DataCatalog
 from ductwork.io.pickling import find_unpicklable
 from ductwork.pipeline import Node
@@ -160,16 +159,11 @@ class _Worker:
         payload: Payload = cloudpickle.loads(setup.payload)
         self._sender = sender
         self._exchange = _Exchange(f"{setup.prefix}{setup.worker}_")
-        datasets: dict[str, Any] = dict(payload.persisted)
-        for name in payload.ephemeral:
+        datasets: dict[str, Any] = dict(payload.shipped)
+        for name in payload.memory:
             datasets[name] = TransportDataset(name, self._exchange)
         self._catalog = DataCatalog(datasets)
-        self._hooks = HookCaller(plugins_from(payload.plugins))
-        self._run_id = payload.run_id
-        self._retry = payload.retry
-        self._io_pool = (
-            ThreadPoolExecutor(thread_name_prefix="ductwork-io") if payload.is_async else None
-        )
+        self._shell = payload.shell.__enter__()  # its I/O threads, for the worker's lifetime
 
     def serve(self, conn: Connection) -> None:
         while True:
@@ -183,26 +177,20 @@ class _Worker:
             self._sender.send(self._run(task))
 
     def _run(self, task: Task) -> tuple[Any, ...]:
-        started = time.time()
-        error: PackedError | None = None
         try:
             node: Node = cloudpickle.loads(task.node)
-            self._exchange.begin(node, task)
-            run_with_retries(
-                node,
-                self._catalog,
-                self._hooks,
-                retry=node.retry or self._retry,
-                run_id=self._run_id,
-                io_pool=self._io_pool,
-            )
-        except BaseException as exc:  # SystemExit from a node too: report it, keep serving
-            error = pack_error(exc)
-        return (DONE, started, time.time(), error, self._exchange.finish())
+        except BaseException as failure:  # e.g. its function's module does not import here
+            now = time.time()
+            unstarted = NodeOutcome(None, None, now, now, "")  # type: ignore[arg-type]
+            return (DONE, unstarted, pack_error(failure), {})
+        self._exchange.begin(node, task)
+        # SystemExit from a node too: report it, keep serving.
+        outcome = self._shell.run(node, self._catalog, contain_exits=True)
+        error = None if outcome.error is None else pack_error(outcome.error)
+        return (DONE, outcome.detached(), error, self._exchange.finish())
 
     def close(self) -> None:
-        if self._io_pool is not None:
-            self._io_pool.shutdown(wait=True)
+        self._shell.close()
 
 
 def _configure_logging(setup: Setup, sender: _Sender) -> None:

@@ -1,0 +1,66 @@
+"""How one node's run ended: the record every executor hands back to the run loop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import NamedTuple
+
+from ductwork.pipeline import Node
+
+__all__ = ["NO_METRICS", "NodeOutcome"]
+
+
+class _NoMetrics(Mapping[str, float]):
+    """An empty, read-only, picklable mapping: the metrics of an outcome that measured nothing."""
+
+    def __getitem__(self, key: str) -> float:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "{}"
+
+
+NO_METRICS: Mapping[str, float] = _NoMetrics()
+"""The ``metrics`` of an outcome that measured nothing (shared, read-only)."""
+
+
+class NodeOutcome(NamedTuple):
+    """How one node's run ended, and when and where it ran (times in seconds since the epoch).
+
+    It is built where the node ran (:meth:`ductwork.execution.NodeShell.run`) and, from a worker
+    process or a Dask worker, travels back without its ``node`` (the parent puts its own back:
+    see :meth:`detached`).
+
+    Attributes:
+        node: The node.
+        error: Its exception (after the last attempt), or ``None`` if it succeeded.
+        started: When its first attempt started.
+        finished: When it ended.
+        worker: Where it ran: ``"main"``, a thread's name, ``"pid 123"``, a Dask worker address.
+        skipped: The node did not run because its outputs were already up to date (a pre-run
+            check of the shell said so); ``error`` is then ``None``.
+        metrics: Measurements of the run (e.g. ``"rss_peak"``, ``"cpu_seconds"``), by name;
+            filled by the shell where the node ran.
+    """
+
+    node: Node
+    error: BaseException | None
+    started: float
+    finished: float
+    worker: str
+    skipped: bool = False
+    metrics: Mapping[str, float] = NO_METRICS
+
+    def detached(self) -> NodeOutcome:
+        """This outcome without its node and error, to send to the parent process."""
+        return self._replace(node=None, error=None)  # type: ignore[arg-type]
+
+    def attached(self, node: Node, error: BaseException | None, worker: str) -> NodeOutcome:
+        """A detached outcome given back its node, its (rebuilt) error and the worker's name."""
+        return self._replace(node=node, error=error, worker=worker)
