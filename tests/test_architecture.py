@@ -31,9 +31,20 @@ ALLOWED: dict[str, set[str]] = {
     "datasets": {"io"},
     "scheduling": {"pipeline"},
     "execution": {"pipeline", "io", "hooks"},
+    "incremental": {"pipeline", "io"},
     "runner": {"pipeline", "io", "hooks", "scheduling", "execution"},
-    "report": {"pipeline", "io", "hooks", "scheduling", "execution", "runner"},
-    "cli": {"pipeline", "io", "hooks", "datasets", "scheduling", "execution", "runner", "report"},
+    "report": {"pipeline", "io", "hooks", "scheduling", "execution", "runner", "incremental"},
+    "cli": {
+        "pipeline",
+        "io",
+        "hooks",
+        "datasets",
+        "scheduling",
+        "execution",
+        "runner",
+        "report",
+        "incremental",
+    },
 }
 
 

@@ -1,0 +1,159 @@
+"""Content identities of persisted datasets: a cheap stamp first, a content hash when it changed.
+
+A local file's stamp is its size, mtime, ctime, inode and device (in nanoseconds). ctime changes
+on every write and cannot be set back, so restoring an mtime after an edit does not fool it. When
+the stamp equals the one saved with the last hash, the saved hash stands and the file is not
+read; otherwise the file is hashed (xxh3-128, streamed) and the new stamp saved. A folder
+(partitioned data, a parquet directory) is stamped and hashed file by file.
+
+Two guards keep a stamp from lying:
+
+- *racy stamps* (the idea is git's): a stamp taken less than ``RACY_SECONDS`` after the file's
+  last change may miss a later write within the same clock tick of a coarse filesystem, so it is
+  saved as racy and never trusted: the next check hashes the file again.
+- a remote file is identified by what its filesystem gives (ETag, version id, generation, checksum)
+  when it gives one, else by its content.
+
+A dataset with no file behind it cannot be identified this way; :func:`dataset_location` returns
+None and the caller treats the value as unhashable (the node runs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import xxhash
+
+from ductwork.incremental.store import Stamp, Store
+
+__all__ = ["RACY_SECONDS", "FileIdentities", "dataset_location"]
+
+RACY_SECONDS = 2.5
+_CHUNK = 8 << 20
+_REMOTE_IDS = ("ETag", "etag", "VersionId", "version_id", "generation", "md5Hash", "crc32c")
+
+
+def dataset_location(dataset: Any) -> tuple[Any, str, str] | None:
+    """``(filesystem, path, protocol)`` of a file-based dataset's current load path, or None."""
+    fs = getattr(dataset, "_fs", None)
+    path = None
+    for attribute in ("_get_load_path", "_get_save_path"):
+        getter = getattr(dataset, attribute, None)
+        if callable(getter):
+            try:
+                path = getter()
+                break
+            except Exception:  # a versioned dataset with no version yet
+                continue
+    if path is None:
+        path = getattr(dataset, "_filepath", None) or getattr(dataset, "_path", None)
+    if path is None:
+        return None
+    protocol = str(getattr(dataset, "_protocol", "file") or "file")
+    if protocol in ("file", "local") or fs is None:
+        return (None, os.path.abspath(str(path)), "file")
+    return (fs, str(path), protocol)
+
+
+@dataclass
+class FileIdentities:
+    """Identifies files for one run, reading the store's stamps and saving the new ones."""
+
+    store: Store
+    bytes_hashed: int = 0
+    files_hashed: int = 0
+    _new: dict[str, Stamp] = field(default_factory=dict)
+
+    def identity(self, location: tuple[Any, str, str]) -> str | None:
+        """The content identity of the file or folder at ``location``; None if it is missing."""
+        fs, path, protocol = location
+        if fs is None:
+            return self._local(path)
+        return self._remote(fs, path, protocol)
+
+    def flush(self) -> None:
+        """Save the stamps taken since the last flush."""
+        self.store.save_stamps(self._new)
+        self._new = {}
+
+    def _local(self, path: str) -> str | None:
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            return None
+        if stat.S_ISDIR(info.st_mode):
+            return self._folder(path)
+        stamp, racy = _stamp(info)
+        known = self._new.get(path) or self.store.stamps([path]).get(path)
+        if known is not None and known.stamp == stamp:
+            return known.digest
+        digest = self._hash_file(path)
+        self._new[path] = Stamp("racy" if racy else stamp, digest, time.time())
+        return digest
+
+    def _folder(self, path: str) -> str:
+        hasher = xxhash.xxh3_128(b"folder")
+        for folder, subfolders, files in os.walk(path):
+            subfolders.sort()
+            for name in sorted(files):
+                full = os.path.join(folder, name)
+                digest = self._local(full) or "missing"
+                hasher.update(f"{os.path.relpath(full, path)}\x00{digest}\x00".encode())
+        return hasher.hexdigest()
+
+    def _hash_file(self, path: str) -> str:
+        hasher = xxhash.xxh3_128()
+        with open(path, "rb") as stream:
+            buffer = bytearray(_CHUNK)
+            view = memoryview(buffer)
+            while size := stream.readinto(buffer):
+                hasher.update(view[:size])
+                self.bytes_hashed += size
+        self.files_hashed += 1
+        return hasher.hexdigest()
+
+    def _remote(self, fs: Any, path: str, protocol: str) -> str | None:
+        try:
+            info = fs.info(path)
+        except FileNotFoundError:
+            return None
+        ids = {key: str(info[key]) for key in _REMOTE_IDS if info.get(key)}
+        if ids:
+            return xxhash.xxh3_128_hexdigest(json.dumps(ids, sort_keys=True).encode())
+        if info.get("type") == "directory":
+            names = sorted(fs.find(path))
+            hasher = xxhash.xxh3_128(b"folder")
+            for name in names:
+                hasher.update(f"{name}\x00{self._remote(fs, name, protocol)}\x00".encode())
+            return hasher.hexdigest()
+        key = f"{protocol}://{path}"
+        stamp = json.dumps(
+            {k: str(v) for k, v in info.items() if k in ("size", "mtime", "LastModified")},
+            sort_keys=True,
+        )
+        known = self._new.get(key) or self.store.stamps([key]).get(key)
+        trusted = "size" in info and ("mtime" in info or "LastModified" in info)
+        if known is not None and known.stamp == stamp and trusted:
+            return known.digest
+        hasher = xxhash.xxh3_128()
+        with fs.open(path, "rb") as stream:
+            while chunk := stream.read(_CHUNK):
+                hasher.update(chunk)
+                self.bytes_hashed += len(chunk)
+        self.files_hashed += 1
+        digest = hasher.hexdigest()
+        self._new[key] = Stamp(stamp, digest, time.time())
+        return digest
+
+
+def _stamp(info: os.stat_result) -> tuple[str, bool]:
+    """The stamp text of a file, and whether it is racy (taken too soon after a change)."""
+    changed = max(info.st_mtime_ns, info.st_ctime_ns) / 1e9
+    racy = time.time() - changed < RACY_SECONDS
+    text = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}"
+    return text, racy
