@@ -155,7 +155,7 @@ def test_import_is_light_and_configures_no_logging() -> None:
         "import logging, sys, ductwork, ductwork.runner, ductwork.io, ductwork.datasets\n"
         "import ductwork.report, ductwork.cli\n"
         "heavy = sorted(m for m in ('dask', 'distributed', 'pandas', 'numpy', 'pyarrow', 'rich',"
-        " 'click') if m in sys.modules)\n"
+        " 'click', 'xxhash', 'sqlite3', 'ductwork.incremental') if m in sys.modules)\n"
         "print(heavy, logging.getLogger().handlers)\n"
     )
     result = subprocess.run(

@@ -75,9 +75,7 @@ def _killed_mid_write(path: str) -> None:
 
     store = Store(path)
     store._db.execute("BEGIN IMMEDIATE")
-    store._db.execute(
-        "INSERT OR REPLACE INTO nodes VALUES ('half', 'k', '{}', '{}', 'r', 1.0)"
-    )
+    store._db.execute("INSERT OR REPLACE INTO nodes VALUES ('half', 'k', '{}', '{}', 'r', 1.0)")
     os._exit(9)  # killed before the transaction commits
 
 

@@ -120,7 +120,7 @@ def test_array_views_hash_their_content() -> None:
 
 
 def test_unknown_objects_are_unhashable() -> None:
-    with pytest.raises(Unhashable, match="_thread.lock"):
+    with pytest.raises(Unhashable, match=r"_thread\.lock"):
         hash_value({"lock": threading.Lock()})
 
 

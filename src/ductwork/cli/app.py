@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ductwork import __version__
+from ductwork.cli.incremental_command import cache, incremental_options
 from ductwork.cli.plan import Filters
 from ductwork.cli.project import read_settings
 from ductwork.cli.report_command import FORMATS, list_runs, write_report
@@ -74,6 +75,7 @@ def cli() -> None:
 @click.option("--run-id", help="The id of this run (and its journal's name).")
 @click.option("--resume", is_flag=True, help="Run what the last failed run did not finish.")
 @click.option("--dry-run", is_flag=True, help="Print what would run and why; run nothing.")
+@incremental_options
 @click.option("--journal-dir", type=click.Path(file_okay=False), help="Where journals go.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", "verbosity", count=True, help="More logs (-vv: debug).")
@@ -123,12 +125,15 @@ def _command_line(
             flag = "--pipeline" if key == "pipeline_name" else "--" + key.replace("_", "-")
             values.append((flag, str(options[key])))
     values += [("--params", path) for path in options.get("params", ())]
+    if options.get("cache"):
+        values.append(("--cache", options["cache"]))
     flags = [
         flag
         for key, flag in (
             ("is_async", "--async"),
             ("keep_going", "--keep-going"),
             ("only_missing_outputs", "--only-missing-outputs"),
+            ("incremental", "--incremental"),
         )
         if options.get(key)
     ]
@@ -165,3 +170,6 @@ def report(run_id: str | None, fmt: str, output: Path | None, journal_dir: str |
 def runs(limit: int, journal_dir: str | None) -> None:
     """List the latest runs, newest first."""
     click.echo(list_runs(_journal_dir(journal_dir), limit))
+
+
+cli.add_command(cache)

@@ -53,6 +53,7 @@ class ProjectSettings:
     runner: str | None = None
     max_workers: int | None = None
     journal_dir: str | None = None
+    cache: str | None = None
     source: Path | None = field(default=None, compare=False)
 
 
@@ -63,6 +64,7 @@ _KEY_TYPES: dict[str, type] = {
     "runner": str,
     "max_workers": int,
     "journal_dir": str,
+    "cache": str,
 }
 
 

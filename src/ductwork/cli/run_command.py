@@ -23,6 +23,7 @@ from rich.console import Console
 
 import ductwork
 from ductwork import __version__
+from ductwork.cli.incremental_command import explain, run_incrementally
 from ductwork.cli.interrupt import InterruptGuard
 from ductwork.cli.plan import Filters, RunPlan, format_dry_run, plan_run, select
 from ductwork.cli.progress import (
@@ -72,6 +73,9 @@ class RunRequest:
     resume: bool = False
     dry_run: bool = False
     journal_dir: str | None = None
+    incremental: bool = False
+    explain: bool = False
+    cache: str | None = None
     quiet: bool = False
     verbosity: int = 0
 
@@ -97,7 +101,13 @@ def execute(request: RunRequest) -> int:
             if session is None:
                 return OK
             if request.dry_run:
-                print(format_dry_run(session.plan))
+                plan = session.plan
+                incremental = request.incremental
+                print(
+                    explain(plan.to_run, session.catalog, request.cache)
+                    if incremental
+                    else format_dry_run(plan)
+                )
                 return OK
             return _run(request, session, console, live)
         except KeyboardInterrupt:
@@ -183,6 +193,7 @@ def _open_journal(request: RunRequest, session: _Session) -> RunJournal:
                 "max_workers": options.max_workers,
                 "is_async": options.is_async,
                 "only_missing_outputs": request.only_missing,
+                "incremental": request.incremental,
                 "filters": request.filters.given(),
                 "catalog": request.catalog,
                 "params": list(request.params),
@@ -224,15 +235,30 @@ def _run(request: RunRequest, session: _Session, console: Console, live: bool) -
     with InterruptGuard(partial(_stop_now, journal, console)):
         try:
             with display:
-                session.runner.run(
-                    session.plan.to_run,
-                    session.catalog,
-                    run_id=journal.run_id,
-                    observer=Observers([journal, progress]),
-                )
+                _run_pipeline(request, session, journal, Observers([journal, progress]))
         except (Exception, KeyboardInterrupt) as caught:
             error = caught
     return _conclude(request, session, journal, console, error)
+
+
+def _run_pipeline(
+    request: RunRequest, session: _Session, journal: RunJournal, observer: RunObserver
+) -> None:
+    if request.incremental:
+        run_incrementally(
+            session.runner,
+            session.plan.to_run,
+            session.catalog,
+            run_id=journal.run_id,
+            journal=journal,
+            observer=observer,
+            cache=request.cache,
+            explain_after=request.explain,
+        )
+        return
+    session.runner.run(
+        session.plan.to_run, session.catalog, run_id=journal.run_id, observer=observer
+    )
 
 
 def _stop_now(journal: RunJournal, console: Console) -> None:

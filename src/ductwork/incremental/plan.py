@@ -46,6 +46,8 @@ __all__ = ["NOT_CACHEABLE_TAG", "Decision", "Planner"]
 
 NOT_CACHEABLE_TAG = "not_cacheable"
 RUN, SKIP, PENDING = "run", "skip", "pending"
+# Dataset options that change what is read or written but that a dataset's repr may not show.
+_OPTION_ATTRIBUTES = ("_load_args", "_save_args", "_open_args_load", "_open_args_save", "_fs_args")
 _PYTHON = f"{sys.implementation.name} {sys.version.split()[0]}"
 
 
@@ -193,8 +195,7 @@ class Planner:
                         return f"its in-memory output {name} is a result of the run"
                     continue
                 return f"output {name} cannot be checked (no file behind it)"
-            identity = self.files.identity(location)
-            if identity is None or "f:" + identity != record.outputs.get(name):
+            if self._persisted_identity(name, location) != record.outputs.get(name):
                 return f"output {name} changed or is missing since run {record.run_id}"
         return None
 
@@ -256,8 +257,8 @@ class Planner:
     def _free_identity(self, name: str) -> tuple[str | None, str]:
         location = self._location(name)
         if location is not None:
-            identity = self.files.identity(location)
-            return (None, "its file is missing") if identity is None else ("f:" + identity, "file")
+            identity = self._persisted_identity(name, location)
+            return (None, "its file is missing") if identity is None else (identity, "file")
         dataset = self.catalog.get(name)
         fingerprint = getattr(dataset, "fingerprint", None)
         if callable(fingerprint):
@@ -271,6 +272,17 @@ class Planner:
         except Unhashable as reason:
             return None, str(reason)
         return "v:" + digest.hex(), shown_value(value)
+
+    def _persisted_identity(self, name: str, location: tuple[Any, str, str]) -> str | None:
+        """A persisted dataset's content hash, and how it is read and written (its class and
+        options: a changed ``load_args`` changes what a node gets from the same file)."""
+        content = self.files.identity(location)
+        if content is None:
+            return None
+        dataset = self.catalog.get(name)
+        options = [getattr(dataset, attribute, None) for attribute in _OPTION_ATTRIBUTES]
+        config = f"{type(dataset).__module__}.{type(dataset).__qualname__}|{dataset!r}|{options!r}"
+        return f"f:{content}:{xxhash.xxh3_64_hexdigest(config.encode())}"
 
     def _producers(self, node: Node) -> list[Node]:
         found = []
@@ -326,8 +338,8 @@ class Planner:
     def _output_identity(self, name: str, key: str) -> str:
         location = self._location(name)
         if location is not None:
-            identity = self.files.identity(location)
-            return "f:" + identity if identity is not None else "missing:" + key
+            identity = self._persisted_identity(name, location)
+            return identity if identity is not None else "missing:" + key
         if name in self.catalog:
             dataset = self.catalog.get(name)
             data = getattr(dataset, "_data", None)
