@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,3 +92,31 @@ def test_a_run_killed_mid_write_leaves_the_store_consistent(tmp_path: Path) -> N
     with Store(path) as store:
         assert set(store.records()) == {"whole"}
         assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _hold_lock(path: str, held: Any, release: Any) -> None:
+    with Store(path) as store, store.run_lock():
+        held.set()
+        release.wait(30)
+
+
+def test_runs_sharing_a_store_take_turns(tmp_path: Path) -> None:
+    path = str(tmp_path / "c.sqlite")
+    Store(path).close()
+    context = multiprocessing.get_context("spawn")
+    held, release = context.Event(), context.Event()
+    worker = context.Process(target=_hold_lock, args=(path, held, release))
+    worker.start()
+    try:
+        assert held.wait(60)
+        import fcntl
+
+        with open(f"{path}.lock", "a+b") as handle:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            release.set()
+            worker.join(timeout=60)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # free now
+    finally:
+        release.set()
+        worker.join(timeout=60)

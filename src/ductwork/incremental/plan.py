@@ -152,8 +152,9 @@ class Planner:
         if running:
             return f"upstream {running[0].name} runs"
         code = self._code(node)
-        if not code.cacheable or NOT_CACHEABLE_TAG in node.tags:
-            return "not cacheable (declared)"
+        declared = self._never_cached(node, code)
+        if declared:
+            return declared
         decision.manifest, unsound = self._manifest(node, code)
         if unsound:
             return f"cannot be cached: {unsound[0]}"
@@ -165,6 +166,14 @@ class Planner:
             reasons = diff_reasons(node, record.manifest, decision.manifest)
             return "; ".join(reasons) or "its key changed"
         return self._stale_output(node, record)
+
+    @staticmethod
+    def _never_cached(node: Node, code: CodeFingerprint) -> str | None:
+        if not code.cacheable or NOT_CACHEABLE_TAG in node.tags:
+            return "not cacheable (declared)"
+        if not node.outputs:
+            return "no outputs: it runs for its side effects"
+        return None
 
     @staticmethod
     def _run(decision: Decision, reason: str) -> None:
@@ -326,7 +335,7 @@ class Planner:
         node = decision.node
         code = self._code(node)
         manifest, unsound = self._manifest(node, code)
-        cacheable = code.cacheable and NOT_CACHEABLE_TAG not in node.tags and not unsound
+        cacheable = self._never_cached(node, code) is None and not unsound
         key = _key(manifest) if cacheable else "nocache:" + secrets.token_hex(16)
         decision.key = key
         for name in node.outputs:

@@ -107,11 +107,12 @@ def run_incremental(
     declared = {name for name in pipeline.datasets() if name in catalog}
     results = IncrementalResult()
     try:
-        planner = results.planner = Planner(
-            pipeline, catalog, opened, need_memory_outputs=need_memory_outputs
-        )
-        tracker = _Tracker(observer)
-        _stages(runner, planner, catalog, tracker, results, hook_manager, run_id, on_decided)
+        with opened.run_lock():
+            planner = results.planner = Planner(
+                pipeline, catalog, opened, need_memory_outputs=need_memory_outputs
+            )
+            tracker = _Tracker(observer)
+            _stages(runner, planner, catalog, tracker, results, hook_manager, run_id, on_decided)
     finally:
         _forget_stage_data(catalog, pipeline, declared)
         if owned:

@@ -8,9 +8,10 @@ never read again).
 Safety: every write is one transaction, and a node is recorded only after its outputs are saved,
 so a run killed at any point leaves records that each describe a finished node (a node killed
 mid-run keeps its previous record, whose output check then fails, or no record: it runs again).
-WAL mode lets concurrent runs read while one writes; writers wait for each other up to
-``timeout`` seconds. A stale record is harmless: a skip also needs every persisted output to
-still hold the content that was recorded.
+WAL mode lets concurrent readers (``--dry-run``, ``cache show``) read while a run writes;
+writers wait for each other up to ``timeout`` seconds, and incremental runs sharing a store take
+turns (:meth:`Store.run_lock`). A stale record is harmless: a skip also needs every persisted
+output to still hold the content that was recorded.
 """
 
 from __future__ import annotations
@@ -131,6 +132,28 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextmanager
+    def run_lock(self) -> Iterator[None]:
+        """Hold the store's run lock (``<store>.lock``) for one incremental run.
+
+        Two runs of one project at once could otherwise interleave: one saves an output, the
+        other overwrites it, and the first records the second's content under its own key (a
+        false hit later). Runs sharing a store therefore take turns; a run killed outright
+        releases the lock with its process.
+        """
+        lock_path = f"{self.path}.lock"
+        with open(lock_path, "a+b") as handle:
+            try:
+                import fcntl  # noqa: PLC0415 - POSIX only
+            except ImportError:  # Windows: runs sharing a store are not serialised
+                yield
+                return
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     # ---- nodes ----------------------------------------------------------------------------
 
