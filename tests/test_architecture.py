@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "scheduling": {"pipeline"},
     "execution": {"pipeline", "io", "hooks"},
     "incremental": {"pipeline", "io"},
-    "runner": {"pipeline", "io", "hooks", "scheduling", "execution"},
+    "runner": {"pipeline", "io", "hooks", "scheduling", "execution", "incremental"},
     "report": {"pipeline", "io", "hooks", "scheduling", "execution", "runner", "incremental"},
     "cli": {
         "pipeline",

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from ductwork.incremental.plan import RUN, SKIP, Planner
 from ductwork.incremental.store import DEFAULT_STORE, Store
 from ductwork.io import CatalogProtocol
+from ductwork.io._protocols import forget_datasets
 from ductwork.pipeline import Node, Pipeline
 from ductwork.pipeline.transcoding import strip_transcoding
 
@@ -183,9 +184,5 @@ def _must_wait(planner: Planner, node: Node, chosen: dict[str, Node]) -> bool:
 def _forget_stage_data(catalog: CatalogProtocol, pipeline: Pipeline, declared: set[str]) -> None:
     """Drop the in-memory intermediates that the stages left in the catalog."""
     keep = {strip_transcoding(name) for name in pipeline.outputs()}
-    datasets = getattr(catalog, "_datasets", None)
-    if not isinstance(datasets, dict):
-        return
-    for name in pipeline.datasets() - declared:
-        if strip_transcoding(name) not in keep:
-            datasets.pop(name, None)
+    left = [n for n in pipeline.datasets() - declared if strip_transcoding(n) not in keep]
+    forget_datasets(catalog, [name for name in left if name in catalog])

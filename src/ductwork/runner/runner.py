@@ -97,6 +97,7 @@ class AbstractRunner(ABC):
         only_missing_outputs: bool = False,
         *,
         observer: RunObserver | None = None,
+        incremental: bool | str | os.PathLike[str] | Any = False,
     ) -> dict[str, Any]:
         """Run ``pipeline`` against ``catalog``.
 
@@ -111,6 +112,10 @@ class AbstractRunner(ABC):
                 do not exist yet (and what depends on them in memory).
             observer: Told when each node starts and finishes, on the calling thread (the
                 command line's progress display and run journal use this).
+            incremental: Skip every node whose code, parameters and inputs have not changed
+                since its last successful run (``ductwork.incremental``): True for the store
+                ``.ductwork/cache.sqlite``, or the store's path, or a ``Store``. The result then
+                also says what ran and why (``.ran``, ``.skipped``, ``.planner.decisions``).
 
         Returns:
             Each free output of the (possibly narrowed) pipeline, by name, as its dataset object:
@@ -122,6 +127,10 @@ class AbstractRunner(ABC):
             Exception: A node's own exception, unchanged, with a note naming the node.
         """
         run_id = run_id or generate_run_id()
+        if incremental is not False and incremental is not None:
+            return self._run_incremental(
+                pipeline, catalog, hook_manager, run_id, only_missing_outputs, observer, incremental
+            )
         hooks = HookSnapshot(hook_manager)
         run_params = {
             "run_id": run_id,
@@ -145,6 +154,31 @@ class AbstractRunner(ABC):
             run_params=run_params, run_result=result, pipeline=pipeline, catalog=catalog
         )
         return result
+
+    def _run_incremental(
+        self,
+        pipeline: Pipeline,
+        catalog: CatalogProtocol,
+        hook_manager: PluginManager | None,
+        run_id: str,
+        only_missing_outputs: bool,
+        observer: RunObserver | None,
+        store: Any,
+    ) -> dict[str, Any]:
+        """Run in stages of ordinary runs (``incremental=False``) of the nodes that must run."""
+        from ductwork.incremental import run_incremental  # noqa: PLC0415 (only when asked)
+
+        if only_missing_outputs:
+            pipeline = self._filter_pipeline_for_missing_outputs(pipeline, catalog)
+        return run_incremental(
+            self,
+            pipeline,
+            catalog,
+            store=None if store is True else store,
+            hook_manager=hook_manager,
+            run_id=run_id,
+            observer=observer,
+        )
 
     def _run_pipeline(self, context: RunContext, observer: RunObserver | None) -> dict[str, Any]:
         pipeline, catalog = context.pipeline, context.catalog

@@ -1,0 +1,57 @@
+"""``runner.run(..., incremental=...)`` on every runner: the same skips, the same outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ductwork.datasets import JSONDataset
+from ductwork.incremental import IncrementalResult
+from ductwork.io import DataCatalog, MemoryDataset
+from ductwork.pipeline import Pipeline, node
+from tests.runner.conftest import RUNNERS, MakeRunner
+
+
+def inc(x: int) -> int:
+    return x + 1
+
+
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+def make_catalog(tmp_path: Path, start: int) -> DataCatalog:
+    return DataCatalog(
+        {
+            "start": MemoryDataset(start),
+            "b": JSONDataset(filepath=str(tmp_path / "b.json")),
+            "d": JSONDataset(filepath=str(tmp_path / "d.json")),
+        }
+    )
+
+
+PIPELINE = Pipeline(
+    [
+        node(inc, "start", "a", name="first"),
+        node(inc, "a", "b", name="second"),
+        node(inc, "start", "c", name="side"),
+        node(add, ["b", "c"], "d", name="join"),
+    ]
+)
+
+
+@pytest.mark.parametrize("runner_name", list(RUNNERS))
+def test_incremental_option(runner_name: str, tmp_path: Path) -> None:
+    make_runner: MakeRunner = RUNNERS[runner_name]
+    store = tmp_path / "cache.sqlite"
+    first = make_runner().run(PIPELINE, make_catalog(tmp_path, 1), incremental=store)
+    assert isinstance(first, IncrementalResult)
+    assert sorted(first.ran) == ["first", "join", "second", "side"]
+    again = make_runner().run(PIPELINE, make_catalog(tmp_path, 1), incremental=store)
+    assert isinstance(again, IncrementalResult)
+    assert again.ran == []
+    changed = make_runner().run(PIPELINE, make_catalog(tmp_path, 2), incremental=store)
+    assert isinstance(changed, IncrementalResult)
+    assert sorted(changed.ran) == ["first", "join", "second", "side"]
+    assert (tmp_path / "d.json").read_text().strip() == "7"
