@@ -7,8 +7,7 @@ executor, ready nodes start in the scheduler's order, and stopping only has to d
 nodes that are actually running. Every executor runs each node through the run's
 :class:`~ductwork.execution.NodeShell`, in this process or in a worker.
 
-The in-process executors live in :mod:`ductwork.runner.inline_executor` and
-:mod:`ductwork.runner.thread_executor`; the process and Dask runners bring their own.
+Each runner module holds its executor (the process and Dask ones in their own packages).
 """
 
 from __future__ import annotations

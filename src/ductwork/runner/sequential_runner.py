@@ -1,13 +1,20 @@
-"""``SequentialRunner``: one node at a time, in the calling thread, in topological order."""
+"""``SequentialRunner``: one node at a time, in the calling thread, in topological order.
+
+Its executor, :class:`InlineExecutor`, runs each node when the loop asks for outcomes; time
+limits interrupt the node where Python allows it (:func:`ductwork.execution.time_limits.interrupt`).
+"""
 
 from __future__ import annotations
 
-from ductwork.pipeline import Retry
+from collections import deque
+from collections.abc import Collection, Iterable
+
+from ductwork.execution import NodeOutcome
+from ductwork.pipeline import Node, Retry
 from ductwork.runner.executors import NodeExecutor, RunContext
-from ductwork.runner.inline_executor import InlineExecutor
 from ductwork.runner.runner import AbstractRunner
 
-__all__ = ["SequentialRunner"]
+__all__ = ["InlineExecutor", "SequentialRunner"]
 
 
 class SequentialRunner(AbstractRunner):
@@ -39,3 +46,40 @@ class SequentialRunner(AbstractRunner):
 
     def _create_executor(self, context: RunContext) -> NodeExecutor:
         return InlineExecutor(context)
+
+
+class InlineExecutor:
+    """Runs each queued node in the calling thread when the loop asks for outcomes."""
+
+    capacity = 1
+
+    def __init__(self, context: RunContext) -> None:
+        """Run the nodes of ``context``'s run."""
+        self._catalog = context.catalog
+        self._shell = context.shell
+        self._queue: deque[Node] = deque()
+
+    def submit(self, node: Node) -> None:
+        """Queue ``node``; it runs in the next call to :meth:`next_outcomes`."""
+        self._queue.append(node)
+
+    def next_outcomes(self) -> list[NodeOutcome]:
+        """Run the queued node and return how it ended."""
+        return [self._shell.run(self._queue.popleft(), self._catalog)]
+
+    def release(self, names: Iterable[str]) -> None:
+        """Release each dataset in the catalog."""
+        release = self._catalog.release
+        for name in names:
+            release(name)
+
+    def collect(self, names: Collection[str]) -> None:
+        """Nothing to do: the nodes saved into the caller's catalog."""
+
+    def __enter__(self) -> InlineExecutor:
+        self._shell.__enter__()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._queue.clear()
+        self._shell.__exit__()

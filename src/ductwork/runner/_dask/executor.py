@@ -1,25 +1,23 @@
 """``DaskExecutor``: the run loop's executor for a Dask cluster.
 
 Each node becomes a Dask task (:func:`~ductwork.runner._dask.worker.run_node_task`) whose
-arguments are the futures of the in-memory data it loads from other nodes, so Dask's scheduler
-sees the dependencies and places the task next to its data. What every task needs besides (the
-shipped datasets, the hook plugins, the in-memory free inputs such as parameters) reaches each
-worker once per run, in a worker plugin that the scheduler also gives workers joining mid-run.
+arguments are the futures of the in-memory data it loads, so Dask's scheduler places it next to
+its data. What every task needs besides reaches each worker once per run, in a worker plugin.
 
-A node's task returns its outcome (when and where it ran) and the data of its in-memory
-outputs. Every dataset needs a key of its own, to be freed on its own: a node with one in-memory
-output already gives it one (the node's key); a node with several is followed by one small task
-per output, picking that output's data. A node with in-memory outputs is also followed by a task
-picking its outcome, which is all the client fetches; in-memory data reaches the client only in
-:meth:`DaskExecutor.collect`, for the free outputs the caller receives.
+Every dataset needs a key of its own, to be freed on its own: a node with one in-memory output
+gives it the node's key; a node with several is followed by one small task per output. A node
+with in-memory outputs is also followed by a task picking its outcome, which is all the client
+fetches; in-memory data reaches the client only in :meth:`DaskExecutor.collect`. Keys read
+``("node:<name>", "<run id>#<tag>")``, ``("data:<dataset>", ...)`` and ``("done:<name>", ...)``,
+so the dashboard groups tasks by node and dataset.
 
-Keys read ``("node:<name>", "<run id>#<tag>")``, ``("data:<dataset>", ...)`` and
-``("done:<name>", ...)``, so the dashboard groups tasks by node and dataset, and Dask's messages
-name them.
+Before anything is submitted, :func:`prepare_worker_run` sorts the datasets by the rule of
+:mod:`ductwork.io.travel`: in-memory data moves between tasks as futures; every other dataset,
+and any a node confirms, is shipped to the workers once per run and loaded and saved there.
+Everything that must travel is checked before the cluster is asked to do anything.
 
-The loop hands over every ready node at once (``capacity`` is the pipeline's size): Dask's
-scheduler, which knows the cluster, decides where and when each runs, and an adaptive cluster
-sees the whole frontier of work.
+``capacity`` is the pipeline's size: Dask's scheduler, which knows the cluster, decides where and
+when each ready node runs, and an adaptive cluster sees the whole frontier of work.
 """
 
 from __future__ import annotations
@@ -35,20 +33,23 @@ from typing import Any
 from dask.typing import Key
 from distributed import CancelledError, Client, Future, KilledWorker, as_completed
 
-from ductwork.exceptions import NodeTimeoutError, RunnerError, WorkerLostError
+from ductwork.exceptions import DatasetError, NodeTimeoutError, RunnerError, WorkerLostError
 from ductwork.execution import NodeOutcome
+from ductwork.execution.time_limits import on_helper_thread
+from ductwork.io.travel import copy_mode_of, is_in_memory
 from ductwork.pipeline import Node
-from ductwork.runner._dask.plan import prepare_worker_run
 from ductwork.runner._dask.worker import (
+    NodeResult,
     RunPlugin,
     Unloadable,
+    WorkerRun,
     data_of,
-    is_node_result,
     outcome_of,
     output_of,
     run_node_task,
 )
 from ductwork.runner.executors import RunContext
+from ductwork.runner.validation import Offenders, check_travel, data_problems
 
 __all__ = ["DaskExecutor"]
 
@@ -62,10 +63,9 @@ Connect = Callable[[], AbstractContextManager[Client]]
 class DaskExecutor:
     """Runs each node as a Dask task, keeping in-memory data on the workers.
 
-    Entering checks that everything the run sends can be pickled, then connects (which may
-    start a cluster) and gives the workers what the run needs; leaving cancels what is still
-    queued or running, drops every key of the run, and disconnects (closing a cluster it
-    started).
+    Entering checks what the run sends, connects (which may start a cluster) and gives the
+    workers the run; leaving cancels what still runs, drops every key of the run, and
+    disconnects (closing a cluster it started).
     """
 
     def __init__(self, context: RunContext, connect: Connect) -> None:
@@ -73,9 +73,8 @@ class DaskExecutor:
         self._context = context
         self._connect = connect
         self.capacity = max(1, len(context.pipeline.nodes))
-        self._tag = (
-            f"{context.shell.run_id}#{secrets.token_hex(3)}"  # keys unique even if ids repeat
-        )
+        # Keys unique even if run ids repeat.
+        self._tag = f"{context.shell.run_id}#{secrets.token_hex(3)}"
         self._plugin = f"ductwork-run-{self._tag}"
         self._stack = ExitStack()
         self._client: Client | None = None
@@ -174,7 +173,7 @@ class DaskExecutor:
     def _outcome(self, future: Future[Any], result: Any) -> NodeOutcome:
         node, node_future, submitted = self._running.pop(future.key)
         if future.status == "finished":
-            detached = outcome_of(result) if is_node_result(result) else result
+            detached = outcome_of(result) if isinstance(result, NodeResult) else result
             return detached.attached(node, None, detached.worker)
         if isinstance(result, CancelledError) and node_future.status == "error":
             # The outcome task lost its dependency: the node's own task failed (for instance
@@ -223,3 +222,44 @@ def _error(node: Node, result: Any) -> BaseException:
         lost.__cause__ = error
         return lost
     return error.with_traceback(traceback) if traceback is not None else error
+
+
+def prepare_worker_run(context: RunContext) -> tuple[WorkerRun, frozenset[str]]:
+    """What each worker receives once for this run, and the names of the in-memory datasets.
+
+    Raises:
+        NotPicklableError: Something that must travel cannot be pickled (every offender named).
+    """
+    pipeline, catalog = context.pipeline, context.catalog
+    confirmed = {name for node in pipeline.nodes for name in node.confirms}
+    datasets = {name: catalog.get(name) for name in sorted(pipeline.datasets() | confirmed)}
+    memory = frozenset(
+        name for name, ds in datasets.items() if is_in_memory(ds) and name not in confirmed
+    )
+    shipped = {n: ds for n, ds in datasets.items() if n not in memory and ds is not None}
+    loaded = {name for node in pipeline.nodes for name in node.inputs}
+    produced = {name for node in pipeline.nodes for name in node.outputs}
+    offenders: Offenders = {}
+    free_inputs = _load_free_inputs(catalog, sorted((loaded & memory) - produced), offenders)
+    shell = context.shell.enforcing(on_helper_thread)
+    check_travel(pipeline.nodes, datasets, shipped, shell.plugins, "the Dask workers", offenders)
+    copy_modes = {n: mode for n in memory if (mode := copy_mode_of(datasets[n])) is not None}
+    return WorkerRun(shell, shipped, free_inputs, copy_modes), memory
+
+
+def _load_free_inputs(catalog: Any, names: list[str], offenders: Offenders) -> dict[str, Any]:
+    """Load each in-memory free input once, on the client, to send it to the workers.
+
+    A dataset that fails to load (an empty memory dataset) gives an :class:`Unloadable`: the node
+    that loads it fails on its worker, as it would in any runner, with its hooks fired.
+    """
+    values: dict[str, Any] = {}
+    for name in names:
+        try:
+            values[name] = catalog.get(name).load()
+        except DatasetError as error:
+            values[name] = Unloadable(error)
+            continue
+        if reasons := data_problems(values[name]):
+            offenders[f"dataset '{name}'"] = reasons
+    return values

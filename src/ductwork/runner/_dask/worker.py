@@ -1,14 +1,11 @@
 """What runs on the Dask workers: one node per task, against a catalog made for that task.
 
-A node's task finds the run's :class:`WorkerRun` in a worker plugin (:class:`RunPlugin`, which
-the scheduler gives every worker once per run, and workers that join later too) and receives the
-in-memory data it loads from other nodes as arguments (Dask resolves the producers' futures to
-their values, on this worker). It builds a small catalog holding the shipped datasets the node
-uses and one :class:`TaskMemoryDataset` per in-memory input and output, runs the node through
-the run's :class:`~ductwork.execution.NodeShell` (so retries, the time limit and the node and
-dataset hooks apply here, on the worker), and returns a :class:`NodeResult`: the node's outcome
-and the data of its in-memory outputs, which stays in this worker's memory until another task
-needs it.
+A task finds the run's :class:`WorkerRun` in a worker plugin (:class:`RunPlugin`) and receives
+the in-memory data it loads from other nodes as arguments (Dask resolves the producers' futures
+on this worker). It builds a catalog of the shipped datasets the node uses and one
+:class:`TaskMemoryDataset` per in-memory input and output, runs the node through the run's
+:class:`~ductwork.execution.NodeShell`, and returns a :class:`NodeResult`, which stays in this
+worker's memory until another task needs it.
 """
 
 from __future__ import annotations
@@ -24,43 +21,23 @@ from ductwork.execution import NodeOutcome, NodeShell
 from ductwork.io import DataCatalog, MemoryDataset
 from ductwork.pipeline import Node
 
-__all__ = [
-    "NodeResult",
-    "RunPlugin",
-    "TaskMemoryDataset",
-    "Unloadable",
-    "WorkerRun",
-    "data_of",
-    "is_node_result",
-    "outcome_of",
-    "output_of",
-    "run_node_task",
-]
+__all__ = ["NodeResult", "RunPlugin", "Unloadable", "WorkerRun", "data_of", "run_node_task"]
 
 
 class Unloadable:
     """Stands for in-memory data that cannot be loaded; loading it raises ``error``.
 
-    Sent in place of a free input whose dataset failed to load on the client (an empty memory
-    dataset), or returned for an output the node never saved (a generator that yielded nothing),
-    so that the failure happens where it would in any runner: when a node loads the data.
+    Sent for a free input that failed to load on the client, or returned for an output the node
+    never saved, so that the failure happens where it would in any runner: when a node loads it.
     """
 
     def __init__(self, error: Exception) -> None:
         self.error = error
 
 
-def _not_saved() -> Unloadable:
-    return Unloadable(DatasetError("Data for MemoryDataset has not been saved yet."))
-
-
 class TaskMemoryDataset(MemoryDataset):
-    """The memory dataset of one task: the data Dask handed the task, copied on each load.
-
-    The data is held by reference, not copied when the task starts: it may be the very object
-    another task on this worker also receives, and each load copies it (as every memory dataset
-    does), so that no node can change what another node sees.
-    """
+    """The data Dask handed a task, held by reference (it may be shared with another task on
+    this worker) and copied on each load, as by every memory dataset."""
 
     @classmethod
     def holding(cls, data: Any, copy_mode: Any = None) -> TaskMemoryDataset:
@@ -77,7 +54,9 @@ class TaskMemoryDataset(MemoryDataset):
 
     def content(self) -> Any:
         """The data saved, as it is, or an :class:`Unloadable` if nothing was saved."""
-        return self._data if self.exists() else _not_saved()
+        if self.exists():
+            return self._data
+        return Unloadable(DatasetError("Data for MemoryDataset has not been saved yet."))
 
 
 @dataclass
@@ -85,8 +64,8 @@ class WorkerRun:
     """What every task of one run needs, sent to each worker once (not with every task).
 
     Attributes:
-        shell: The run's node shell (run id, options, plugins; time limits on a helper thread).
-        datasets: The datasets loaded and saved on the workers (shipped ones), by name.
+        shell: The run's node shell (time limits enforced on a helper thread).
+        datasets: The shipped datasets, loaded and saved on the workers, by name.
         free_inputs: The data of the in-memory free inputs (parameters), by name.
         copy_modes: The copy mode of each declared memory dataset that sets one.
     """
@@ -99,16 +78,8 @@ class WorkerRun:
     def catalog_for(
         self, node: Node, inputs: dict[str, Any]
     ) -> tuple[DataCatalog, dict[str, TaskMemoryDataset]]:
-        """A catalog for ``node``: its shipped datasets, in-memory inputs and outputs.
-
-        Args:
-            node: The node.
-            inputs: The data of its in-memory inputs that other nodes of the run produced
-                (the free ones are in ``free_inputs``).
-
-        Returns:
-            The catalog, and the datasets that will receive the node's in-memory outputs.
-        """
+        """A catalog for ``node`` given the data of its in-memory inputs from other nodes, and
+        the datasets that will receive its in-memory outputs."""
         names = (*node.inputs, *node.outputs, *node.confirms)
         datasets: dict[str, Any] = {n: self.datasets[n] for n in names if n in self.datasets}
         free = {name: self.free_inputs[name] for name in node.inputs if name in self.free_inputs}
@@ -123,11 +94,10 @@ class WorkerRun:
 
 
 class RunPlugin(WorkerPlugin):
-    """Keeps one run's :class:`WorkerRun` on every worker, for the length of the run.
+    """Keeps one run's :class:`WorkerRun` on every worker for the length of the run.
 
-    A plugin rather than a scattered value: the scheduler re-sends it to workers that join or
-    restart mid-run, and the tasks do not depend on a key that lives on some workers only (Dask
-    would then only place them there).
+    A plugin, not a scattered value: the scheduler gives it to workers that join or restart
+    mid-run, and tasks do not depend on a key that lives on some workers only.
     """
 
     def __init__(self, run: WorkerRun, name: str) -> None:
@@ -145,14 +115,8 @@ class RunPlugin(WorkerPlugin):
 
 @dataclass(frozen=True)
 class NodeResult:
-    """What a node's task returns; it stays on the worker.
-
-    Only ``outcome`` reaches the client, and the data of the free outputs the caller receives.
-
-    Attributes:
-        outcome: The node's outcome, detached from its node (the client puts its own back).
-        outputs: The data of the node's in-memory outputs, by name.
-    """
+    """What a node's task returns; it stays on the worker. The client fetches ``outcome``
+    (detached from its node) and, at the end, the data of the free outputs."""
 
     outcome: NodeOutcome
     outputs: dict[str, Any]
@@ -163,18 +127,9 @@ def run_node_task(
 ) -> NodeResult:
     """Run ``node`` on this worker; ``data`` holds the values of ``memory_inputs``, in order.
 
-    Args:
-        plugin_name: The name of the run's :class:`RunPlugin`.
-        node: The node.
-        memory_inputs: The names of the node's in-memory inputs.
-        *data: Their values.
-
-    Returns:
-        A :class:`NodeResult`.
-
     Raises:
-        Exception: Whatever the node, a hook or a dataset raised, unchanged (Dask sends it, with
-            its traceback, to the client).
+        Exception: The node's error, unchanged (Dask sends it, with its traceback, to the
+            client).
     """
     worker = get_worker()
     plugin = worker.plugins[plugin_name]
@@ -192,11 +147,6 @@ def run_node_task(
 def output_of(result: NodeResult, name: str) -> Any:
     """The data of the in-memory output ``name`` (a task of its own, so it has its own key)."""
     return result.outputs[name]
-
-
-def is_node_result(value: Any) -> bool:
-    """Whether ``value`` is a node's whole result rather than the data of one output."""
-    return isinstance(value, NodeResult)
 
 
 def data_of(value: Any, name: str) -> Any:

@@ -1,27 +1,22 @@
 """Data between processes: pickle protocol 5, with the large buffers in shared memory.
 
-:func:`dump` pickles a value with protocol 5 and a ``buffer_callback``, so that the large memory
-areas of numpy arrays, pandas and arrow columns come out as separate buffers instead of being
-copied into the pickle stream. Small values travel inline, in the message itself. Otherwise
-the buffers (and the stream, when it is large) are written, each straight from the object's own
-memory, into one new POSIX shared-memory segment, and the value travels as a :class:`Blob`: the
-segment's name and where each buffer sits in it.
+:func:`dump` pickles a value with a ``buffer_callback``, so the memory of numpy arrays, pandas
+and arrow columns comes out as separate buffers instead of being copied into the stream. Small
+values travel inline, in the message. Otherwise the buffers (and a large stream) are written,
+each straight from the object's own memory, into one new POSIX shared-memory segment, and the
+value travels as a :class:`Blob`: the segment's name and where each buffer sits in it.
 
 :func:`load` maps the segment copy-on-write (``MAP_PRIVATE``) and unpickles with buffers that
-point into the mapping: no copy is made, yet the consumer gets writable objects of its own, as a
-``MemoryDataset`` would give it, and what it writes stays private to it. The mapping lives as
-long as an object points into it; nothing closes it explicitly (closing a mapping that a numpy
-array still uses would raise ``BufferError``). A consumer that is the last to read a segment
-unlinks it right after mapping it, so its memory is returned as soon as the consumer's objects
-are gone, before the consumer's own outputs are written.
+point into the mapping: no copy, yet the consumer gets writable objects of its own, as from a
+``MemoryDataset``. The mapping lives as long as an object points into it (closing it under a
+numpy array would raise ``BufferError``). The last reader of a segment unlinks it right after
+mapping it, so its memory returns as soon as the reader's objects are gone.
 
-Ownership of segment names. Every segment is created with ``O_EXCL`` under a per-run prefix and
-registered once with ``multiprocessing``'s resource tracker, which all the run's processes share
-(workers inherit it from the parent with every start method). Whoever unlinks a segment
-unregisters it, so the tracker is left empty after a clean run and, if the parent itself is
-killed, the tracker unlinks what is left. :func:`sweep` finds leftovers by prefix in ``/dev/shm``
-(Linux) after a worker was killed mid-write. Where POSIX shared memory is missing (Windows),
-everything travels inline.
+Segment names are created with ``O_EXCL`` under a per-run prefix and registered once with
+``multiprocessing``'s resource tracker, shared by all the run's processes; whoever unlinks a
+segment unregisters it, and if the parent is killed the tracker unlinks what is left.
+:func:`sweep` removes leftovers by prefix (Linux's ``/dev/shm``) after a worker was killed
+mid-write. Without POSIX shared memory (Windows), everything travels inline.
 """
 
 from __future__ import annotations
@@ -58,16 +53,9 @@ _TRACKER_TYPE = "shared_memory"
 
 
 class Blob(NamedTuple):
-    """A pickled value in transit.
-
-    Attributes:
-        stream: The pickle stream, when it travels inline; ``None`` when it is the first span
-            of the segment.
-        buffers: Out-of-band buffers travelling inline (small values only).
-        segment: The shared-memory segment holding the rest, if any.
-        spans: ``(offset, length)`` of each part in the segment, stream first when it is there.
-        size: The segment's size in bytes.
-    """
+    """A pickled value in transit: the ``stream`` (``None`` when it is the segment's first span)
+    and inline ``buffers``, or the ``segment`` holding the rest, with the ``(offset, length)``
+    ``spans`` of each part and the segment's ``size``."""
 
     stream: bytes | None
     buffers: tuple[bytes, ...] = ()
@@ -77,15 +65,8 @@ class Blob(NamedTuple):
 
 
 def dumps(value: Any, buffers: list[pickle.PickleBuffer] | None = None) -> bytes:
-    """Pickle ``value`` with protocol 5: the standard pickler, or cloudpickle if that fails.
-
-    cloudpickle handles lambdas, closures and classes defined in ``__main__`` (by value, keeping
-    their identity on the way back), at a higher cost per object: it is the fallback.
-
-    Args:
-        value: What to pickle.
-        buffers: When given, large buffers are appended here instead of being copied into the
-            stream (out-of-band).
+    """Pickle ``value`` with protocol 5: the standard pickler, else cloudpickle (lambdas,
+    closures, ``__main__`` classes; slower per object). Large buffers go to ``buffers`` if given.
     """
     callback = None if buffers is None else buffers.append
     try:
@@ -129,13 +110,8 @@ def dump(value: Any, new_name: Callable[[], str]) -> Blob:
 
 
 def load(blob: Blob, take: bool = False) -> Any:
-    """Unpickle ``blob``; its buffers point into a private mapping of its segment (no copy).
-
-    Args:
-        blob: What :func:`dump` made.
-        take: This is the segment's last reader: unlink it once mapped (its memory is freed when
-            the objects pointing into it are gone).
-    """
+    """Unpickle ``blob``, its buffers pointing into a private mapping of its segment (no copy);
+    ``take``: this is the segment's last reader, which unlinks it once mapped."""
     if blob.segment is None:
         # Inline buffers come as bytes; a bytearray copy makes the objects writable.
         return pickle.loads(blob.stream or b"", buffers=[bytearray(b) for b in blob.buffers])
@@ -160,11 +136,8 @@ def unlink(name: str) -> bool:
 
 
 def sweep(prefix: str, keep: Collection[str] = ()) -> list[str]:
-    """Unlink every segment whose name starts with ``prefix``, but ``keep``; return the names.
-
-    Only where segments can be listed (Linux's ``/dev/shm``); elsewhere the resource tracker
-    removes what is left when the parent process exits.
-    """
+    """Unlink every segment named ``prefix...`` but ``keep`` (where ``/dev/shm`` lists them;
+    elsewhere the resource tracker removes them when the parent exits); return the names."""
     try:
         names = [n for n in os.listdir(_DEV_SHM) if n.startswith(prefix) and n not in keep]
     except OSError:
