@@ -10,7 +10,17 @@ BIN := $(VENV)/bin
 EXTRAS := dev,pandas,cli,dask
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck pytest bench clean
+# ductwork.kedro is tested against real Kedro, in two environments of their own: the oldest
+# release it supports and the newest 1.x on PyPI (resolved when the environment is built). The
+# main .venv has no Kedro, so ductwork's own suite proves that nothing else needs it.
+KEDRO_VENVS := .venv-kedro-1.1 .venv-kedro-latest
+KEDRO_SPEC_.venv-kedro-1.1 := kedro==1.1.0
+KEDRO_SPEC_.venv-kedro-latest := kedro>=1.1,<2
+KEDRO_EXTRAS := kedro,dev,pandas,dask
+# What the fixture project's catalog uses, at the release matching each Kedro.
+KEDRO_DATASETS := kedro-datasets[pandas-csvdataset,pandas-parquetdataset]
+
+.PHONY: test demo lint typecheck pytest pytest-kedro bench clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +28,13 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
-test: lint typecheck pytest
+%/.kedro-installed: pyproject.toml Makefile
+	test -x $*/bin/python || $(PYTHON) -m venv $*
+	$*/bin/python -m pip install --quiet --upgrade pip
+	$*/bin/python -m pip install --quiet -e ".[$(KEDRO_EXTRAS)]" "$(KEDRO_SPEC_$*)" "$(KEDRO_DATASETS)"
+	touch $@
+
+test: lint typecheck pytest pytest-kedro
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
@@ -29,6 +45,14 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# tests/kedro in each Kedro environment; DUCTWORK_KEDRO_TESTS=required makes a missing Kedro an
+# error there instead of an uncollected directory.
+pytest-kedro: $(KEDRO_VENVS:%=%/.kedro-installed)
+	for venv in $(KEDRO_VENVS); do \
+		echo "== tests/kedro in $$venv"; \
+		DUCTWORK_KEDRO_TESTS=required $$venv/bin/python -m pytest tests/kedro $(PYTEST_ARGS) || exit 1; \
+	done
 
 # The spaceflights example end to end on the process runner, then its HTML report.
 demo: $(STAMP)
@@ -42,4 +66,4 @@ bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(KEDRO_VENVS) .mypy_cache .ruff_cache .pytest_cache

@@ -45,6 +45,18 @@ ALLOWED: dict[str, set[str]] = {
         "report",
         "incremental",
     },
+    # The Kedro edge: adapts Kedro's objects, then uses ductwork like any caller.
+    "kedro": {
+        "pipeline",
+        "io",
+        "hooks",
+        "scheduling",
+        "execution",
+        "runner",
+        "report",
+        "cli",
+        "incremental",
+    },
 }
 
 

@@ -1,0 +1,1 @@
+"""The Kedro project of ductwork's ductwork.kedro tests."""

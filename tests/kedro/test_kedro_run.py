@@ -1,0 +1,107 @@
+"""``kedro run --runner=ductwork.kedro.X`` in the fixture project, as a subprocess.
+
+Every ductwork runner must write the same files as Kedro's own SequentialRunner and fire the
+same hooks, with Kedro's arguments, node by node (processes and Dask included); the session
+fires the pipeline hooks, once each.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.kedro.helpers import RUNNERS, Project, params_for, runner_arg
+
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(scope="module")
+def kedro_reference(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The fixture's default pipeline under Kedro's own SequentialRunner."""
+    project = Project(tmp_path_factory.mktemp("kedro") / "project")
+    result = project.kedro("run")
+    assert result.returncode == 0, result.output
+    return project
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_runner_writes_the_same_files_and_fires_the_same_hooks_as_kedro(
+    runner: str, kedro_reference: Project, tmp_path: Path
+) -> None:
+    project = Project(tmp_path / "project")
+    result = project.kedro("run", runner_arg(runner), *params_for(runner))
+    assert result.returncode == 0, result.output
+
+    assert project.data_files() == kedro_reference.data_files()
+    assert project.calls_by_node() == kedro_reference.calls_by_node()
+    calls = project.calls()
+    hooks = Counter(call["hook"] for call in calls)
+    assert hooks["before_pipeline_run"] == 1
+    assert hooks["after_pipeline_run"] == 1
+    assert hooks["before_node_run"] == 10
+    # Kedro's own node objects and catalogs reach the hooks, wherever the node ran.
+    node_calls = [call for call in calls if call.get("node") is not None]
+    assert all(call["kedro_node"] for call in node_calls)
+    assert all(call.get("kedro_catalog", True) for call in calls)
+    main_pid = next(c["pid"] for c in calls if c["hook"] == "before_pipeline_run")
+    node_pids = {call["pid"] for call in node_calls}
+    if runner in ("ParallelRunner", "DaskRunner"):
+        assert main_pid not in node_pids, "node hooks must fire in the workers"
+    else:
+        assert node_pids == {main_pid}
+
+
+@pytest.mark.parametrize("runner", ["SequentialRunner", "ParallelRunner"])
+def test_versioned_dataset_is_saved_under_the_sessions_save_version(
+    runner: str, tmp_path: Path
+) -> None:
+    project = Project(tmp_path / "project")
+    result = project.kedro("run", runner_arg(runner), *params_for(runner))
+    assert result.returncode == 0, result.output
+    run_id = next(c["run_id"] for c in project.calls() if c["hook"] == "before_pipeline_run")
+    versions = [p.name for p in (project.path / "data/06_models/model.pkl").iterdir()]
+    assert versions == [run_id]
+    # Each node hook got the session's run id.
+    assert {c["run_id"] for c in project.calls() if c["hook"] == "before_node_run"} == {run_id}
+
+
+def test_generator_node_saves_each_chunk(tmp_path: Path) -> None:
+    project = Project(tmp_path / "project")
+    result = project.kedro("run", runner_arg("ParallelRunner"), "--pipeline", "data_processing")
+    assert result.returncode == 0, result.output
+    saves = [
+        c
+        for c in project.calls()
+        if c["hook"] == "after_dataset_saved" and c["dataset"] == "revenue_chunks"
+    ]
+    clean = pd.read_parquet(project.path / "data/02_intermediate/companies_clean.parquet")
+    last = pd.read_csv(project.path / "data/03_primary/revenue_chunks.csv")
+    assert len(saves) == -(-len(clean) // 8) > 1  # one save per chunk of 8 rows
+    assert last["name"].tolist() == clean["name"].tolist()[8 * (len(saves) - 1) :]
+
+
+def test_lambda_node_runs_under_processes_where_kedros_runner_refuses(tmp_path: Path) -> None:
+    ours = Project(tmp_path / "ours")
+    result = ours.kedro(
+        "run",
+        runner_arg("ParallelRunner"),
+        "--pipeline",
+        "blocking",
+        "--to-outputs",
+        "company_count",
+    )
+    assert result.returncode == 0, result.output
+    count = json.loads((ours.path / "data/08_reporting/company_count.json").read_text())
+    assert count == {"count": 40}
+    assert ours.nodes_run() == {n for n in ours.nodes_run() if n.startswith("<lambda>__")}
+
+    theirs = Project(tmp_path / "theirs")
+    refused = theirs.kedro(
+        "run", "--runner=ParallelRunner", "--pipeline", "blocking", "--to-outputs", "company_count"
+    )
+    assert refused.returncode != 0
+    assert "cannot be serialised" in refused.output
