@@ -105,3 +105,23 @@ def test_lambda_node_runs_under_processes_where_kedros_runner_refuses(tmp_path: 
     )
     assert refused.returncode != 0
     assert "cannot be serialised" in refused.output
+
+
+def test_journal_is_written_under_the_project_and_ductwork_report_reads_it(
+    tmp_path: Path,
+) -> None:
+    project = Project(tmp_path / "project")
+    result = project.kedro("run", runner_arg("ParallelRunner"), *params_for("ParallelRunner"))
+    assert result.returncode == 0, result.output
+    (journal,) = project.journals()
+    run_id = next(c["run_id"] for c in project.calls() if c["hook"] == "before_pipeline_run")
+    assert journal["run_id"] == run_id
+    assert journal["status"] == "success"
+    assert journal["runner"] == "kedro:ParallelRunner"
+    assert {entry["status"] for entry in journal["nodes"]} == {"done"}
+    assert len(journal["nodes"]) == 10
+
+    report = project.shell("ductwork report")
+    assert report.returncode == 0, report.output
+    html = (project.path / ".ductwork" / "reports" / f"{run_id}.html").read_text()
+    assert "north.report" in html
