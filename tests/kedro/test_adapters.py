@@ -263,3 +263,16 @@ def test_resume_command_repeats_the_typed_command_with_new_from_nodes() -> None:
         "kedro run --runner=ductwork.kedro.ThreadRunner --runner-params=max_workers=4 "
         "--from-nodes n.x"
     )
+
+
+def test_missing_free_input_is_named_before_any_node_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    started = tmp_path / "started"
+    kedro_pipeline = Pipeline(
+        [node(lambda: started.write_text("x"), None, "a", name="first"), node(add, ["a", "b"], "c")]
+    )
+    with pytest.raises(ValueError, match=r"Pipeline input\(s\) \{'b'\} not found"):
+        SequentialRunner().run(kedro_pipeline, DataCatalog(), _create_hook_manager())
+    assert not started.exists()

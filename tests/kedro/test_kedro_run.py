@@ -8,13 +8,18 @@ fires the pipeline hooks, once each.
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
+import select
+import subprocess
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.kedro.helpers import RUNNERS, Project, params_for, runner_arg
+from tests.kedro.helpers import BIN, RUN_TIMEOUT, RUNNERS, Project, params_for, runner_arg
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -125,3 +130,44 @@ def test_journal_is_written_under_the_project_and_ductwork_report_reads_it(
     assert report.returncode == 0, report.output
     html = (project.path / ".ductwork" / "reports" / f"{run_id}.html").read_text()
     assert "north.report" in html
+
+
+def _run_on_a_terminal(project: Project, *args: str) -> tuple[int, str]:
+    """Run ``kedro ARGS`` with standard error on a pseudo-terminal; return its exit code and
+    what it drew there."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [str(BIN / "kedro"), *args],
+        cwd=project.path,
+        env={**project.env(), "COLUMNS": "120", "TERM": "xterm"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+    )
+    os.close(follower)
+    drawn = bytearray()
+    try:
+        while True:
+            ready, _, _ = select.select([leader], [], [], RUN_TIMEOUT)
+            if not ready:
+                pytest.fail("kedro run drew nothing for too long")
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the process has ended
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+        returncode = process.wait(timeout=RUN_TIMEOUT)
+    text = drawn.decode("utf-8", "replace")
+    return returncode, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)  # without colours
+
+
+def test_live_progress_display_on_a_terminal(tmp_path: Path) -> None:
+    project = Project(tmp_path / "project")
+    returncode, drawn = _run_on_a_terminal(project, "run", runner_arg("ThreadRunner"))
+    assert returncode == 0, drawn
+    assert "kedro run (10 nodes)" in drawn  # the live display's title
+    assert "\u2714 north.report" in drawn  # a finished node's line
