@@ -7,11 +7,13 @@ apart from the ``Node`` class lets the class stay a small value object.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import inspect
 import re
 import warnings
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
@@ -200,12 +202,26 @@ def bound_input_names(
     return names_of(inputs)
 
 
+# Signatures by function: large pipelines reuse few functions, and inspecting one costs far more
+# than binding to it. Weak keys, so that the cache never keeps a function alive.
+_SIGNATURES: weakref.WeakKeyDictionary[Any, inspect.Signature | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _signature_or_none(func: Callable[..., Any]) -> inspect.Signature | None:
+    try:
+        return _SIGNATURES[func]
+    except (KeyError, TypeError):  # TypeError: not weakly referenceable, or unhashable
+        pass
     # Some callables written in C expose no signature; they are called unchecked, as in Kedro.
     try:
-        return inspect.signature(func, follow_wrapped=False)
+        signature: inspect.Signature | None = inspect.signature(func, follow_wrapped=False)
     except (TypeError, ValueError):
-        return None
+        signature = None
+    with contextlib.suppress(TypeError):
+        _SIGNATURES[func] = signature
+    return signature
 
 
 def names_of(value: DatasetArg | DatasetSpec) -> tuple[str, ...]:
