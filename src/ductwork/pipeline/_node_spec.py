@@ -204,9 +204,7 @@ def bound_input_names(
 
 # Signatures by function: large pipelines reuse few functions, and inspecting one costs far more
 # than binding to it. Weak keys, so that the cache never keeps a function alive.
-_SIGNATURES: weakref.WeakKeyDictionary[Any, inspect.Signature | None] = (
-    weakref.WeakKeyDictionary()
-)
+_SIGNATURES: weakref.WeakKeyDictionary[Any, inspect.Signature | None] = weakref.WeakKeyDictionary()
 
 
 def _signature_or_none(func: Callable[..., Any]) -> inspect.Signature | None:
