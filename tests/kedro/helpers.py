@@ -55,23 +55,16 @@ class Project:
 
     def kedro(self, *args: str, timeout: float = RUN_TIMEOUT) -> Result:
         """Run ``kedro ARGS`` in the project; the hook record starts empty."""
-        self.record.unlink(missing_ok=True)
-        done = subprocess.run(
-            [str(BIN / "kedro"), *args],
-            cwd=self.path,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        return Result(done.returncode, done.stdout, done.stderr)
+        return self._run([str(BIN / "kedro"), *args], timeout)
 
     def shell(self, command: str, timeout: float = RUN_TIMEOUT) -> Result:
         """Run a pasted command line in the project, through a shell."""
+        return self._run(["bash", "-c", command], timeout)
+
+    def _run(self, argv: list[str], timeout: float) -> Result:
         self.record.unlink(missing_ok=True)
         done = subprocess.run(
-            ["bash", "-c", command],
+            argv,
             cwd=self.path,
             env=self.env(),
             capture_output=True,

@@ -24,20 +24,13 @@ import pluggy
 
 from ductwork.exceptions import NotPicklableError
 from ductwork.hooks import create_hook_manager, hook_impl
+from ductwork.hooks.manager import HOOK_NAMES
 from ductwork.io.pickling import find_unpicklable
 
 __all__ = ["NODE_HOOKS", "KedroHooks", "bridge_manager"]
 
-NODE_HOOKS = (
-    "before_node_run",
-    "after_node_run",
-    "on_node_error",
-    "on_node_retry",
-    "before_dataset_loaded",
-    "after_dataset_loaded",
-    "before_dataset_saved",
-    "after_dataset_saved",
-)
+# ductwork's node and dataset hooks; the pipeline hooks are the session's.
+NODE_HOOKS = tuple(name for name in HOOK_NAMES if "pipeline" not in name)
 
 
 class KedroHooks:
