@@ -12,7 +12,16 @@ from ductwork.cli.progress import LiveProgress, Observers, PlainProgress
 from ductwork.report.journal import RunJournal
 from ductwork.runner import RunObserver
 
-__all__ = ["run_observers"]
+__all__ = ["live_display", "run_observers"]
+
+
+def _console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def live_display() -> bool:
+    """Tell whether a run shows the live display (standard error is a terminal)."""
+    return _console().is_terminal
 
 
 @contextmanager
@@ -23,7 +32,7 @@ def run_observers(journal: RunJournal | None, total: int, title: str) -> Iterato
     ``ductwork.cli.progress`` (INFO). The journal records how the run ended, then the run's
     exception, if any, goes on.
     """
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = _console()
     observers: list[RunObserver] = []
     with ExitStack() as stack:
         if journal is not None:

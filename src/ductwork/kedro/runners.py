@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import threading
 from collections.abc import Collection, Mapping
 from functools import partial
 from pathlib import Path
@@ -28,7 +30,7 @@ from ductwork.io import CatalogProtocol
 from ductwork.kedro._catalog import run_catalog, save_free_outputs
 from ductwork.kedro._command import ResumeCommand
 from ductwork.kedro._hooks import KedroHooks, bridge_manager
-from ductwork.kedro._observe import run_observers
+from ductwork.kedro._observe import live_display, run_observers
 from ductwork.kedro._pipeline import convert_pipeline
 from ductwork.pipeline import Node, Pipeline, Retry
 from ductwork.report.journal import RunJournal
@@ -255,7 +257,8 @@ class ParallelRunner(_KedroRunner):
     Unlike Kedro's, the project's node and dataset hooks fire in the workers; functions travel
     with cloudpickle (lambdas and closures work), and so do datasets (kedro-datasets holding an
     fsspec filesystem included); in-memory data moves through shared memory. Workers start with
-    ``KEDRO_MP_CONTEXT`` when it is set, else with ductwork's default (``forkserver``).
+    ``mp_context``, else ``KEDRO_MP_CONTEXT`` when it is set, else by ``fork`` where that is
+    safe (Linux, no other thread in the process, no live display), else with ``forkserver``.
     """
 
     _crosses = "worker processes"
@@ -275,7 +278,10 @@ class ParallelRunner(_KedroRunner):
 
     def _ductwork_runner(self) -> dw.AbstractRunner:
         return dw.ParallelRunner(
-            self._max_workers, self._is_async, self._mp_context, **self._failure_options
+            self._max_workers,
+            self._is_async,
+            self._mp_context or _start_method(),
+            **self._failure_options,
         )
 
 
@@ -341,6 +347,21 @@ def _kedro_mp_context() -> str | None:
     # Kedro's own ParallelRunner reads this variable; projects that set it keep their choice.
     value = os.environ.get("KEDRO_MP_CONTEXT")
     return value if value in ("fork", "spawn", "forkserver") else None
+
+
+def _start_method() -> str | None:
+    """``fork`` where it is safe, else ductwork's default (``forkserver``).
+
+    A forked worker starts at once with everything ``kedro run`` imported (the project, Kedro,
+    pandas), where a worker started by the fork server imports it all again: seconds per worker
+    in a Kedro project. Forking is unsafe only when another thread may hold a lock at that moment,
+    so it is chosen only when this process has no other thread and no live display will start
+    one (on macOS, where system libraries break after a fork, never).
+    """
+    single = threading.active_count() == 1
+    if single and sys.platform == "linux" and not live_display():
+        return "fork"
+    return None
 
 
 _TRUE = ("1", "true", "yes", "on")
