@@ -3,12 +3,14 @@ failing node and its resume command, Ctrl-C."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -107,7 +109,7 @@ def _segments(pid: int) -> list[str]:
     return sorted(p.name for p in shm.glob(f"dw{pid}_*")) if shm.exists() else []
 
 
-def _wait_for(path: Path, process: subprocess.Popen[str], timeout: float) -> None:
+def _wait_for(path: Path, process: subprocess.Popen[Any], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
         if process.poll() is not None:
@@ -156,3 +158,69 @@ def test_ctrl_c_exits_promptly_leaving_no_worker_or_segment(runner: str, tmp_pat
     assert _segments(process.pid) == []
     journal = project.journals()[-1]
     assert journal["status"] == "interrupted"
+
+
+@pytest.mark.skipif(not HAS_RUNNER_PARAMS, reason="--runner-params arrived in Kedro 1.6")
+def test_dask_runner_uses_a_running_scheduler_given_by_address(tmp_path: Path) -> None:
+    scheduler_file = tmp_path / "scheduler.json"
+    project = Project(tmp_path / "project")
+    # As on any cluster, the scheduler and workers need the project's code: on their path.
+    cluster_env = {**project.env(), "PYTHONPATH": str(project.path / "src")}
+    processes = [
+        subprocess.Popen(
+            [
+                str(BIN / "dask"),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(scheduler_file),
+            ],
+            env=cluster_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        _wait_for(scheduler_file, processes[0], timeout=120)
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "dask"),
+                    "worker",
+                    "--scheduler-file",
+                    str(scheduler_file),
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                ],
+                cwd=project.path,
+                env=cluster_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        address = json.loads(scheduler_file.read_text())["address"]
+        result = project.kedro(
+            "run", runner_arg("DaskRunner"), "--runner-params", f"address={address}"
+        )
+        assert result.returncode == 0, result.output
+        assert len(project.nodes_run()) == 10
+        worker_pids = {c["pid"] for c in project.calls() if c["hook"] == "before_node_run"}
+        assert worker_pids <= {
+            child.pid for child in psutil.Process(processes[1].pid).children(recursive=True)
+        } | {processes[1].pid}
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
