@@ -76,8 +76,8 @@ def test_node_class_takes_the_same_arguments_as_the_function() -> None:
         ({"inputs": 5}, r"'inputs' type must be one of \[String, List, Dict, None\], not 'int'"),
         ({"inputs": ("a",)}, r"'inputs' type must be one of .* not 'tuple'"),
         ({"outputs": {"b"}}, r"'outputs' type must be one of .* not 'set'"),
-        ({"inputs": ["a", 3]}, r"'inputs' argument must be of 'String' type, not 'int'"),
-        ({"outputs": {"k": 1}}, r"'outputs' argument must be of 'String' type, not 'int'"),
+        ({"inputs": ["a", 3]}, r"used as inputs to the function must be of 'String' type, not 'int'"),
+        ({"outputs": {"k": 1}}, r"used as outputs of the function must be .*, not 'int'"),
         ({"outputs": [""]}, r"the 'outputs' argument holds an empty name"),
         ({"inputs": None, "outputs": None}, r"it must have some 'inputs' or 'outputs'"),
         ({"inputs": [], "outputs": {}}, r"it must have some 'inputs' or 'outputs'"),
@@ -101,14 +101,14 @@ def test_definition_errors_show_the_expected_format() -> None:
 
 
 def test_duplicate_outputs_are_named() -> None:
-    with pytest.raises(InvalidNodeError, match=r"duplicate output\(s\) \['x'\]") as info:
+    with pytest.raises(InvalidNodeError, match=r"duplicate output\(s\) \{'x'\}") as info:
         node(split_pair, "p", ["x", "x"])
     assert "split_pair([p]) -> [x;x]" in str(info.value)
 
 
 @pytest.mark.parametrize(
     ("inputs", "outputs", "shared"),
-    [("a", "a", "['a']"), ("a@pandas", "a@spark", "['a']"), ("a", ["b", "a@csv"], "['a']")],
+    [("a", "a", "{'a'}"), ("a@pandas", "a@spark", "{'a'}"), ("a", ["b", "a@csv"], "{'a'}")],
 )
 def test_an_input_may_not_be_an_output_even_transcoded(
     inputs: Any, outputs: Any, shared: str
@@ -275,7 +275,10 @@ def test_str_and_repr() -> None:
     assert str(node(identity, "a", "b")) == "identity([a]) -> [b]"
     assert str(node(biconcat, ["a", "b"], "c", name="n")) == "n: biconcat([a;b]) -> [c]"
     assert str(node(constant, None, ["x"])) == "constant(None) -> [x]"
-    assert str(node(identity, "a", None, name="n", namespace="ns")) == "ns.n: identity([a]) -> None"
+    # The text shows the name as given; `name` holds the namespaced one.
+    namespaced = node(identity, "a", None, name="n", namespace="ns")
+    assert str(namespaced) == "n: identity([a]) -> None"
+    assert namespaced.name == "ns.n"
     assert repr(node(identity, "a", "b")) == "Node(identity, 'a', 'b', None)"
     assert repr(node(biconcat, ["a", "b"], {"k": "c"}, name="n")) == (
         "Node(biconcat, ['a', 'b'], {'k': 'c'}, 'n')"
@@ -285,7 +288,7 @@ def test_str_and_repr() -> None:
 # --- immutability and copies ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("attribute", ["func", "name", "_name", "_inputs", "tags", "new_attr"])
+@pytest.mark.parametrize("attribute", ["name", "_name", "_func", "_inputs", "tags", "new_attr"])
 def test_nodes_are_frozen(attribute: str) -> None:
     made = node(identity, "a", "b")
     with pytest.raises(AttributeError):
@@ -361,14 +364,22 @@ def test_hash_is_recomputed_in_the_process_that_loads_a_node() -> None:
 # --- the dotted-name warning ---------------------------------------------------------------------
 
 
-def test_dotted_dataset_name_warns_once_per_process() -> None:
-    with pytest.warns(UserWarning, match="'a.b' of node") as record:
+def test_dotted_dataset_name_warns_once_per_name() -> None:
+    with pytest.warns(UserWarning, match="Dataset name 'a.b' contains '.' characters") as record:
         node(identity, "a.b", "c")
     assert record[0].filename == __file__
+    with pytest.warns(UserWarning, match="'x.y' contains '.'"):
+        node(identity, "x.y", "z")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        node(identity, "x.y", "z")
-    assert len(record) == 1
+        node(identity, "a.b", "d")  # the same name again: already said
+
+
+@pytest.mark.parametrize("where", ["inputs", "outputs"])
+def test_dotted_name_outside_the_nodes_namespace_warns(where: str) -> None:
+    names = {"inputs": "ns.in", "outputs": "ns.out", where: "elsewhere.data"}
+    with pytest.warns(UserWarning, match="'elsewhere.data' contains '.'"):
+        node(identity, names["inputs"], names["outputs"], namespace="ns")
 
 
 @pytest.mark.parametrize(
@@ -406,3 +417,39 @@ def test_a_node_adds_one_object_for_the_garbage_collector_to_visit() -> None:
     gc.collect()
     assert len(gc.get_objects()) - before < 1.1 * len(nodes)  # was three per node
     assert nodes[0].tags == nodes[1].tags == set()
+
+
+# --- replacing the function (hooks that decorate nodes) -------------------------------------------
+
+
+def _doubled(func: Any) -> Any:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return 2 * func(*args, **kwargs)
+
+    return wrapper
+
+
+def test_func_can_be_replaced_and_the_node_keeps_its_identity() -> None:
+    made = node(identity, "a", "b")
+    name, key = made.name, hash(made)
+    made.func = _doubled(made.func)
+    assert made.run({"a": 21}) == {"b": 42}
+    assert (made.name, hash(made)) == (name, key)
+    assert str(made) == "identity([a]) -> [b]"  # wraps() kept the function's name
+
+
+def test_func_must_stay_callable() -> None:
+    made = node(identity, "a", "b")
+    with pytest.raises(InvalidNodeError, match="'func' must be callable, got int"):
+        made.func = 3
+    assert made.run({"a": 1}) == {"b": 1}
+
+
+def test_a_bare_partial_shows_as_partial_and_names_its_function() -> None:
+    bare = node(functools.partial(identity), "a", "b")
+    assert str(bare) == "<partial>([a]) -> [b]"
+    assert bare.short_name == "<Partial>"
+    wrapped = node(functools.update_wrapper(functools.partial(identity), identity), "a", "b")
+    assert str(wrapped) == "identity([a]) -> [b]"
+    assert wrapped.name.startswith("partial(identity)__")

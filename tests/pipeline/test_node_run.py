@@ -51,9 +51,9 @@ def test_the_same_dataset_may_feed_two_parameters() -> None:
         (node(constant, None, "x"), {"a": 1}, r"expected no inputs, but got .* 1 input\(s\)"),
         (node(identity, "a", "b"), {}, r"expected one input named 'a', but got .* 0 input"),
         (node(identity, "a", "b"), {"b": 1}, r"expected one input named 'a'.*unexpected: \['b'\]"),
-        (node(identity, "a", "b"), {"a": 1, "z": 2}, r"missing: \[\]; unexpected: \['z'\]"),
+        (node(identity, "a", "b"), {"a": 1, "z": 2}, r"Missing: \[\]; unexpected: \['z'\]"),
         (node(biconcat, ["a", "b"], "c"), {"a": 1}, r"expected 2 input\(s\) \['a', 'b'\]"),
-        (node(biconcat, {"a": "x", "b": "y"}, "c"), {"a": 1, "b": 2}, r"missing: \['x', 'y'\]"),
+        (node(biconcat, {"a": "x", "b": "y"}, "c"), {"a": 1, "b": 2}, r"Missing: \['x', 'y'\]"),
     ],
 )
 def test_inputs_must_match_the_declared_inputs(made: Any, inputs: Any, pattern: str) -> None:

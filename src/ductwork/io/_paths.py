@@ -9,7 +9,24 @@ from urllib.parse import urlsplit
 from ductwork.exceptions import DatasetError
 
 HTTP_PROTOCOLS = ("http", "https")
+# Object stores: the URL's host is the bucket (or container), which fsspec wants in the path.
+CLOUD_PROTOCOLS = (
+    "abfs",
+    "abfss",
+    "adl",
+    "gcs",
+    "gdrive",
+    "gs",
+    "oci",
+    "oss",
+    "s3",
+    "s3a",
+    "s3n",
+)
 PROTOCOL_DELIMITER = "://"
+# Protocols whose URL host is a server to connect to (given to the filesystem as `host` and
+# `port`), so the path starts at the server's root and does not include it.
+_HOST_IS_SERVER = ("hdfs", "webhdfs", "viewfs", "sftp", "ssh", "ftp", "smb")
 # Protocols whose URL user part names a container rather than a login, so it stays in the path.
 _USER_IS_CONTAINER = ("abfs", "abfss", "oci")
 
@@ -23,7 +40,9 @@ def get_protocol_and_path(filepath: str, version: object | None = None) -> tuple
 
     Local paths (relative, absolute, Windows drives, ``file://`` URLs) have protocol ``"file"``.
     A login written into a cloud URL (``s3://key:secret@bucket``) is dropped from the path: pass
-    it as ``credentials`` instead.
+    it as ``credentials`` instead. For servers (``hdfs://namenode:8020/data/x``) the path starts
+    at the server's root (``/data/x``); the host and port are the filesystem's options. A query
+    or fragment stays in the path, where object stores may use it as part of the key.
 
     Args:
         filepath: A local path or a URL.
@@ -47,6 +66,12 @@ def get_protocol_and_path(filepath: str, version: object | None = None) -> tuple
     if protocol == "file":
         drive = _WINDOWS_FILE_URL.match(path)
         return protocol, ":".join(drive.groups()) if drive else path
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    if parts.fragment:
+        path = f"{path}#{parts.fragment}"
+    if protocol in _HOST_IS_SERVER:
+        return protocol, path
     host = parts.netloc.rsplit("@", 1)[-1]
     if protocol in _USER_IS_CONTAINER and parts.username:
         host = f"{parts.username}@{host}"

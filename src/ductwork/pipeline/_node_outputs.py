@@ -79,8 +79,7 @@ def _dict_parts(node: Node, keys: tuple[str, ...], value: Any) -> tuple[Any, ...
     if not isinstance(value, dict):
         raise _failure(
             node,
-            "The node output is a dictionary, whereas the function output is "
-            f"'{type(value).__name__}'.",
+            f"The node output is a dictionary, whereas the function output is {type(value)}.",
         )
     if value.keys() != set(keys):
         missing = sorted(set(keys) - value.keys())

@@ -123,9 +123,10 @@ def check_dataset_arg(value: object, argument: str) -> None:
         )
     for item in names:
         if not isinstance(item, str):
+            role = "inputs to" if argument == "inputs" else "outputs of"
             raise definition_error(
-                f"names of variables in the '{argument}' argument must be of 'String' type, "
-                f"not '{type(item).__name__}' ({item!r})."
+                f"names of variables used as {role} the function must be of 'String' type, "
+                f"not '{type(item).__name__}' ({item!r} in '{argument}')."
             )
         if not item:
             raise definition_error(f"the '{argument}' argument holds an empty name.")
@@ -169,12 +170,25 @@ def normalise_confirms(confirms: str | list[str] | None) -> tuple[str, ...]:
 
 
 def readable_func_name(func: Callable[..., Any]) -> str:
-    """A short, deterministic name for a callable: its ``__name__`` where it has one."""
-    if isinstance(func, functools.partial):
-        return f"partial({readable_func_name(func.func)})"
+    """A short, deterministic name for a callable: its ``__name__`` where it has one.
+
+    A bare ``functools.partial`` has none and shows as ``<partial>`` (as in Kedro; wrap it with
+    ``functools.update_wrapper`` to give it its function's name).
+    """
     name = getattr(func, "__name__", None)
+    if isinstance(name, str):
+        return name
+    if isinstance(func, functools.partial):
+        return "<partial>"
     # A callable instance has no __name__; its class name is stable across runs, its repr is not.
-    return name if isinstance(name, str) else type(func).__name__
+    return type(func).__name__
+
+
+def _name_base(func: Callable[..., Any], func_name: str) -> str:
+    """What a generated node name starts with: ``partial(f)`` for any partial of ``f``."""
+    if isinstance(func, functools.partial):
+        return f"partial({_name_base(func.func, readable_func_name(func.func))})"
+    return func_name
 
 
 def bound_input_names(
@@ -287,7 +301,7 @@ def check_outputs(
     if repeated:
         text = node_text(func_name, name, input_names, output_names)
         raise InvalidNodeError(
-            f"Failed to create node {text} due to duplicate output(s) {repeated}.\n"
+            f"Failed to create node {text} due to duplicate output(s) {_as_set(repeated)}.\n"
             "Node outputs must be unique."
         )
     overlap = {strip_transcoding(n) for n in input_names} & {
@@ -297,8 +311,13 @@ def check_outputs(
         text = node_text(func_name, name, input_names, output_names)
         raise InvalidNodeError(
             f"Failed to create node {text}.\nA node cannot have the same inputs and outputs "
-            f"even if they are transcoded: {sorted(overlap)}"
+            f"even if they are transcoded: {_as_set(overlap)}"
         )
+
+
+def _as_set(names: Iterable[str]) -> str:
+    """``{'a', 'b'}``: names shown as a set, in sorted order so messages are reproducible."""
+    return "{" + ", ".join(repr(name) for name in sorted(names)) + "}"
 
 
 def node_text(
@@ -326,36 +345,40 @@ def generated_name(
 
     sha256 rather than ``hash()`` so that the name is the same in every process and run.
     """
+    base = _name_base(func, func_name)
     if isinstance(func, functools.partial):
-        qualified = func_name
+        qualified = base
     else:
         qualified = f"{getattr(func, '__module__', None)}.{func_name}"
     key = f"{qualified}|{list(input_names)!r}|{list(output_names)!r}"
-    return f"{func_name}__{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+    return f"{base}__{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
 class _Once:
-    """Remembers whether something happened in this process (tests may ``reset`` it)."""
+    """Remembers which keys were seen in this process (tests may ``reset`` it)."""
 
     def __init__(self) -> None:
-        self.done = False
+        self._seen: set[str] = set()
 
-    def first(self) -> bool:
-        """True the first time it is called (after a reset), False after."""
-        first, self.done = not self.done, True
-        return first
+    def first(self, key: str) -> bool:
+        """True the first time ``key`` is given (after a reset), False after."""
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
 
     def reset(self) -> None:
-        """Forget that it happened."""
-        self.done = False
+        """Forget every key."""
+        self._seen.clear()
 
 
-#: The dotted-name warning is about a naming habit, not one node: once per process is enough.
+#: The dotted-name warning is about a naming habit: once per dataset name and process is enough
+#: (a pipeline that reuses a dotted name in a hundred nodes warns once, not a hundred times).
 DOTTED_NAME_WARNING = _Once()
 
 
 def warn_dotted_names(node_name: str, namespace: str | None, dataset_names: Iterable[str]) -> None:
-    """Warn (once per process) about a dataset name that looks namespaced but is not.
+    """Warn (once per dataset name) about a dataset name that looks namespaced but is not.
 
     ``.`` in a dataset name is how namespaces show; a dotted name whose first part is not the
     node's top-level namespace usually means a namespace was written by hand, which breaks
@@ -367,13 +390,12 @@ def warn_dotted_names(node_name: str, namespace: str | None, dataset_names: Iter
             continue
         if dataset.split(".", 1)[0] == top:
             continue
-        if DOTTED_NAME_WARNING.first():
+        if DOTTED_NAME_WARNING.first(dataset):
             warnings.warn(
-                f"Dataset name '{dataset}' of node '{node_name}' contains '.', which ductwork "
-                "reads as a namespace, but it does not start with the node's top-level "
-                f"namespace ({top!r}). Prefer '_' in dataset names, or set the namespace with "
-                "pipeline(..., namespace=...). This warning is shown once per process.",
+                f"Dataset name '{dataset}' contains '.' characters, which ductwork reads as a "
+                f"namespace, but it does not start with the top-level namespace ({top!r}) of "
+                f"node '{node_name}'. Prefer '_' in dataset names, or set the namespace with "
+                "pipeline(..., namespace=...). Each such name is warned about once.",
                 UserWarning,
                 stacklevel=5,
             )
-        return

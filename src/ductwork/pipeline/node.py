@@ -21,6 +21,7 @@ from ductwork.pipeline._node_spec import (
     NodeSpec,
     build_spec,
     node_text,
+    readable_func_name,
     normalise_tags,
     thawed,
 )
@@ -34,7 +35,9 @@ _LOGGER = logging.getLogger(__name__)
 class Node:
     """A function of a pipeline with named inputs and outputs. Build one with :func:`node`.
 
-    Nodes are frozen: assigning an attribute raises ``AttributeError``.
+    Nodes are frozen: assigning an attribute raises ``AttributeError``, save ``func``, which a
+    hook may replace with a wrapped version of itself (a decorator adding logging or timing).
+    The node keeps its name, datasets and identity; only the function it calls changes.
     """
 
     __slots__ = (
@@ -135,7 +138,10 @@ class Node:
 
     # --- immutability and pickling -----------------------------------------------------------
 
-    def __setattr__(self, name: str, value: object) -> NoReturn:
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "func":
+            self._replace_func(value)
+            return
         raise AttributeError(f"Node is immutable: cannot set '{name}'; build a new node instead.")
 
     def __delattr__(self, name: str) -> NoReturn:
@@ -166,8 +172,10 @@ class Node:
         return self._hash
 
     def __str__(self) -> str:
-        name = self._name if self._explicit_name else None
-        return node_text(self._func_name, name, self._input_names, self._output_names)
+        # The name as given, without the namespace (as Kedro prints it); `name` has the full one.
+        return node_text(
+            self._func_name, self._explicit_name, self._input_names, self._output_names
+        )
 
     def __repr__(self) -> str:
         return (
@@ -179,8 +187,23 @@ class Node:
 
     @property
     def func(self) -> Callable[..., Any]:
-        """The function the node calls."""
+        """The function the node calls; assignable (see the class docstring)."""
         return self._func
+
+    @func.setter
+    def func(self, func: Callable[..., Any]) -> None:
+        self._replace_func(func)
+
+    def _replace_func(self, func: object) -> None:
+        if not callable(func):
+            raise InvalidNodeError(
+                f"Node '{self._name}': 'func' must be callable, got {type(func).__name__}."
+            )
+        object.__setattr__(self, "_func", func)
+        object.__setattr__(self, "_func_name", readable_func_name(func))
+        object.__setattr__(
+            self, "_streams", bool(self._output_names) and inspect.isgeneratorfunction(func)
+        )
 
     @property
     def name(self) -> str:
@@ -356,7 +379,7 @@ class Node:
             wanted = f"{len(expected)} input(s) {expected}"
         return NodeInputError(
             f"Node {self} expected {wanted}, but got the following {len(given)} input(s) "
-            f"instead: {given} (missing: {missing}; unexpected: {unexpected})."
+            f"instead: {given}. Missing: {missing}; unexpected: {unexpected}."
         )
 
 

@@ -34,7 +34,7 @@ from ductwork.pipeline._namespace_check import warn_interrupted_namespaces
 from ductwork.pipeline.graph import PipelineGraph
 from ductwork.pipeline.grouping import GroupedNodes
 from ductwork.pipeline.node import Node
-from ductwork.pipeline.transcoding import strip_transcoding
+from ductwork.pipeline.transcoding import TRANSCODING_SEPARATOR, strip_transcoding
 
 __all__ = [
     "CircularDependencyError",
@@ -43,6 +43,7 @@ __all__ = [
     "OutputNotUniqueError",
     "Pipeline",
     "PipelineError",
+    "TRANSCODING_SEPARATOR",
     "pipeline",
 ]
 
