@@ -6,7 +6,13 @@ ductwork never imports dask, pandas or rich. (The ``pipeline()`` function is not
 its name would hide the ``ductwork.pipeline`` module.)
 """
 
-from ductwork.exceptions import DatasetError, DuctworkError, PipelineError, RunnerError
+from ductwork.exceptions import (
+    DatasetError,
+    DuctworkDeprecationWarning,
+    DuctworkError,
+    PipelineError,
+    RunnerError,
+)
 from ductwork.hooks import create_hook_manager, hook_impl
 from ductwork.io import DataCatalog, MemoryDataset, SharedMemoryDataCatalog
 from ductwork.pipeline import Node, Pipeline, node
@@ -19,6 +25,9 @@ from ductwork.runner import (
 )
 
 __version__ = "0.1.0"
+
+# Code ported from Kedro filters or catches its deprecation warnings under this name.
+KedroDeprecationWarning = DuctworkDeprecationWarning
 
 __all__ = [
     "AbstractRunner",

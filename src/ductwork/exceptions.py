@@ -22,6 +22,7 @@ __all__ = [
     "DatasetError",
     "DatasetNotFoundError",
     "DatasetNotPicklableError",
+    "DuctworkDeprecationWarning",
     "DuctworkError",
     "EmptyPipelineError",
     "HookResultError",
@@ -57,6 +58,13 @@ __all__ = [
 
 class DuctworkError(Exception):
     """Base class of every error raised by ductwork itself."""
+
+
+class DuctworkDeprecationWarning(DeprecationWarning):
+    """A name or behaviour that still works but will go; the message says what to use instead.
+
+    Also importable as ``ductwork.KedroDeprecationWarning``, for code ported from Kedro.
+    """
 
 
 # --- pipeline model -------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+import ductwork
+
 from ductwork.exceptions import (
     CircularDependencyError,
     ConfirmNotUniqueError,
@@ -293,13 +295,22 @@ def test_describe(diamond: Pipeline) -> None:
 
 def test_to_json(chain: Pipeline) -> None:
     tagged = chain.tag(["b", "a"])
-    assert json.loads(tagged.to_json())[0] == {
+    document = json.loads(tagged.to_json())
+    assert document["ductwork_version"] == ductwork.__version__
+    assert document["pipeline"][0] == {
         "name": "n1",
         "inputs": ["a"],
         "outputs": ["b"],
         "tags": ["a", "b"],
     }
-    assert [entry["name"] for entry in json.loads(chain.to_json())] == ["n1", "n2", "n3"]
+    names = [entry["name"] for entry in json.loads(chain.to_json())["pipeline"]]
+    assert names == ["n1", "n2", "n3"]
+
+
+def test_transcoding_separator_is_still_importable_from_the_pipeline_module() -> None:
+    with pytest.warns(ductwork.KedroDeprecationWarning, match="moved to 'ductwork.pipeline"):
+        from ductwork.pipeline.pipeline import TRANSCODING_SEPARATOR
+    assert TRANSCODING_SEPARATOR == "@"
 
 
 def test_group_nodes_by_namespace() -> None:
@@ -331,7 +342,7 @@ def test_group_nodes_by_namespace() -> None:
 
 
 def test_group_nodes_by_something_else_fails(chain: Pipeline) -> None:
-    with pytest.raises(PipelineQueryError, match="Unsupported group_by strategy: 'tags'"):
+    with pytest.raises(PipelineQueryError, match="Unsupported group_by strategy: tags"):
         chain.group_nodes_by("tags")
 
 

@@ -144,7 +144,7 @@ def test_only_nodes_with_namespaces(nested: Pipeline) -> None:
 
 
 def test_a_namespace_matches_whole_parts_only(nested: Pipeline) -> None:
-    with pytest.raises(UnknownNamespaceError, match=r"namespace\(s\) \['out'\]"):
+    with pytest.raises(UnknownNamespaceError, match=r"with the following namespaces: \['out'\]"):
         nested.only_nodes_with_namespaces(["outer", "out"])
 
 

@@ -59,7 +59,7 @@ def namespace_positions(graph: PipelineGraph, namespaces: set[str]) -> list[int]
     if missing:
         known = {prefix for node in graph.nodes for prefix in node.namespace_prefixes}
         raise UnknownNamespaceError(
-            f"Pipeline does not contain nodes with the namespace(s) {missing}."
+            f"Pipeline does not contain nodes with the following namespaces: {missing}."
             + did_you_mean(missing, known)
         )
     return positions
@@ -74,7 +74,7 @@ def check_datasets(
         UnknownDatasetError: Naming every unknown dataset, suggesting close names.
     """
     wanted = list(names)
-    missing = [n for n in dict.fromkeys(wanted) if n not in datasets and n not in bases]
+    missing = sorted(n for n in set(wanted) if n not in datasets and n not in bases)
     if missing:
         raise UnknownDatasetError(
             f"Pipeline does not contain datasets named {missing}." + did_you_mean(missing, datasets)

@@ -26,14 +26,15 @@ _NODE = "node "
 
 
 def warn_interrupted_namespaces(graph: PipelineGraph) -> None:
-    """Warn (``UserWarning``) once for each interrupted namespace, naming what interrupts it."""
+    """Warn (``UserWarning``) once for each interrupted namespace, naming the nodes outside it
+    that a path through it passes."""
     depth = max((len(node.namespace_prefixes) for node in graph.nodes), default=0)
     for level in range(1, depth + 1):
         for namespace, others in sorted(_interrupted_at(graph, level).items()):
+            # Kedro's wording, which tools match: a path leaves the namespace and comes back
+            # through these nodes, so the namespace cannot run as one unit.
             warnings.warn(
-                f"Namespace '{namespace}' is interrupted by {others}: a path leaves the "
-                "namespace and comes back into it through them, so the namespace cannot run "
-                "as one unit. Move those nodes into the namespace or out of its way.",
+                f"Namespace '{namespace}' is interrupted by nodes {others} and thus invalid.",
                 UserWarning,
                 stacklevel=4,
             )
@@ -56,7 +57,7 @@ def _interrupted_at(graph: PipelineGraph, depth: int) -> dict[str, list[str]]:
                 continue
             detour = _detour(graph, vertices, members[vertex], allowed - {vertex})
             if detour:
-                found[_label(vertex)] = sorted({_label(vertices[p]) for p in detour})
+                found[_label(vertex)] = sorted(graph.nodes[p].name for p in detour)
     return found
 
 

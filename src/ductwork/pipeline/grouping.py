@@ -52,7 +52,7 @@ def group_nodes_by(graph: PipelineGraph, group_by: str | None = "namespace") -> 
     """
     if group_by not in ("namespace", None):
         raise PipelineQueryError(
-            f"Unsupported group_by strategy: {group_by!r}. Use 'namespace' or None."
+            f"Unsupported group_by strategy: {group_by}. Use 'namespace' or None."
         )
     keys = [_group_key(node, group_by) for node in graph.nodes]
     groups: dict[_GroupKey, GroupedNodes] = {}
@@ -91,15 +91,20 @@ def describe(nodes: list[Node], inputs: set[str], outputs: set[str], names_only:
 
 
 def to_json(nodes: list[Node]) -> str:
-    """The nodes as JSON: name, inputs, outputs and (sorted) tags, in execution order."""
-    return json.dumps(
-        [
-            {
-                "name": node.name,
-                "inputs": node.inputs,
-                "outputs": node.outputs,
-                "tags": sorted(node.tags),
-            }
-            for node in nodes
-        ]
-    )
+    """The pipeline as a JSON document: ``{"ductwork_version": ..., "pipeline": [...]}``.
+
+    ``pipeline`` lists the nodes in execution order, each with its name, inputs, outputs and
+    (sorted) tags: the shape of Kedro's document, whose version key is ``kedro_version``.
+    """
+    import ductwork  # the root package, loaded by now; only its version is read
+
+    described = [
+        {
+            "name": node.name,
+            "inputs": node.inputs,
+            "outputs": node.outputs,
+            "tags": sorted(node.tags),
+        }
+        for node in nodes
+    ]
+    return json.dumps({"ductwork_version": ductwork.__version__, "pipeline": described})

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cached_property
+import warnings
 from typing import Any
 
 from ductwork.exceptions import (
     CircularDependencyError,
     ConfirmNotUniqueError,
+    DuctworkDeprecationWarning,
     EmptyPipelineError,
     InvalidPipelineError,
     OutputNotUniqueError,
     PipelineError,
 )
-from ductwork.pipeline import _checks, grouping
+from ductwork.pipeline import _checks, grouping, transcoding
 from ductwork.pipeline._lookup import (
     check_datasets,
     namespace_positions,
@@ -34,7 +36,7 @@ from ductwork.pipeline._namespace_check import warn_interrupted_namespaces
 from ductwork.pipeline.graph import PipelineGraph
 from ductwork.pipeline.grouping import GroupedNodes
 from ductwork.pipeline.node import Node
-from ductwork.pipeline.transcoding import TRANSCODING_SEPARATOR, strip_transcoding
+from ductwork.pipeline.transcoding import strip_transcoding
 
 __all__ = [
     "CircularDependencyError",
@@ -43,7 +45,6 @@ __all__ = [
     "OutputNotUniqueError",
     "Pipeline",
     "PipelineError",
-    "TRANSCODING_SEPARATOR",
     "pipeline",
 ]
 
@@ -321,7 +322,8 @@ class Pipeline:
         return grouping.describe(self.nodes, self.inputs(), self.outputs(), names_only)
 
     def to_json(self) -> str:
-        """The nodes (name, inputs, outputs, tags) as a JSON list in execution order."""
+        """The pipeline as JSON: the version and the nodes (name, inputs, outputs, tags) in
+        execution order, as ``{"ductwork_version": ..., "pipeline": [...]}``."""
         return grouping.to_json(self.nodes)
 
     def group_nodes_by(self, group_by: str | None = "namespace") -> list[GroupedNodes]:
@@ -415,3 +417,17 @@ def _sources(nodes: Any) -> list[tuple[Pipeline | None, Sequence[Node]]]:
 def _as_names(names: Iterable[str]) -> set[str]:
     # A lone string would otherwise be read as a collection of one-letter names.
     return {names} if isinstance(names, str) else set(names)
+
+
+def __getattr__(name: str) -> Any:
+    # Kedro moved the separator to its transcoding module and warns when it is imported from
+    # here; code written for either place works.
+    if name == "TRANSCODING_SEPARATOR":
+        warnings.warn(
+            "'TRANSCODING_SEPARATOR' has been moved to 'ductwork.pipeline.transcoding'; "
+            "import it from there.",
+            DuctworkDeprecationWarning,
+            stacklevel=2,
+        )
+        return transcoding.TRANSCODING_SEPARATOR
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

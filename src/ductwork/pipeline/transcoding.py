@@ -36,8 +36,8 @@ def transcode_split(name: str) -> tuple[str, str]:
     if separator and TRANSCODING_SEPARATOR in fmt:
         count = name.count(TRANSCODING_SEPARATOR)
         raise InvalidDatasetNameError(
-            f"Expected at most 1 transcoding separator '{TRANSCODING_SEPARATOR}' in dataset "
-            f"name '{name}', found {count}."
+            f"Expected maximum 1 transcoding separator, found {count} instead: "
+            f"'{name}'. A dataset name holds '{TRANSCODING_SEPARATOR}' at most once."
         )
     return base, fmt
 
