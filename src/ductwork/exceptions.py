@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "CircularDependencyError",
     "ConfirmNotUniqueError",
+    "CredentialsNotFoundError",
     "DatasetAlreadyExistsError",
     "DatasetConfigError",
     "DatasetError",
@@ -162,6 +163,15 @@ class DatasetConfigError(DatasetError):
 
     The message names the catalog entry and, where one is at fault, the configuration key.
     """
+
+
+class CredentialsNotFoundError(DatasetConfigError, KeyError):
+    """A catalog entry refers to credentials by a name that no credentials have.
+
+    Also a ``KeyError``, which is what code written for Kedro catches.
+    """
+
+    __str__ = DatasetConfigError.__str__  # a KeyError would show the message in quotes
 
 
 # --- running --------------------------------------------------------------------------------------

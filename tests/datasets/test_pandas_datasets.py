@@ -113,6 +113,7 @@ def test_missing_pandas_is_explained(tmp_path: pathlib.Path) -> None:
         "    print(err)\n"
     )
     assert _python(code) == (
-        "Dataset 't': key 'type': 'pandas.CSVDataset' needs the module 'pandas', "
-        "which is not installed."
+        "An exception occurred when parsing config for dataset 't':\n"
+        "The type 'pandas.CSVDataset' needs the module 'pandas', which is not installed: "
+        "pip install pandas."
     )

@@ -77,7 +77,9 @@ def test_from_yaml_style_config_with_versioning_on_the_wrapper(tmp_path: Path) -
 
 
 def test_versioned_inside_the_wrapped_entry_is_refused() -> None:
-    with pytest.raises(ValueError, match="declares versioning on itself"):
+    with pytest.raises(
+        ValueError, match=r"should specify that they are versioned in the .CachedDataset."
+    ):
         CachedDataset({"type": "MemoryDataset", "versioned": True})
 
 

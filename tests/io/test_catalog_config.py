@@ -24,6 +24,7 @@ from ductwork.io import (
 )
 
 SECRET = "correct-horse-battery-staple"
+PARSE = "An exception occurred when parsing config for dataset 'cars':\n"
 
 
 class LeakyDataset(AbstractDataset[Any, Any]):
@@ -90,13 +91,14 @@ def test_pandas_short_names_resolve_to_the_pandas_subpackage() -> None:
         ("builtins.eval", "'builtins.eval' is a builtin function"),
         ("builtins.exec", "'builtins.exec' is a builtin function"),
         ("subprocess.call", "'subprocess.call' is a function"),
-        ("subprocess.Popen", "'subprocess.Popen' is not a dataset class"),
-        ("os", "cannot find the class 'os'"),
+        ("subprocess.Popen", "Dataset type 'subprocess.Popen' is invalid"),
+        ("ductwork.io.DataCatalog", "Dataset type 'ductwork.io.data_catalog.DataCatalog' is"),
+        ("os", "Invalid dataset path: 'os'"),
         ("os.path", "'os.path' is a module"),
         ("ductwork.io.AbstractDataset", "is abstract"),
         ("os.system; rm -rf /", "is not a class name or dotted path"),
         ("__import__('os').system", "is not a class name or dotted path"),
-        ("nope.Missing", "cannot find the class 'nope.Missing'"),
+        ("nope.Missing", "No module named 'nope'"),
         (42, "key 'type' must be a class path string"),
     ],
 )
@@ -104,7 +106,7 @@ def test_non_dataset_targets_are_refused(type_value: Any, message: str) -> None:
     with pytest.raises(DatasetConfigError) as info:
         _create({"type": type_value}, name="evil")
     text = str(info.value)
-    assert text.startswith("Dataset 'evil': ")
+    assert text.startswith("An exception occurred when parsing config for dataset 'evil':\n")
     assert message in text
 
 
@@ -133,37 +135,41 @@ def test_missing_optional_dependency_is_named(monkeypatch: pytest.MonkeyPatch) -
 @pytest.mark.parametrize(
     ("entry", "expected"),
     [
-        ({"filepath": "x"}, "Dataset 'cars': key 'type' is missing"),
+        (
+            {"filepath": "x"},
+            PARSE + "'type' is missing from dataset catalog configuration",
+        ),
         (
             {"type": "pickle.PickleDataset", "filpath": "x.pkl"},
-            "Dataset 'cars': unexpected key 'filpath' for ductwork.datasets.pickle.PickleDataset",
+            "Dataset 'cars' must only contain arguments valid for the constructor of "
+            "'ductwork.datasets.pickle.PickleDataset': unexpected key 'filpath'",
         ),
         (
             {"type": "pickle.PickleDataset"},
-            "Dataset 'cars': missing required key 'filepath'",
+            "Dataset 'cars' lacks arguments the constructor of "
+            "'ductwork.datasets.pickle.PickleDataset' requires: missing required key 'filepath'",
         ),
         (
             {"type": "pickle.PickleDataset", "filepath": "x", "versioned": "yes"},
-            "Dataset 'cars': key 'versioned' must be true or false",
-        ),
-        (
-            {"type": "pickle.PickleDataset", "filepath": "x", "version": "1"},
-            "Dataset 'cars': key 'version' is reserved",
+            PARSE + "key 'versioned' must be true or false",
         ),
         (
             {"type": "MemoryDataset", "versioned": True},
-            "Dataset 'cars': key 'versioned': ductwork.io.memory_dataset.MemoryDataset does not "
-            "support versioning",
+            PARSE + "'versioned': ductwork.io.memory_dataset.MemoryDataset does not support "
+            "versioning",
         ),
         (
             {"type": "pickle.PickleDataset", "filepath": "x", "backend": "no_such_pickler"},
-            "Dataset 'cars': creating ductwork.datasets.pickle.PickleDataset failed: "
-            "ImportError: PickleDataset backend 'no_such_pickler' cannot be imported",
+            "Failed to instantiate dataset 'cars' of type "
+            "'ductwork.datasets.pickle.PickleDataset': ImportError: "
+            "PickleDataset backend 'no_such_pickler' cannot be imported",
         ),
         (
             {"type": "CachedDataset", "dataset": {"type": "MemoryDataset", "versioned": True}},
-            "Dataset 'cars': creating ductwork.io.cached_dataset.CachedDataset failed: "
-            "ValueError: A CachedDataset declares versioning on itself",
+            "Failed to instantiate dataset 'cars' of type "
+            "'ductwork.io.cached_dataset.CachedDataset': ValueError: "
+            "Cached datasets should specify that they are versioned in the "
+            "'CachedDataset', not in the wrapped dataset",
         ),
     ],
 )
@@ -171,6 +177,16 @@ def test_configuration_errors(entry: dict[str, Any], expected: str) -> None:
     with pytest.raises(DatasetConfigError) as info:
         _create(entry, name="cars")
     assert str(info.value).startswith(expected)
+
+
+def test_a_version_key_in_an_entry_is_dropped_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        dataset = _create({"type": "pickle.PickleDataset", "filepath": "x", "version": "1"})
+    assert dataset._version is None
+    assert "'version' attribute removed from dataset configuration" in caplog.text
+    assert "Dataset 'entry'" in caplog.text
 
 
 def test_unexpected_key_suggests_the_close_one() -> None:
@@ -229,7 +245,7 @@ def test_credentials_never_in_reprs_or_logs(
 def test_credentials_never_in_construction_errors(tmp_path: pathlib.Path) -> None:
     with pytest.raises(DatasetConfigError) as info:
         _secret_catalog(tmp_path).get("leaky")
-    assert "Dataset 'leaky'" in str(info.value)
+    assert "dataset 'leaky'" in str(info.value)
     assert SECRET not in str(info.value)
     assert "<redacted>" in str(info.value)
     assert info.value.__cause__ is None  # the original text held the secret
@@ -337,3 +353,102 @@ def test_catalog_from_yaml_text(tmp_path: pathlib.Path) -> None:
     assert pickle.loads((tmp_path / "model.pkl").read_bytes()) == {"weights": [1]}
     assert (tmp_path / "scores.json").exists()
     assert catalog.keys() == ["model", "scores_json"]
+
+
+# --- which class a type name means: ductwork's, kedro-datasets', or an error saying what to install
+
+
+@pytest.fixture
+def fresh_type_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolved types are cached by name; these tests change what a name resolves to."""
+    from ductwork.io import _config
+
+    monkeypatch.setattr(_config, "_RESOLVED_TYPES", {})
+
+
+@pytest.fixture
+def kedro_datasets_installed(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, fresh_type_cache: None
+) -> Any:
+    """A stand-in kedro-datasets package with a JSON dataset ductwork also has and an Excel one
+    ductwork lacks."""
+    import importlib
+    import sys
+
+    package = tmp_path / "kedro_datasets"
+    body = textwrap.dedent(
+        """
+        class {name}:
+            def __init__(self, filepath=None):
+                self.filepath = filepath
+            def load(self):
+                return None
+            def save(self, data):
+                pass
+            def exists(self):
+                return False
+            def release(self):
+                pass
+        """
+    )
+    for group, name in [("json", "JSONDataset"), ("pandas", "ExcelDataset")]:
+        (package / group).mkdir(parents=True)
+        (package / group / "__init__.py").write_text(body.format(name=name))
+    (package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    yield package
+    for module in [m for m in sys.modules if m.split(".")[0] == "kedro_datasets"]:
+        del sys.modules[module]
+
+
+def test_an_explicit_kedro_datasets_path_gets_kedro_datasets_class(
+    kedro_datasets_installed: Any,
+) -> None:
+    dataset = _create({"type": "kedro_datasets.json.JSONDataset", "filepath": "x.json"})
+    assert type(dataset).__module__ == "kedro_datasets.json"
+
+
+def test_a_short_name_prefers_ductworks_class_over_kedro_datasets(
+    kedro_datasets_installed: Any,
+) -> None:
+    assert type(_create({"type": "json.JSONDataset", "filepath": "x.json"})) is JSONDataset
+
+
+def test_a_short_name_ductwork_lacks_comes_from_kedro_datasets(
+    kedro_datasets_installed: Any,
+) -> None:
+    dataset = _create({"type": "pandas.ExcelDataset", "filepath": "x.xlsx"})
+    assert type(dataset).__module__ == "kedro_datasets.pandas"
+
+
+def test_without_kedro_datasets_an_explicit_path_falls_back_to_ductworks_namesake(
+    fresh_type_cache: None,
+) -> None:
+    pytest.importorskip("ductwork.datasets.json")
+    if importlib_find("kedro_datasets"):
+        pytest.skip("kedro-datasets is installed here")
+    assert type(_create({"type": "kedro_datasets.json.JSONDataset", "filepath": "x"})) is (
+        JSONDataset
+    )
+
+
+@pytest.mark.parametrize("type_value", ["pandas.NoSuchDataset", "kedro_datasets.plotly.X"])
+def test_without_kedro_datasets_the_error_says_what_to_install(
+    type_value: str, fresh_type_cache: None
+) -> None:
+    if importlib_find("kedro_datasets"):
+        pytest.skip("kedro-datasets is installed here")
+    group, cls = type_value.removeprefix("kedro_datasets.").split(".")
+    with pytest.raises(DatasetConfigError) as info:
+        _create({"type": type_value}, name="report")
+    text = str(info.value)
+    assert "dataset 'report'" in text
+    assert repr(type_value) in text or type_value.rsplit(".", maxsplit=1)[-1] in text
+    assert f"pip install 'kedro-datasets[{group}-{cls.lower()}]'" in text
+
+
+def importlib_find(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None

@@ -108,20 +108,28 @@ def test_credentials_are_resolved_by_name_also_in_patterns_and_nested_entries() 
     assert resolver.resolve_pattern("a_s3")["credentials"] == {"user": "u", "password": "p"}
 
 
-def test_unknown_credentials_name_the_dataset_and_key() -> None:
+def test_unknown_credentials_name_the_dataset_and_are_a_key_error() -> None:
     with pytest.raises(DatasetConfigError) as info:
         _resolver({"db": {"type": "A", "credentials": "nope"}}, {"prod": {"password": "p"}})
+    assert isinstance(info.value, KeyError)  # what code written for Kedro catches
     assert str(info.value) == (
-        "Dataset 'db': key 'credentials': no credentials named 'nope' were provided."
+        "Unable to find credentials 'nope' for dataset 'db': check your data catalog and "
+        "credentials configuration."
     )
+
+
+def test_unknown_nested_credentials_are_a_key_error_too() -> None:
+    entry = {"type": "A", "dataset": {"type": "B", "credentials": "inner"}}
+    with pytest.raises(KeyError, match="Unable to find credentials 'inner'"):
+        _resolver({"db": entry}, {})
 
 
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ("just a string", "Dataset 'bad': the entry must be a mapping"),
-        (["a", "list"], "Dataset 'bad': the entry must be a mapping"),
-        ({"filepath": "x"}, "Dataset 'bad': key 'type' is missing"),
+        ("just a string", "Catalog entry 'bad' is not a valid dataset configuration"),
+        (["a", "list"], "preceded by an underscore. .* got list"),
+        ({"filepath": "x"}, "dataset 'bad':\n'type' is missing"),
     ],
 )
 def test_malformed_entries_name_the_dataset(entry: object, message: str) -> None:
@@ -129,9 +137,12 @@ def test_malformed_entries_name_the_dataset(entry: object, message: str) -> None
         _resolver({"bad": entry})
 
 
-def test_missing_runtime_patterns_warn_and_default_to_memory() -> None:
-    with pytest.warns(UserWarning, match="MemoryDataset"):
+def test_missing_runtime_patterns_warn_and_default_to_memory(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING):
         resolver = CatalogConfigResolver()
+    assert "runtime patterns are not provided" in caplog.text
     assert resolver.resolve_pattern("x") == {"type": "ductwork.io.MemoryDataset"}
 
 

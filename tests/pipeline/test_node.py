@@ -76,7 +76,10 @@ def test_node_class_takes_the_same_arguments_as_the_function() -> None:
         ({"inputs": 5}, r"'inputs' type must be one of \[String, List, Dict, None\], not 'int'"),
         ({"inputs": ("a",)}, r"'inputs' type must be one of .* not 'tuple'"),
         ({"outputs": {"b"}}, r"'outputs' type must be one of .* not 'set'"),
-        ({"inputs": ["a", 3]}, r"used as inputs to the function must be of 'String' type, not 'int'"),
+        (
+            {"inputs": ["a", 3]},
+            r"used as inputs to the function must be of 'String' type, not 'int'",
+        ),
         ({"outputs": {"k": 1}}, r"used as outputs of the function must be .*, not 'int'"),
         ({"outputs": [""]}, r"the 'outputs' argument holds an empty name"),
         ({"inputs": None, "outputs": None}, r"it must have some 'inputs' or 'outputs'"),

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 import ductwork
-
 from ductwork.exceptions import (
     CircularDependencyError,
     ConfirmNotUniqueError,

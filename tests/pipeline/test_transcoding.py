@@ -19,7 +19,9 @@ def test_split(name: str, expected: tuple[str, str]) -> None:
 
 @pytest.mark.parametrize("name", ["a@b@c", "x@@y"])
 def test_more_than_one_separator_is_an_error_naming_the_dataset(name: str) -> None:
-    with pytest.raises(InvalidDatasetNameError, match="Expected maximum 1 transcoding separator, found 2") as info:
+    with pytest.raises(
+        InvalidDatasetNameError, match="Expected maximum 1 transcoding separator, found 2"
+    ) as info:
         strip_transcoding(name)
     assert name in str(info.value)
     with pytest.raises(ValueError, match="found 2"):

@@ -11,8 +11,11 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib
+import importlib.util
 import inspect
+import logging
 import re
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,16 +23,21 @@ from ductwork.exceptions import DatasetConfigError, DatasetError
 from ductwork.io._redact import raise_scrubbed
 from ductwork.io._version import Version, check_version
 
+_logger = logging.getLogger(__name__)
+
 TYPE_KEY = "type"
 VERSIONED_KEY = "versioned"
 VERSION_KEY = "version"
 
-# Short names are looked up under these packages first, so `pickle.PickleDataset` is ours and
-# not an attribute of the standard library's `pickle`. The empty prefix accepts full paths.
-TYPE_PREFIXES = ("ductwork.io.", "ductwork.datasets.", "")
+# Where a short type name (``pickle.PickleDataset``, ``MemoryDataset``) is looked up, in order:
+# ductwork's own classes first, then kedro-datasets' (when it is installed), then the name as a
+# full path. ductwork first also keeps ``pickle.PickleDataset`` from meaning the standard
+# library's ``pickle`` module.
+TYPE_PREFIXES = ("ductwork.io.", "ductwork.datasets.", "kedro_datasets.", "")
+_KEDRO_DATASETS = "kedro_datasets."
 
-# Catalog files written for Kedro name its classes; ductwork's namesakes are tried first.
-_KEDRO_ALIASES = {"kedro.io.": "ductwork.io.", "kedro_datasets.": "ductwork.datasets."}
+# Modules a dataset class may need that are installed under another name.
+_PACKAGE_OF_MODULE = {"yaml": "PyYAML", "PIL": "Pillow", "sklearn": "scikit-learn"}
 
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
@@ -39,11 +47,32 @@ def class_path(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _config_error(name: str, message: str) -> DatasetConfigError:
-    return DatasetConfigError(f"Dataset '{name}': {message}")
+def config_error(name: str, message: str) -> DatasetConfigError:
+    """The error for a catalog entry that cannot be parsed, framed as Kedro frames it."""
+    return DatasetConfigError(
+        f"An exception occurred when parsing config for dataset '{name}':\n{message}"
+    )
 
 
-def _import_candidate(candidate: str, name: str, shown: str) -> Any:
+def _install_hint(module: str, shown: str) -> str:
+    """What to install for ``module``, which the type ``shown`` needs."""
+    top = module.split(".", 1)[0]
+    if top == "kedro_datasets":
+        group, _, cls = shown.removeprefix(_KEDRO_DATASETS).rpartition(".")
+        extra = f"{group.split('.', 1)[0]}-{cls.lower()}" if group else ""
+        return f"pip install 'kedro-datasets[{extra}]'" if extra else "pip install kedro-datasets"
+    return f"pip install {_PACKAGE_OF_MODULE.get(top, top)}"
+
+
+class _Lookup:
+    """The outcome of trying the candidate paths of one ``type:`` value, for its error."""
+
+    def __init__(self) -> None:
+        self.missing_class: tuple[str, str] | None = None  # (class, module): the first seen
+        self.missing_module: str | None = None  # the full path's missing module
+
+
+def _import_candidate(candidate: str, name: str, shown: str, lookup: _Lookup) -> Any:
     """Import ``module.attr`` and return the attribute, or ``None`` if that path does not exist."""
     module_name, _, attr = candidate.rpartition(".")
     if not module_name:
@@ -53,32 +82,93 @@ def _import_candidate(candidate: str, name: str, shown: str) -> Any:
     except ModuleNotFoundError as err:
         missing = err.name or ""
         if module_name == missing or module_name.startswith(missing + "."):
+            if candidate == shown:
+                lookup.missing_module = missing
             return None  # this prefix does not lead anywhere; try the next one
-        raise _config_error(
-            name, f"key 'type': {shown!r} needs the module '{missing}', which is not installed."
+        raise config_error(
+            name,
+            f"The type {shown!r} needs the module '{missing}', which is not installed: "
+            f"{_install_hint(missing, shown)}.",
         ) from err
     except Exception as err:
-        raise _config_error(
-            name, f"key 'type': importing '{module_name}' for {shown!r} failed: {err}"
-        ) from err
-    return getattr(module, attr, None)
+        raise config_error(name, f"Importing '{module_name}' for {shown!r} failed: {err}") from err
+    found = getattr(module, attr, None)
+    if found is None and lookup.missing_class is None:
+        lookup.missing_class = (attr, module_name)
+    return found
+
+
+def _candidates(path: str) -> list[str]:
+    """The full paths to try for ``path``, most wanted first.
+
+    A full path into ductwork or kedro-datasets is taken as written (``kedro.io.X`` is
+    ductwork's namesake of Kedro's core, ``ductwork.io.X``). Where kedro-datasets is not installed,
+    a ``kedro_datasets.`` path falls back to ductwork's class of the same name, if there is one.
+    """
+    if path.startswith("ductwork."):
+        return [path]
+    if path.startswith("kedro.io."):
+        return ["ductwork.io." + path.removeprefix("kedro.io."), path]
+    if path.startswith(_KEDRO_DATASETS):
+        if _kedro_datasets_installed():
+            return [path]
+        return [path, "ductwork.datasets." + path.removeprefix(_KEDRO_DATASETS)]
+    return [prefix + path for prefix in TYPE_PREFIXES]
+
+
+def _not_found(path: str, name: str, candidates: list[str], lookup: _Lookup) -> Exception:
+    tried = ", ".join(repr(candidate) for candidate in candidates if "." in candidate)
+    if "." not in path:
+        return config_error(
+            name,
+            f"Invalid dataset path: {path!r}: no dataset class of that name (tried {tried}). "
+            "Give the class's full path, e.g. 'my_package.datasets.MyDataset'.",
+        )
+    if lookup.missing_class:
+        attr, module = lookup.missing_class
+        found = f"Dataset '{attr}' not found in '{module}'. Make sure the dataset name is correct"
+    elif lookup.missing_module:
+        found = f"No module named '{lookup.missing_module}'"
+    else:
+        found = f"Class {path!r} not found"
+    message = f"{found} (tried {tried})."
+    if not path.startswith(("ductwork.", "kedro.io.")) and not _kedro_datasets_installed():
+        message += (
+            " kedro-datasets, which may have this dataset, is not installed: "
+            f"{_install_hint('kedro_datasets', path)}."
+        )
+    elif lookup.missing_module and not lookup.missing_class:
+        message += " Install the package that provides it, or correct the path."
+    return config_error(name, message)
+
+
+def _kedro_datasets_installed() -> bool:
+    return importlib.util.find_spec("kedro_datasets") is not None
 
 
 def _import_type(path: str, name: str) -> Any:
+    if path != path.strip("."):
+        raise config_error(
+            name,
+            f"'type' class path does not support relative paths or paths ending with a dot: "
+            f"{path!r}.",
+        )
     if not _DOTTED_NAME.fullmatch(path):
-        raise _config_error(name, f"key 'type': {path!r} is not a class name or dotted path.")
-    # A path into ductwork itself is already complete: do not import other packages to look.
-    prefixes = ("",) if path.startswith("ductwork.") else TYPE_PREFIXES
-    candidates = [prefix + path for prefix in prefixes]
-    for kedro, ours in _KEDRO_ALIASES.items():
-        if path.startswith(kedro):
-            candidates.insert(0, ours + path.removeprefix(kedro))
+        raise config_error(name, f"'type' {path!r} is not a class name or dotted path.")
+    if path.endswith("Set"):
+        warnings.warn(
+            f"Dataset '{name}': since kedro-datasets 2.0, 'Dataset' is spelled with a lowercase "
+            f"'s'. Got '{path}'.",
+            UserWarning,
+            stacklevel=2,
+        )
+    candidates = _candidates(path)
+    lookup = _Lookup()
     for candidate in candidates:
-        found = _import_candidate(candidate, name, path)
+        found = _import_candidate(candidate, name, path, lookup)
         if found is not None:
             return found
-    tried = ", ".join(repr(candidate) for candidate in candidates if "." in candidate)
-    raise _config_error(name, f"key 'type': cannot find the class {path!r} (tried {tried}).")
+    raise _not_found(path, name, candidates, lookup)
 
 
 def _describe_kind(obj: Any) -> str:
@@ -91,21 +181,38 @@ def _describe_kind(obj: Any) -> str:
     return f"a '{type(obj).__name__}' object"
 
 
+def _loads_without_arguments(cls: type) -> bool:
+    """Whether ``cls().load()`` is callable with no argument (a catalog's ``load(name)`` is not)."""
+    try:
+        parameters = list(inspect.signature(cls.load).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return True  # cannot tell; let the call decide
+    return all(
+        p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters
+    )
+
+
 def check_dataset_class(obj: Any, name: str, shown: str) -> type:
     """Return ``obj`` if it is a concrete dataset class, else raise naming the entry.
 
-    A dataset class is a subclass of ``AbstractDataset`` or any class with callable ``load`` and
-    ``save`` attributes (datasets of other libraries are accepted by shape).
+    A dataset class is a subclass of ``AbstractDataset`` or any class with callable ``load()``
+    and ``save(data)`` methods (datasets of other libraries are accepted by shape).
     """
-    hint = "Only dataset classes (with 'load' and 'save' methods) can be configured."
+    hint = (
+        "All dataset types must extend 'AbstractDataset' or have 'load()' and 'save(data)' methods."
+    )
     if not inspect.isclass(obj):
-        raise _config_error(name, f"key 'type': {shown!r} is {_describe_kind(obj)}. {hint}")
-    if not (callable(getattr(obj, "load", None)) and callable(getattr(obj, "save", None))):
-        raise _config_error(name, f"key 'type': {shown!r} is not a dataset class. {hint}")
+        raise config_error(name, f"The type {shown!r} is {_describe_kind(obj)}. {hint}")
+    if not (
+        callable(getattr(obj, "load", None))
+        and callable(getattr(obj, "save", None))
+        and _loads_without_arguments(obj)
+    ):
+        raise config_error(name, f"Dataset type '{class_path(obj)}' is invalid: {hint}")
     if inspect.isabstract(obj):
         missing = ", ".join(sorted(getattr(obj, "__abstractmethods__", ())))
-        raise _config_error(
-            name, f"key 'type': {shown!r} is abstract (it does not implement {missing})."
+        raise config_error(
+            name, f"The type {shown!r} is abstract (it does not implement {missing})."
         )
     return obj
 
@@ -125,7 +232,7 @@ def resolve_dataset_type(type_value: Any, name: str = "<unnamed>") -> type:
     if isinstance(type_value, type):
         return check_dataset_class(type_value, name, class_path(type_value))
     if not isinstance(type_value, str):
-        raise _config_error(
+        raise config_error(
             name, f"key 'type' must be a class path string, got {type(type_value).__name__}."
         )
     resolved = _RESOLVED_TYPES.get(type_value)
@@ -167,33 +274,39 @@ def parse_dataset_definition(
         DatasetConfigError: Naming the entry and the key at fault.
     """
     if not isinstance(config, Mapping):
-        raise _config_error(name, f"the entry must be a mapping, got {type(config).__name__}.")
+        raise config_error(name, f"the entry must be a mapping, got {type(config).__name__}.")
     kwargs = dict(config)
     if TYPE_KEY not in kwargs:
-        raise _config_error(
+        raise config_error(
             name,
-            "key 'type' is missing: name the dataset class, e.g. 'type: pickle.PickleDataset'.",
+            "'type' is missing from dataset catalog configuration: name the dataset class, "
+            "e.g. 'type: pickle.PickleDataset'.",
         )
     class_obj = resolve_dataset_type(kwargs.pop(TYPE_KEY), name)
     versioned = kwargs.pop(VERSIONED_KEY, False)
     if not isinstance(versioned, bool):
-        raise _config_error(name, "key 'versioned' must be true or false.")
+        raise config_error(name, "key 'versioned' must be true or false.")
     if VERSION_KEY in kwargs:
-        raise _config_error(
+        # Versions come from the catalog (load_versions, save_version), never from an entry.
+        del kwargs[VERSION_KEY]
+        _logger.warning(
+            "Dataset '%s': 'version' attribute removed from dataset configuration since it is a "
+            "reserved word and cannot be directly specified. Write 'versioned: true' and choose "
+            "versions with the catalog's 'load_versions' and 'save_version'.",
             name,
-            "key 'version' is reserved: write 'versioned: true' and choose versions with the "
-            "catalog's 'load_versions' and 'save_version'.",
         )
+    # A class may declare itself always versioned (`versioned = True`), as Kedro allows.
+    versioned = versioned or getattr(class_obj, VERSIONED_KEY, False) is True
     if versioned:
         if not _accepts(class_obj, VERSION_KEY):
-            raise _config_error(
-                name, f"key 'versioned': {class_path(class_obj)} does not support versioning."
+            raise config_error(
+                name, f"'versioned': {class_path(class_obj)} does not support versioning."
             )
         version = Version(load_version, save_version)
         try:
             check_version(version)
         except DatasetError as err:
-            raise _config_error(name, str(err)) from err
+            raise config_error(name, str(err)) from err
         kwargs[VERSION_KEY] = version
     return class_obj, kwargs
 
@@ -216,10 +329,10 @@ def _check_arguments(cls: type, kwargs: Mapping[str, Any], name: str) -> None:
         close = difflib.get_close_matches(unknown[0], accepted, n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
         keys = ", ".join(repr(key) for key in unknown)
-        raise _config_error(
-            name,
-            f"unexpected key {keys} for {class_path(cls)}, which accepts: "
-            f"{', '.join(a for a in accepted if a != VERSION_KEY)}.{hint}",
+        raise DatasetConfigError(
+            f"Dataset '{name}' must only contain arguments valid for the constructor of "
+            f"'{class_path(cls)}': unexpected key {keys}; it accepts: "
+            f"{', '.join(a for a in accepted if a != VERSION_KEY)}.{hint}"
         )
     missing = [
         p.name
@@ -228,7 +341,10 @@ def _check_arguments(cls: type, kwargs: Mapping[str, Any], name: str) -> None:
     ]
     if missing:
         keys = ", ".join(repr(key) for key in missing)
-        raise _config_error(name, f"missing required key {keys} for {class_path(cls)}.")
+        raise DatasetConfigError(
+            f"Dataset '{name}' lacks arguments the constructor of '{class_path(cls)}' "
+            f"requires: missing required key {keys}."
+        )
 
 
 def build_dataset(
@@ -257,5 +373,5 @@ def build_dataset(
     try:
         return class_obj(**kwargs)
     except Exception as err:
-        prefix = f"Dataset '{name}': creating {class_path(class_obj)} failed: "
+        prefix = f"Failed to instantiate dataset '{name}' of type '{class_path(class_obj)}': "
         raise_scrubbed(DatasetConfigError, prefix, err, kwargs)

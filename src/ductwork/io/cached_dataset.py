@@ -28,7 +28,8 @@ class CachedDataset(AbstractDataset[Any, Any]):
         metadata: Free-form information for plugins.
 
     Raises:
-        ValueError: The wrapped entry declares ``versioned`` itself.
+        ValueError: ``dataset`` is neither a dataset nor a dict, or the wrapped entry declares
+            ``versioned`` itself.
         DatasetConfigError: The wrapped entry is invalid.
     """
 
@@ -44,6 +45,11 @@ class CachedDataset(AbstractDataset[Any, Any]):
     ) -> None:
         if isinstance(dataset, dict):
             dataset = self._from_config(dataset, version)
+        elif not all(callable(getattr(dataset, m, None)) for m in ("load", "save", "exists")):
+            raise ValueError(
+                "The argument type of 'dataset' should be either a dict/YAML representation of "
+                f"the dataset, or the actual dataset object; got {type(dataset).__name__}."
+            )
         self._dataset = dataset
         self._cache = MemoryDataset(copy_mode=copy_mode)
         self.metadata = metadata
@@ -52,8 +58,9 @@ class CachedDataset(AbstractDataset[Any, Any]):
     def _from_config(config: dict[str, Any], version: Version | None) -> Any:
         if VERSIONED_KEY in config:
             raise ValueError(
-                "A CachedDataset declares versioning on itself ('versioned: true' next to "
-                "'type: CachedDataset'), not inside the wrapped dataset's entry."
+                "Cached datasets should specify that they are versioned in the 'CachedDataset', "
+                "not in the wrapped dataset: write 'versioned: true' next to "
+                "'type: CachedDataset'."
             )
         config = dict(config)
         if version:

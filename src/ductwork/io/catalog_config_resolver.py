@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import copy
 import logging
-import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ductwork.exceptions import DatasetConfigError
-from ductwork.io._config import TYPE_KEY
+from ductwork.exceptions import CredentialsNotFoundError, DatasetConfigError
+from ductwork.io._config import TYPE_KEY, config_error
 from ductwork.io._patterns import Pattern, fill_placeholders, is_pattern
 from ductwork.io._redact import CREDENTIALS_KEY
 
@@ -40,9 +39,9 @@ def _resolve_credentials(
     for key, value in entry.items():
         if key == CREDENTIALS_KEY and isinstance(value, str):
             if value not in credentials:
-                raise DatasetConfigError(
-                    f"Dataset '{name}': key 'credentials': no credentials named '{value}' were "
-                    "provided."
+                raise CredentialsNotFoundError(
+                    f"Unable to find credentials '{value}' for dataset '{name}': check your data "
+                    "catalog and credentials configuration."
                 )
             resolved[key] = credentials[value]
         elif isinstance(value, Mapping):
@@ -57,13 +56,16 @@ def _check_entry(name: Any, entry: Any) -> None:
         raise DatasetConfigError(f"Dataset {name!r}: catalog names must be strings.")
     if not isinstance(entry, Mapping):
         raise DatasetConfigError(
-            f"Dataset '{name}': the entry must be a mapping with a 'type' key, "
-            f"got {type(entry).__name__}."
+            f"Catalog entry '{name}' is not a valid dataset configuration. \nHint: If this "
+            "catalog entry is intended for variable interpolation, make sure that the key is "
+            f"preceded by an underscore. (A dataset entry is a mapping with a 'type' key; got "
+            f"{type(entry).__name__}.)"
         )
     if TYPE_KEY not in entry:
-        raise DatasetConfigError(
-            f"Dataset '{name}': key 'type' is missing: name the dataset class, "
-            "e.g. 'type: pickle.PickleDataset'."
+        raise config_error(
+            name,
+            "'type' is missing from dataset catalog configuration: name the dataset class, "
+            "e.g. 'type: pickle.PickleDataset'.",
         )
 
 
@@ -107,10 +109,10 @@ class CatalogConfigResolver:
         default_runtime_patterns: Patterns | None = None,
     ) -> None:
         if default_runtime_patterns is None:
-            warnings.warn(
-                "No runtime patterns given: undeclared datasets become MemoryDataset.",
-                UserWarning,
-                stacklevel=2,
+            _logger.warning(
+                "Since runtime patterns are not provided, setting the runtime pattern to "
+                "default value: %s (undeclared datasets become MemoryDataset).",
+                _MEMORY_DEFAULT,
             )
             default_runtime_patterns = _MEMORY_DEFAULT
         self._runtime_patterns = _compile(default_runtime_patterns)
@@ -158,65 +160,65 @@ class CatalogConfigResolver:
                 return text
         return None
 
-    def match_dataset_pattern(self, name: str) -> str | None:
-        """Return the first factory pattern (not the catch-all) matching ``name``."""
-        return self._first_match(name, self._dataset_patterns)
+    def match_dataset_pattern(self, ds_name: str) -> str | None:
+        """Return the first factory pattern (not the catch-all) matching ``ds_name``."""
+        return self._first_match(ds_name, self._dataset_patterns)
 
-    def match_user_catch_all_pattern(self, name: str) -> str | None:
-        """Return the user's catch-all pattern if it matches ``name``."""
-        return self._first_match(name, self._user_catch_all)
+    def match_user_catch_all_pattern(self, ds_name: str) -> str | None:
+        """Return the user's catch-all pattern if it matches ``ds_name``."""
+        return self._first_match(ds_name, self._user_catch_all)
 
-    def match_runtime_pattern(self, name: str) -> str | None:
-        """Return the runtime pattern matching ``name``."""
-        return self._first_match(name, self._runtime_patterns)
+    def match_runtime_pattern(self, ds_name: str) -> str | None:
+        """Return the runtime pattern matching ``ds_name``."""
+        return self._first_match(ds_name, self._runtime_patterns)
 
-    def plain_runtime_type(self, name: str) -> str | None:
-        """The ``type`` of the runtime pattern for ``name`` when it has no other key.
+    def plain_runtime_type(self, ds_name: str) -> str | None:
+        """The ``type`` of the runtime pattern for ``ds_name`` when it has no other key.
 
         Such an entry needs no placeholder filling and no argument checks: the catalog creates
         the dataset by calling the class, which a run does for every undeclared dataset.
         """
-        if self._runtime_default_type is not None and name:
-            return self._runtime_default_type  # no need to match: the pattern takes any name
-        text = self.match_runtime_pattern(name)
+        if self._runtime_default_type is not None and ds_name:
+            return self._runtime_default_type  # no need to match: the pattern takes any ds_name
+        text = self.match_runtime_pattern(ds_name)
         if text is None:
             return None
         config = self._runtime_patterns[text][1]
         type_value = config.get("type")
         return type_value if isinstance(type_value, str) and len(config) == 1 else None
 
-    def match_pattern(self, name: str) -> str | None:
-        """Return the user pattern (factory or catch-all) matching ``name``, if any."""
+    def match_pattern(self, ds_name: str) -> str | None:
+        """Return the user pattern (factory or catch-all) matching ``ds_name``, if any."""
         if not self._dataset_patterns and not self._user_catch_all:
             return None  # most catalogs in code: asked for every dataset of every run
-        return self.match_dataset_pattern(name) or self.match_user_catch_all_pattern(name)
+        return self.match_dataset_pattern(ds_name) or self.match_user_catch_all_pattern(ds_name)
 
     # --- resolution -------------------------------------------------------------------------------
 
-    def resolve_pattern(self, name: str) -> dict[str, Any]:
-        """Return the configuration for ``name``: its explicit entry or the best pattern's.
+    def resolve_pattern(self, ds_name: str) -> dict[str, Any]:
+        """Return the configuration for ``ds_name``: its explicit entry or the best pattern's.
 
-        Placeholders in the pattern's configuration are filled with the parts of ``name``.
+        Placeholders in the pattern's configuration are filled with the parts of ``ds_name``.
 
         Raises:
             DatasetConfigError: The pattern's configuration uses an unknown placeholder.
         """
-        if name in self._resolved_configs:
-            return copy.deepcopy(self._resolved_configs[name])
+        if ds_name in self._resolved_configs:
+            return copy.deepcopy(self._resolved_configs[ds_name])
         for group in (self._dataset_patterns, self._user_catch_all, self._runtime_patterns):
-            text = self._first_match(name, group)
+            text = self._first_match(ds_name, group)
             if text is None:
                 continue
             if group is self._user_catch_all:
                 _logger.warning(
                     "Dataset '%s' is created from the catch-all pattern '%s' instead of the "
                     "runtime default.",
-                    name,
+                    ds_name,
                     text,
                 )
             pattern, config = group[text]
-            values = pattern.match(name) or {}
-            return dict(fill_placeholders(copy.deepcopy(config), values, name, text))
+            values = pattern.match(ds_name) or {}
+            return dict(fill_placeholders(copy.deepcopy(config), values, ds_name, text))
         return {}
 
     def subset(self, names: Iterable[str]) -> CatalogConfigResolver:

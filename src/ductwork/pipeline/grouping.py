@@ -96,7 +96,7 @@ def to_json(nodes: list[Node]) -> str:
     ``pipeline`` lists the nodes in execution order, each with its name, inputs, outputs and
     (sorted) tags: the shape of Kedro's document, whose version key is ``kedro_version``.
     """
-    import ductwork  # the root package, loaded by now; only its version is read
+    import ductwork  # noqa: PLC0415  # the root package: loaded by now, and only read here
 
     described = [
         {

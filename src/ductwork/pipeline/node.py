@@ -21,8 +21,8 @@ from ductwork.pipeline._node_spec import (
     NodeSpec,
     build_spec,
     node_text,
-    readable_func_name,
     normalise_tags,
+    readable_func_name,
     thawed,
 )
 from ductwork.pipeline.policies import Retry, check_timeout

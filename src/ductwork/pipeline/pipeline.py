@@ -9,9 +9,9 @@ build their own index.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from functools import cached_property
-import warnings
 from typing import Any
 
 from ductwork.exceptions import (
