@@ -87,6 +87,14 @@ def test_catalog_config_resolver_is_importable_as_in_kedro() -> None:
                 "TCopyMode",
                 "CatalogProtocol",
                 "SharedMemoryCatalogProtocol",
+                # names kedro-datasets imports from kedro.io.core
+                "VERSION_KEY",
+                "VERSIONED_FLAG_KEY",
+                "TYPE_KEY",
+                "CLOUD_PROTOCOLS",
+                "HTTP_PROTOCOLS",
+                "PROTOCOL_DELIMITER",
+                "validate_on_forbidden_chars",
             ],
         ),
         (
