@@ -445,7 +445,7 @@ def test_func_can_be_replaced_and_the_node_keeps_its_identity() -> None:
 def test_func_must_stay_callable() -> None:
     made = node(identity, "a", "b")
     with pytest.raises(InvalidNodeError, match="'func' must be callable, got int"):
-        made.func = 3
+        made.func = 3  # type: ignore[assignment]
     assert made.run({"a": 1}) == {"b": 1}
 
 

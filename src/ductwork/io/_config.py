@@ -181,7 +181,7 @@ def _describe_kind(obj: Any) -> str:
     return f"a '{type(obj).__name__}' object"
 
 
-def _loads_without_arguments(cls: type) -> bool:
+def _loads_without_arguments(cls: Any) -> bool:
     """Whether ``cls().load()`` is callable with no argument (a catalog's ``load(name)`` is not)."""
     try:
         parameters = list(inspect.signature(cls.load).parameters.values())[1:]
