@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import logging
 import pickle
 from pathlib import Path
@@ -174,8 +176,15 @@ def test_passed_datasets_win_over_configuration(caplog: pytest.LogCaptureFixture
     resolver = DataCatalog.from_config({"x": {"type": "MemoryDataset"}}).config_resolver
     with caplog.at_level(logging.WARNING):
         catalog = DataCatalog({"x": 1}, config_resolver=resolver)
-    assert "both passed in and configured" in caplog.text
+    assert "Cannot register dataset 'x' from config" in caplog.text
     assert catalog.load("x") == 1
+    assert "x" not in resolver.config  # the dropped entry does not linger in the resolver
+
+
+def test_ipython_completes_dataset_names() -> None:
+    catalog = DataCatalog.from_config({"lazy": {"type": "MemoryDataset"}})
+    catalog["made"] = 1
+    assert catalog._ipython_key_completions_() == ["lazy", "made"]
 
 
 def test_duck_typed_datasets_work_everywhere() -> None:
@@ -317,7 +326,12 @@ def test_equality() -> None:
     shared = MemoryDataset(data=1)
     config = {"x": {"type": "MemoryDataset"}}
     assert DataCatalog({"a": shared}) == DataCatalog({"a": shared})
-    assert DataCatalog.from_config(config) == DataCatalog.from_config(config)
+    # Catalogs are equal when they hold the same datasets (the same objects), as in Kedro:
+    # two catalogs made from one configuration have entries of their own.
+    assert DataCatalog.from_config(config) != DataCatalog.from_config(config)
+    made = DataCatalog.from_config(config)
+    assert made == made
+    assert copy.deepcopy(made) != made
     assert DataCatalog({"a": shared}) != DataCatalog({"a": MemoryDataset(data=1)})
     assert DataCatalog() != "not a catalog"
 

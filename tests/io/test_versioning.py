@@ -100,7 +100,7 @@ def test_saving_an_existing_version_is_refused(tmp_path: pathlib.Path) -> None:
 def test_pinned_load_version_different_from_save_warns(tmp_path: pathlib.Path) -> None:
     TextFile(str(tmp_path / "x.txt"), Version(None, "v1")).save("first")
     dataset = TextFile(str(tmp_path / "x.txt"), Version("v1", "v2"))
-    with pytest.warns(UserWarning, match="saved version 'v2' but loads the pinned version 'v1'"):
+    with pytest.warns(UserWarning, match="Save version 'v2' did not match load version 'v1'"):
         dataset.save("second")
 
 
@@ -127,3 +127,80 @@ def test_version_is_a_named_pair() -> None:
     version = Version("a", "b")
     assert (version.load, version.save) == ("a", "b")
     assert version == ("a", "b")
+
+
+class StrictTextFile(TextFile):
+    """Its ``_exists`` lets ``VersionNotFoundError`` through, as some third-party datasets do."""
+
+    def _exists(self) -> bool:
+        return pathlib.Path(self._get_load_path()).exists()
+
+
+def test_exists_is_false_before_any_version_even_if_exists_raises(
+    tmp_path: pathlib.Path,
+) -> None:
+    dataset = StrictTextFile(str(tmp_path / "x.txt"), Version(None, None))
+    assert dataset.exists() is False
+    dataset.save("a")
+    assert dataset.exists() is True
+
+
+def test_a_catalog_from_config_saves_every_dataset_under_one_version(
+    tmp_path: pathlib.Path,
+) -> None:
+    from ductwork.io import DataCatalog
+
+    entry = {"type": f"{__name__}.TextFile", "versioned": True}
+    catalog = DataCatalog.from_config(
+        {
+            "a": {**entry, "filepath": str(tmp_path / "a.txt")},
+            "b": {**entry, "filepath": str(tmp_path / "b.txt")},
+        }
+    )
+    catalog.save("a", "1")
+    catalog.save("b", "2")
+    versions = {path.parent.name for path in tmp_path.glob("*.txt/*/*.txt")}
+    assert len(versions) == 1  # both outputs of the run are found under one version
+    assert versions == {catalog.to_config()[3]}
+
+
+def test_a_dataset_saving_another_version_cannot_join_the_catalog(
+    tmp_path: pathlib.Path,
+) -> None:
+    from ductwork.io import CachedDataset, DataCatalog
+
+    catalog = DataCatalog.from_config({}, save_version="2024-01-01T00.00.00.000Z")
+    other = TextFile(str(tmp_path / "x.txt"), Version(None, "2025-01-01T00.00.00.000Z"))
+    with pytest.raises(VersionAlreadyExistsError, match="All datasets of a catalog save one"):
+        catalog["x"] = other
+    with pytest.raises(VersionAlreadyExistsError):
+        catalog["cached"] = CachedDataset(other)  # the wrapped dataset's version counts
+    catalog["pinned"] = CachedDataset(TextFile(str(tmp_path / "y.txt"), Version("v1", None)))
+    assert catalog._load_versions["pinned"] == "v1"
+
+
+class AlwaysVersioned(TextFile):
+    versioned = True  # versioned without 'versioned: true' in its entry
+
+
+def test_a_class_that_declares_itself_versioned_is_versioned(tmp_path: pathlib.Path) -> None:
+    from ductwork.io import DataCatalog
+
+    catalog = DataCatalog.from_config(
+        {"x": {"type": f"{__name__}.AlwaysVersioned", "filepath": str(tmp_path / "x.txt")}},
+        save_version="v9",
+    )
+    catalog.save("x", "data")
+    assert (tmp_path / "x.txt" / "v9" / "x.txt").read_text() == "data"
+
+
+def test_listing_versions_failing_says_it_may_be_permissions(tmp_path: pathlib.Path) -> None:
+    def refuse(pattern: str) -> list[str]:
+        raise PermissionError("not allowed here")
+
+    dataset = AbstractVersionedDataset.__new__(TextFile)
+    AbstractVersionedDataset.__init__(
+        dataset, PurePosixPath(tmp_path / "x.txt"), Version(None, None), glob_function=refuse
+    )
+    with pytest.raises(VersionNotFoundError, match="due to insufficient permission"):
+        dataset.resolve_load_version()

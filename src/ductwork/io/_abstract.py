@@ -228,7 +228,9 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
     # --- description and copies -------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        prefix = f"{type(self).__module__}.{type(self).__qualname__}"
+        # The class's name, not its qualified name: a class defined in a function shows as
+        # `module.Name`, as in Kedro, rather than `module.function.<locals>.Name`.
+        prefix = f"{type(self).__module__}.{type(self).__name__}"
         try:
             description = self._describe()
         except Exception:  # a repr must never raise

@@ -16,6 +16,7 @@ from ductwork.io._abstract import AbstractDataset
 from ductwork.io._config import build_dataset, class_path
 from ductwork.io._version import check_version_string
 from ductwork.io._versioned import AbstractVersionedDataset
+from ductwork.io.cached_dataset import CachedDataset
 from ductwork.io.catalog_config_resolver import CatalogConfigResolver
 from ductwork.io.memory_dataset import MemoryDataset, _is_memory_dataset
 
@@ -48,16 +49,6 @@ class _LazyDataset:
         return build_dataset(
             self.name, copy.deepcopy(self.config), self.load_version, self.save_version
         )
-
-    def _key(self) -> tuple[Any, ...]:
-        return (self.name, self.config, self.load_version, self.save_version)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, _LazyDataset):
-            return NotImplemented
-        return self._key() == other._key()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable configuration
 
     def __repr__(self) -> str:
         # The type only: the rest of the entry may hold credentials.
@@ -95,6 +86,8 @@ def check_versions(
     for name, pinned in load_versions.items():
         check_version_string(pinned, f"load version of '{name}'")
     for name, dataset in datasets.items():
+        if isinstance(dataset, CachedDataset):  # the versions are the wrapped dataset's
+            dataset = dataset._dataset
         version = getattr(dataset, "_version", None)
         if not isinstance(dataset, AbstractVersionedDataset) or version is None:
             continue
@@ -155,7 +148,9 @@ def check_load_version_names(
         if name not in resolver.config and resolver.match_pattern(name) is None
     )
     if unknown:
-        raise DatasetNotFoundError(f"'load_versions' keys {unknown} are not found in the catalog.")
+        raise DatasetNotFoundError(
+            f"'load_versions' keys [{', '.join(unknown)}] are not found in the catalog."
+        )
 
 
 def _credential_prefix(name: str) -> str:

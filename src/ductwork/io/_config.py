@@ -157,8 +157,8 @@ def _import_type(path: str, name: str) -> Any:
         raise config_error(name, f"'type' {path!r} is not a class name or dotted path.")
     if path.endswith("Set"):
         warnings.warn(
-            f"Dataset '{name}': since kedro-datasets 2.0, 'Dataset' is spelled with a lowercase "
-            f"'s'. Got '{path}'.",
+            f"Since kedro-datasets 2.0, 'Dataset' is spelled with a lowercase 's'. Got "
+            f"'{path}' (dataset '{name}').",
             UserWarning,
             stacklevel=2,
         )

@@ -58,8 +58,8 @@ def get_protocol_and_path(filepath: str, version: object | None = None) -> tuple
     if protocol in HTTP_PROTOCOLS:
         if version is not None:
             raise DatasetError(
-                "Versioning is not supported for HTTP(S) paths: remove 'versioned' from the "
-                "dataset's configuration."
+                "Versioning is not supported for HTTP protocols. Please remove the `versioned` "
+                "flag from the dataset configuration."
             )
         return protocol, filepath.split(PROTOCOL_DELIMITER, 1)[1]
     path = parts.path

@@ -82,7 +82,10 @@ class AbstractVersionedDataset(AbstractDataset[_DI, _DO], abc.ABC):
         try:
             candidates = sorted(self._glob_function(pattern), reverse=True)
         except Exception as err:
-            raise VersionNotFoundError(f"Listing the versions of {self} failed: {err}") from err
+            raise VersionNotFoundError(
+                f"Did not find any versions for {self}: listing them failed, which could be due "
+                f"to insufficient permission. Exception: {err}"
+            ) from err
         for candidate in candidates:
             if self._exists_function(candidate):
                 return PurePosixPath(candidate).parent.name
@@ -130,6 +133,18 @@ class AbstractVersionedDataset(AbstractDataset[_DI, _DO], abc.ABC):
             return False
         return bool(self._exists_function(str(path)))
 
+    def exists(self) -> bool:
+        """Return whether the version to load exists; ``False`` when no version was saved yet
+        (also for a subclass whose own ``_exists`` lets ``VersionNotFoundError`` through).
+
+        Raises:
+            DatasetError: The check itself failed.
+        """
+        try:
+            return super().exists()
+        except VersionNotFoundError:
+            return False
+
     # --- save wrapper -----------------------------------------------------------------------------
 
     @classmethod
@@ -157,18 +172,20 @@ class AbstractVersionedDataset(AbstractDataset[_DI, _DO], abc.ABC):
     def _blocked_version_message(self, err: OSError) -> str:
         name = self._filepath.name
         return (
-            f"Cannot save versioned dataset {self} ({type(err).__name__}: {err}). If "
-            f"'{self._filepath}' is a file saved before versioning was enabled, move it to "
-            f"'{self._filepath}/<version>/{name}' or remove it."
+            f"Cannot save versioned dataset '{name}' to '{self._filepath.parent.as_posix()}' "
+            "because a file with the same name already exists in the directory "
+            f"({type(err).__name__}: {err}). This is likely a file saved before versioning was "
+            f"enabled: move it to '{self._filepath.as_posix()}/<version>/{name}' or remove it."
         )
 
     def _warn_if_inconsistent(self, save_version: str) -> None:
         assert self._version is not None  # only called for versioned saves
         if self._version.load and self._version.load != save_version:
             warnings.warn(
-                f"{self} saved version '{save_version}' but loads the pinned version "
-                f"'{self._version.load}', so a load after this save does not return what was "
-                "just saved. Pin load versions only for datasets nothing in the run writes.",
+                f"Save version '{save_version}' did not match load version "
+                f"'{self._version.load}' for {self}: a load after this save does not return "
+                "what was just saved. Pin load versions only for datasets nothing in the run "
+                "writes.",
                 UserWarning,
                 stacklevel=3,
             )

@@ -39,7 +39,7 @@ from ductwork.io._catalog_support import (
     split_credentials,
 )
 from ductwork.io._config import class_path, resolve_dataset_type
-from ductwork.io._version import Version, check_version_string
+from ductwork.io._version import Version, check_version_string, generate_timestamp
 from ductwork.io._versioned import AbstractVersionedDataset
 from ductwork.io.catalog_config_resolver import CatalogConfigResolver, Patterns
 from ductwork.io.travel import is_in_memory
@@ -102,11 +102,14 @@ class DataCatalog:
         for name, config in self._config_resolver.config.items():
             if name in self._datasets:
                 _logger.warning(
-                    "Dataset '%s' is both passed in and configured: the configuration is ignored.",
+                    "Cannot register dataset '%s' from config: a dataset of that name is passed "
+                    "in, and it is kept; the configured entry is dropped.",
                     name,
                 )
                 continue
             self._lazy_datasets[name] = self._lazy(name, config)
+        for name in self._datasets.keys() & self._config_resolver.config.keys():
+            del self._config_resolver.config[name]
 
     def _lazy(self, name: str, config: dict[str, Any]) -> _LazyDataset:
         return _LazyDataset(name, config, self._load_versions.get(name), self._save_version)
@@ -126,7 +129,8 @@ class DataCatalog:
                 ``{placeholders}`` are factory patterns.
             credentials: Credentials by name, referred to by entries as ``credentials: <name>``.
             load_versions: Version to load, by dataset name.
-            save_version: Version all versioned datasets save.
+            save_version: Version all versioned datasets save; by default a timestamp taken
+                now, the same for every dataset of the catalog.
 
         Raises:
             DatasetConfigError: An entry is malformed (the message names it and the bad key).
@@ -134,6 +138,8 @@ class DataCatalog:
         """
         resolver = CatalogConfigResolver(catalog, credentials, cls.default_runtime_patterns)
         check_load_version_names(resolver, load_versions or {})
+        # One save version for the whole catalog, so the outputs of one run are found together.
+        save_version = save_version or generate_timestamp()
         return cls(config_resolver=resolver, load_versions=load_versions, save_version=save_version)
 
     # --- lookup -----------------------------------------------------------------------------------
@@ -250,6 +256,10 @@ class DataCatalog:
                 {key: dataset}, self._load_versions, self._save_version
             )
             self._datasets[key] = dataset
+
+    def _ipython_key_completions_(self) -> list[str]:
+        """The names IPython and Jupyter offer after ``catalog["``."""
+        return self.keys()
 
     def keys(self) -> list[str]:
         """Return the names: configured entries not created yet, then created datasets."""
