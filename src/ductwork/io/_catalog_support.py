@@ -85,9 +85,9 @@ def check_versions(
     check_version_string(save_version, "catalog save version")
     for name, pinned in load_versions.items():
         check_version_string(pinned, f"load version of '{name}'")
-    for name, dataset in datasets.items():
-        if isinstance(dataset, CachedDataset):  # the versions are the wrapped dataset's
-            dataset = dataset._dataset
+    for name, given in datasets.items():
+        # A CachedDataset's versions are those of the dataset it wraps.
+        dataset = given._dataset if isinstance(given, CachedDataset) else given
         version = getattr(dataset, "_version", None)
         if not isinstance(dataset, AbstractVersionedDataset) or version is None:
             continue
