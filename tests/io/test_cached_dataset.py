@@ -104,3 +104,23 @@ def test_repr_shows_the_wrapped_dataset_and_the_cache() -> None:
         "dataset=ductwork.io.memory_dataset.MemoryDataset(data='<list>'), "
         "cache=ductwork.io.memory_dataset.MemoryDataset())"
     )
+
+
+def test_to_config_nests_the_wrapped_entry_and_declares_versioning_outside(
+    tmp_path: Path,
+) -> None:
+    from ductwork.datasets import JSONDataset
+    from ductwork.io import Version
+
+    inner = JSONDataset(filepath=str(tmp_path / "x.json"), version=Version("v1", None))
+    catalog = DataCatalog({"cached": CachedDataset(inner, copy_mode="assign")})
+    entries, _, load_versions, _ = catalog.to_config()
+    entry = entries["cached"]
+    assert entry["type"] == "ductwork.io.cached_dataset.CachedDataset"
+    assert entry["versioned"] is True
+    assert entry["copy_mode"] == "assign"
+    assert entry["dataset"]["type"] == "ductwork.datasets.json.JSONDataset"
+    assert "versioned" not in entry["dataset"]
+    assert load_versions == {"cached": "v1"}
+    rebuilt = DataCatalog.from_config(entries, load_versions=load_versions)
+    assert rebuilt["cached"]._dataset._version.load == "v1"

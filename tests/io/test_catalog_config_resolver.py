@@ -165,3 +165,22 @@ def test_subset_keeps_patterns_and_only_the_named_entries() -> None:
     assert list(subset.config) == ["b"]
     assert subset.list_patterns() == resolver.list_patterns()
     assert list(resolver.config) == ["a", "b"]
+
+
+def test_unresolve_credentials_names_the_first_after_the_dataset() -> None:
+    config, credentials = CatalogConfigResolver.unresolve_credentials(
+        "cached",
+        {
+            "type": "CachedDataset",
+            "dataset": {"type": "A", "credentials": {"token": "t"}},
+            "other": {"credentials": {"token": "u"}},
+            "none": {"credentials": None},
+        },
+    )
+    assert config["dataset"]["credentials"] == "cached_credentials"
+    assert config["other"]["credentials"] == "cached_other_credentials"
+    assert config["none"]["credentials"] is None  # nothing to move out
+    assert credentials == {
+        "cached_credentials": {"token": "t"},
+        "cached_other_credentials": {"token": "u"},
+    }

@@ -88,6 +88,22 @@ class CachedDataset(AbstractDataset[Any, Any]):
         self._cache.release()
         self._dataset.release()
 
+    def _init_config(self) -> dict[str, Any]:
+        """The entry that recreates this dataset: the wrapped dataset's entry nested under
+        ``dataset``, and versioning declared on the ``CachedDataset`` (where it must be)."""
+        config: dict[str, Any] = {
+            "type": f"{type(self).__module__}.{type(self).__qualname__}",
+            "copy_mode": self._cache._copy_mode,
+        }
+        inner = self._dataset
+        wrapped = inner._init_config() if isinstance(inner, AbstractDataset) else {}
+        if wrapped.pop(VERSIONED_KEY, False):
+            config[VERSIONED_KEY] = True
+        config["dataset"] = wrapped
+        if self.metadata is not None:
+            config["metadata"] = self.metadata
+        return config
+
     def _describe(self) -> dict[str, Any]:
         # The objects themselves, so that each is shown with its own (redacted) repr.
         return {"dataset": self._dataset, "cache": self._cache}

@@ -256,8 +256,12 @@ class CatalogConfigResolver:
         def walk(config: Mapping[str, Any], prefix: str) -> dict[str, Any]:
             out: dict[str, Any] = {}
             for key, value in config.items():
-                if key == CREDENTIALS_KEY and not isinstance(value, str):
-                    reference = f"{prefix}_{CREDENTIALS_KEY}"
+                if key == CREDENTIALS_KEY and value and not isinstance(value, str):
+                    # The first credentials are `<name>_credentials` (as Kedro names them);
+                    # any further ones are named by their place in the entry.
+                    reference = f"{cred_name}_{CREDENTIALS_KEY}"
+                    if credentials:
+                        reference = f"{prefix}_{CREDENTIALS_KEY}"
                     credentials[reference] = value
                     out[key] = reference
                 elif isinstance(value, Mapping):
