@@ -293,11 +293,12 @@ class JournalError(DuctworkError):
     """A run journal is missing, unreadable, or written by a newer ductwork."""
 
 
-class NotPicklableError(RunnerError):
+class NotPicklableError(RunnerError, AttributeError):
     """Things a process or Dask runner must send to its workers cannot be pickled.
 
     Raised before any worker starts, naming every offender at once: node functions, datasets
-    the pipeline uses (and the data of in-memory free inputs), hook plugins.
+    the pipeline uses (and the data of in-memory free inputs), hook plugins. Also an
+    ``AttributeError``, which is what Kedro raises for the same mistake.
 
     Attributes:
         offenders: What cannot travel (e.g. ``"node 'train'"``, ``"dataset 'db'"``,

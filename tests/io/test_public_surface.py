@@ -168,3 +168,16 @@ def test_imports_do_not_configure_logging() -> None:
         "print(len(root.handlers), logging.getLogger('ductwork').handlers)\n"
     )
     assert _python(code) == "0 []"
+
+
+@pytest.mark.parametrize(
+    ("name", "builtin"),
+    [("CredentialsNotFoundError", KeyError), ("NotPicklableError", AttributeError)],
+)
+def test_errors_kedro_code_catches_as_builtins_are_those_builtins(
+    name: str, builtin: type[Exception]
+) -> None:
+    cls = getattr(exceptions, name)
+    assert issubclass(cls, builtin)
+    assert issubclass(cls, exceptions.DuctworkError)
+    assert str(cls("plain message")) == "plain message"  # no KeyError-style quotes
