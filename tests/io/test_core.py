@@ -271,3 +271,16 @@ def test_parse_dataset_definition_refuses_bad_versioned_flag() -> None:
 )
 def test_is_parameter(name: str, expected: bool) -> None:
     assert is_parameter(name) is expected
+
+
+@pytest.mark.parametrize("described", [None, {"ok": 1, 2: "not a string key"}])
+def test_a_bad_describe_gives_a_bare_repr_and_a_warning(
+    described: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Undescribed(RecordingDataset):
+        def _describe(self) -> Any:
+            return described
+
+    with caplog.at_level(logging.WARNING):
+        assert repr(Undescribed()) == f"{__name__}.Undescribed()"
+    assert f"'{__name__}.Undescribed' is a subclass of AbstractDataset and it must" in (caplog.text)

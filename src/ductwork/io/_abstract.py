@@ -237,7 +237,9 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
             description = None
         if not isinstance(description, dict) or not all(isinstance(k, str) for k in description):
             _logger.warning(
-                "'%s' must implement '_describe' returning a dict with string keys.",
+                "'%s' is a subclass of AbstractDataset and it must implement the '_describe' "
+                "method following the signature of AbstractDataset's '_describe' (return a dict "
+                "with string keys).",
                 prefix,
             )
             return f"{prefix}()"

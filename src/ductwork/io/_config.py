@@ -121,8 +121,9 @@ def _not_found(path: str, name: str, candidates: list[str], lookup: _Lookup) -> 
     if "." not in path:
         return config_error(
             name,
-            f"Invalid dataset path: {path!r}: no dataset class of that name (tried {tried}). "
-            "Give the class's full path, e.g. 'my_package.datasets.MyDataset'.",
+            f"Empty module name. Invalid dataset path: {path!r}. Please check if it's correct: "
+            f"there is no dataset class of that name (tried {tried}); give the class's full "
+            "path, e.g. 'my_package.datasets.MyDataset'.",
         )
     if lookup.missing_class:
         attr, module = lookup.missing_class
