@@ -102,3 +102,24 @@ def test_plugins_travel_to_another_manager() -> None:
     assert isinstance(copy, Recorder)
     assert copy.calls == [("after_dataset_saved", {"dataset_name": "d"})]
     assert recorder.calls == []
+
+
+def test_a_null_manager_that_answers_none_has_no_plugins_and_runs() -> None:
+    from ductwork.io import DataCatalog
+    from ductwork.pipeline import Pipeline, node
+    from ductwork.runner import SequentialRunner
+
+    class NullManager:
+        """Behaves as Kedro's null plugin manager: every attribute is itself, every call None."""
+
+        def __getattr__(self, name: str) -> Any:
+            return self
+
+        def __call__(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    assert registered_plugins(NullManager()) == []  # type: ignore[arg-type]
+    outputs = SequentialRunner().run(
+        Pipeline([node(lambda: 3, None, "x")]), DataCatalog(), NullManager()
+    )
+    assert outputs["x"].load() == 3

@@ -52,7 +52,9 @@ def registered_plugins(manager: pluggy.PluginManager) -> list[tuple[str | None, 
     The process and Dask runners ship this list to their workers, which rebuild an equivalent
     manager with :func:`create_hook_manager`.
     """
-    return [(manager.get_name(plugin), plugin) for plugin in manager.get_plugins()]
+    # A null manager (Kedro's `_NullPluginManager`) answers every call with None.
+    plugins = manager.get_plugins() or ()
+    return [(manager.get_name(plugin), plugin) for plugin in plugins]
 
 
 def _no_hook(**_kwargs: Any) -> list[Any]:

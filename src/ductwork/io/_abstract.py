@@ -238,8 +238,8 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
         if not isinstance(description, dict) or not all(isinstance(k, str) for k in description):
             _logger.warning(
                 "'%s' is a subclass of AbstractDataset and it must implement the '_describe' "
-                "method following the signature of AbstractDataset's '_describe' (return a dict "
-                "with string keys).",
+                "method following the signature of AbstractDataset's '_describe'. It returns a "
+                "dict with string keys.",
                 prefix,
             )
             return f"{prefix}()"
