@@ -118,8 +118,7 @@ def test_a_null_manager_that_answers_none_has_no_plugins_and_runs() -> None:
         def __call__(self, *args: Any, **kwargs: Any) -> None:
             return None
 
-    assert registered_plugins(NullManager()) == []  # type: ignore[arg-type]
-    outputs = SequentialRunner().run(
-        Pipeline([node(lambda: 3, None, "x")]), DataCatalog(), NullManager()
-    )
+    null: Any = NullManager()
+    assert registered_plugins(null) == []
+    outputs = SequentialRunner().run(Pipeline([node(lambda: 3, None, "x")]), DataCatalog(), null)
     assert outputs["x"].load() == 3
