@@ -23,6 +23,7 @@ def age(path: Path, seconds: float = 60.0) -> None:
 def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
     # The racy-stamp guard is tested on its own; elsewhere ctime "now" must not force re-reads.
     monkeypatch.setattr(files, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(files, "FINE_RACY_SECONDS", 0.0)
 
 
 def identify(store: Store, path: Path) -> tuple[str | None, int]:
@@ -68,6 +69,7 @@ def test_same_size_and_restored_mtime_is_still_seen(tmp_path: Path) -> None:
 
 def test_racy_stamps_are_not_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(files, "RACY_SECONDS", 3600.0)
+    monkeypatch.setattr(files, "FINE_RACY_SECONDS", 3600.0)
     path = tmp_path / "data.bin"
     path.write_bytes(b"a")
     with Store(tmp_path / "c.sqlite") as store:

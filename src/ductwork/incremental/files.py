@@ -8,9 +8,10 @@ read; otherwise the file is hashed (xxh3-128, streamed) and the new stamp saved.
 
 Two guards keep a stamp from lying:
 
-- *racy stamps* (the idea is git's): a stamp taken less than ``RACY_SECONDS`` after the file's
-  last change may miss a later write within the same clock tick of a coarse filesystem, so it is
-  saved as racy and never trusted: the next check hashes the file again.
+- *racy stamps* (the idea is git's): a stamp taken within a clock tick or so of the file's last
+  change (``FINE_RACY_SECONDS`` where the filesystem keeps sub-second times, ``RACY_SECONDS``
+  where it keeps whole seconds) may miss a later write in the same tick, so it is saved as racy
+  and never trusted: the next check hashes the file again.
 - a remote file is identified by what its filesystem gives (ETag, version id, generation, checksum)
   when it gives one, else by its content.
 
@@ -33,7 +34,8 @@ from ductwork.incremental.store import Stamp, Store
 
 __all__ = ["RACY_SECONDS", "FileIdentities", "dataset_location"]
 
-RACY_SECONDS = 2.5
+RACY_SECONDS = 2.5  # whole-second filesystems
+FINE_RACY_SECONDS = 0.1  # filesystems with sub-second times (many clock ticks)
 _CHUNK = 8 << 20
 _REMOTE_IDS = ("ETag", "etag", "VersionId", "version_id", "generation", "md5Hash", "crc32c")
 
@@ -152,8 +154,15 @@ class FileIdentities:
 
 
 def _stamp(info: os.stat_result) -> tuple[str, bool]:
-    """The stamp text of a file, and whether it is racy (taken too soon after a change)."""
-    changed = max(info.st_mtime_ns, info.st_ctime_ns) / 1e9
-    racy = time.time() - changed < RACY_SECONDS
+    """The stamp text of a file, and whether it is racy (taken too soon after a change).
+
+    A filesystem that keeps sub-second times (ext4, xfs, btrfs, tmpfs, APFS) advances them with
+    the kernel's coarse clock, a few milliseconds a tick; one that keeps whole seconds (FAT,
+    ext3, some network filesystems) may show two writes a second apart with one time.
+    """
+    changed_ns = max(info.st_mtime_ns, info.st_ctime_ns)
+    fine = changed_ns % 1_000_000_000 != 0
+    window = min(RACY_SECONDS, FINE_RACY_SECONDS) if fine else RACY_SECONDS
+    racy = time.time() - changed_ns / 1e9 < window
     text = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}"
     return text, racy
