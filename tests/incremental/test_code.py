@@ -98,3 +98,22 @@ def test_packages_count_by_version(project: Project) -> None:
     info.write_text("Name: fakepkg\nVersion: 2.0\n")
     entries = Fingerprinter().fingerprint(project.load("m").f).entries
     assert ("package fakepkg", "2.0") in [(e.id, e.shown) for e in entries]
+
+
+def test_a_package_callable_object_counts_by_the_package_version(project: Project) -> None:
+    project.write("m.py", "from numpy import mean\ndef f(x):\n    return mean(x)\n")
+    result = Fingerprinter().fingerprint(project.load("m").f)
+    assert result.unsound == []
+    assert "package numpy" in [entry.id for entry in result.entries]
+
+
+def test_a_package_object_holding_project_code_is_not_taken_for_the_package(
+    project: Project,
+) -> None:
+    project.write(
+        "m.py",
+        "import numpy as np\ndef g(v):\n    return v + 1\nVEC = np.vectorize(g)\n"
+        "def f(x):\n    return VEC(x)\n",
+    )
+    result = Fingerprinter().fingerprint(project.load("m").f)
+    assert result.unsound  # never a version-only description of g

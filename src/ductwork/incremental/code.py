@@ -263,10 +263,18 @@ class Fingerprinter:
                 self._data(owner, f"{label} (the object of {obj.__qualname__})", out)
         elif isinstance(obj, logging.Logger):
             return  # logging does not change results
+        elif self._is_package_callable(obj):
+            # A package's own module-level callable (numpy.mean is an object, not a function):
+            # it is the package's code, pinned by the package's version.
+            self._package(self._origin(_module_level_of(obj) or "builtins"), out)
         elif type(obj).__module__ in ("typing", "typing_extensions"):
             return  # annotations and type aliases: no effect on results
         else:
             self._data(obj, label, out)
+
+    def _is_package_callable(self, obj: Any) -> bool:
+        module = _module_level_of(obj)
+        return module is not None and self._origin(module)[0] != "project"
 
     def _module(
         self,
@@ -471,6 +479,21 @@ def _entries_digest(entries: list[Entry]) -> bytes:
     for entry in entries:
         hasher.update(f"{entry.id}\x00{entry.digest}\x00".encode())
     return hasher.digest()
+
+
+def _module_level_of(obj: Any) -> str | None:
+    """The module of a callable that is that module's own attribute (``numpy.mean``), when
+    the module is not the project's; None for anything else."""
+    if not callable(obj):
+        return None
+    module_name = getattr(obj, "__module__", None)
+    name = getattr(obj, "__name__", None)
+    if not isinstance(module_name, str) or not isinstance(name, str):
+        return None
+    module = sys.modules.get(module_name)
+    if module is None or getattr(module, name, None) is not obj:
+        return None
+    return module_name
 
 
 def _callable_path(func: Any) -> str:
