@@ -139,7 +139,7 @@ def touched_inputs(gigabytes: int) -> list[tuple[str, str]]:
     from ductwork.pipeline import Pipeline, node
     from ductwork.runner import SequentialRunner
 
-    with tempfile.TemporaryDirectory(dir=ROOT) as folder:
+    with tempfile.TemporaryDirectory() as folder:
         here = Path(folder)
         files = []
         for number in range(gigabytes):
@@ -220,7 +220,7 @@ def cold_hashing(rounds: int) -> list[tuple[str, str]]:
     array = np.random.default_rng(0).random(GIB // 8)
     array_time = best(rounds, lambda: hash_value(array))
     array = np.empty(0)  # free the GiB before writing the file
-    with tempfile.TemporaryDirectory(dir=ROOT) as folder:
+    with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "random.bin"
         with open(path, "wb") as stream:
             for _ in range(GIB // (64 << 20)):

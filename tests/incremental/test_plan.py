@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ductwork.datasets import JSONDataset
-from ductwork.incremental import Store, run_incremental
+from ductwork.incremental import Store, files, run_incremental
 from ductwork.io import DataCatalog, MemoryDataset
 from ductwork.pipeline import Pipeline, node
 from ductwork.runner import SequentialRunner
@@ -100,3 +101,32 @@ def test_in_memory_results_are_returned_to_api_callers(tmp_path: Path) -> None:
     again = run(tmp_path, pipeline, catalog(tmp_path))
     assert again["out"].load() == 2  # recomputed: an in-memory result does not survive runs
     assert "is a result of the run" in again.planner.decisions["plain"].reason
+
+
+def test_a_touched_input_is_hashed_once_even_when_nothing_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "RACY_SECONDS", 0.1)  # whatever the filesystem's clock
+    source = tmp_path / "in.json"
+    source.write_text("[1, 2, 3]")
+    pipeline = Pipeline([node(plain, "x", "y", name="plain")])
+
+    def files_catalog() -> DataCatalog:
+        return DataCatalog(
+            {
+                "x": JSONDataset(filepath=str(source)),
+                "y": JSONDataset(filepath=str(tmp_path / "y.json")),
+            }
+        )
+
+    run(tmp_path, pipeline, files_catalog())
+    time.sleep(0.2)  # past the racy window of a filesystem with sub-second times
+    run(tmp_path, pipeline, files_catalog())  # the outputs' fresh stamps are settled now
+    source.touch()
+    time.sleep(0.2)
+    touched = run(tmp_path, pipeline, files_catalog())
+    assert touched.ran == []
+    assert touched.planner.files.files_hashed == 1
+    again = run(tmp_path, pipeline, files_catalog())
+    assert again.ran == []
+    assert again.planner.files.files_hashed == 0

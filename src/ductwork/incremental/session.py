@@ -113,7 +113,12 @@ def run_incremental(
                 pipeline, catalog, opened, need_memory_outputs=need_memory_outputs
             )
             tracker = _Tracker(observer)
-            _stages(runner, planner, catalog, tracker, results, hook_manager, run_id, on_decided)
+            try:
+                _stages(
+                    runner, planner, catalog, tracker, results, hook_manager, run_id, on_decided
+                )
+            finally:
+                planner.files.flush()  # stamps of inputs checked, even if no node ran
     finally:
         _forget_stage_data(catalog, pipeline, declared)
         if owned:
