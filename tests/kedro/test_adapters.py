@@ -276,3 +276,36 @@ def test_missing_free_input_is_named_before_any_node_runs(
     with pytest.raises(ValueError, match=r"Pipeline input\(s\) \{'b'\} not found"):
         SequentialRunner().run(kedro_pipeline, DataCatalog(), _create_hook_manager())
     assert not started.exists()
+
+
+@pytest.mark.parametrize("runner", [SequentialRunner, ThreadRunner])
+def test_incremental_runs_skip_what_has_not_changed(
+    runner: type[KedroAbstractRunner], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+    from kedro_datasets.pandas import CSVDataset
+
+    monkeypatch.chdir(tmp_path)
+    calls: list[int] = []
+
+    def doubled(frame: Any) -> Any:
+        calls.append(int(frame["x"].sum()))
+        return frame * 2
+
+    kedro_pipeline = Pipeline([node(doubled, "a", "b", name="n1")])
+
+    def run(values: list[int]) -> None:
+        catalog = DataCatalog(
+            {
+                "a": MemoryDataset(pd.DataFrame({"x": values})),
+                "b": CSVDataset(filepath=str(tmp_path / "b.csv")),
+            }
+        )
+        runner(incremental="true").run(kedro_pipeline, catalog)
+
+    run([1, 2])
+    run([1, 2])
+    assert calls == [3]  # the second run skipped the node
+    run([1, 3])
+    assert calls == [3, 4]
+    assert (tmp_path / ".ductwork" / "cache.sqlite").is_file()

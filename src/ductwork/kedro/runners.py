@@ -40,6 +40,7 @@ from ductwork.scheduling import resume_from_nodes
 __all__ = ["DaskRunner", "ParallelRunner", "SequentialRunner", "ThreadRunner"]
 
 JOURNAL_DIRECTORY = Path(".ductwork") / "runs"
+CACHE_FILE = Path(".ductwork") / "cache.sqlite"
 
 
 class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
@@ -57,6 +58,7 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
         keep_going: bool | str = False,
         max_running: int | str | None = None,
         journal: bool | str = True,
+        incremental: bool | str = False,
     ) -> None:
         """Create the runner; values may be strings, as ``--runner-params`` may give them.
 
@@ -67,6 +69,8 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
             keep_going: After a failure, run every node that does not depend on a failed one.
             max_running: The most nodes running at once (not for ``SequentialRunner``).
             journal: Write ductwork's run journal under the project's ``.ductwork/runs``.
+            incremental: Skip nodes whose code, parameters and inputs have not changed since
+                their last successful run (store: the project's ``.ductwork/cache.sqlite``).
 
         Raises:
             ValueError: A value is out of range or not of its type.
@@ -82,12 +86,14 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
         if max_running is not None:
             self._failure_options["max_running"] = _count(max_running, "max_running")
         self._journal = _flag(journal, "journal")
+        self._incremental = _flag(incremental, "incremental")
         self._remember(
             is_async=self._is_async,
             retries=retry_count or None,
             timeout=self._failure_options["timeout"],
             keep_going=self._failure_options["keep_going"] or None,
             max_running=self._failure_options.get("max_running"),
+            incremental=self._incremental or None,
         )
         # Fail now, not after the session has loaded the project: a bad option is a usage error.
         self._ductwork_runner()
@@ -148,6 +154,7 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
                 bridge_manager(kedro_hooks),
                 run_id=journal.run_id if journal is not None else run_id,
                 observer=observer,
+                incremental=_project_path() / CACHE_FILE if self._incremental else False,
             )
         return save_free_outputs(catalog, catalog_for_run, plan.to_run.outputs())
 
@@ -220,10 +227,16 @@ class SequentialRunner(_KedroRunner):
         timeout: float | str | None = None,
         keep_going: bool | str = False,
         journal: bool | str = True,
+        incremental: bool | str = False,
     ) -> None:
         """See :class:`ThreadRunner` for the arguments (this runner has no worker count)."""
         super().__init__(
-            is_async, retries=retries, timeout=timeout, keep_going=keep_going, journal=journal
+            is_async,
+            retries=retries,
+            timeout=timeout,
+            keep_going=keep_going,
+            journal=journal,
+            incremental=incremental,
         )
 
     def _ductwork_runner(self) -> dw.AbstractRunner:
