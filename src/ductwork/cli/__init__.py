@@ -6,6 +6,7 @@ imports neither; :func:`main` does, and says what to install when they are missi
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Sequence
 
@@ -22,6 +23,10 @@ def main(args: Sequence[str] | None = None) -> None:
         missing = (error.name or "").split(".")[0]
         if missing not in {"click", "rich"}:
             raise
+    else:
+        # rich is imported only when a command runs; say it is missing before any command does.
+        missing = "" if importlib.util.find_spec("rich") is not None else "rich"
+    if missing:
         sys.stderr.write(
             f"ductwork: the command line needs {missing}: pip install 'ductwork[cli]'\n"
         )

@@ -6,20 +6,22 @@ import shlex
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ductwork import __version__
+from ductwork.cli import USAGE_ERROR
 from ductwork.cli.incremental_command import cache, incremental_options
-from ductwork.cli.plan import Filters
-from ductwork.cli.project import read_settings
 from ductwork.cli.report_command import FORMATS, list_runs, write_report
-from ductwork.cli.resume import CommandLine
-from ductwork.cli.run_command import USAGE_ERROR, RunRequest, execute
-from ductwork.cli.runners import RUNNER_NAMES, RunnerOptions
+from ductwork.cli.runners import RUNNER_NAMES
 from ductwork.exceptions import DuctworkError
-from ductwork.report.journal import DEFAULT_DIRECTORY
+
+# What a command needs (the project, the runners, the progress display) is imported when it
+# runs: ``ductwork --help`` and ``ductwork run --help`` load click and little else.
+if TYPE_CHECKING:
+    from ductwork.cli.plan import Filters
+    from ductwork.cli.resume import CommandLine
 
 __all__ = ["cli"]
 
@@ -87,6 +89,10 @@ def run(ctx: click.Context, /, pipeline_spec: str | None, **options: Any) -> Non
     Exit codes: 0 success, 1 a node failed, 2 usage or configuration error,
     130 interrupted (Ctrl-C).
     """
+    from ductwork.cli.plan import Filters  # noqa: PLC0415 (see the imports)
+    from ductwork.cli.run_command import RunRequest, execute  # noqa: PLC0415
+    from ductwork.cli.runners import RunnerOptions  # noqa: PLC0415
+
     filters = Filters(**{key: _names(options.pop(key)) for key in _FILTERS})
     command = _command_line(ctx, pipeline_spec, options, filters)
     runner = options.pop("runner")
@@ -118,6 +124,8 @@ def _prog(ctx: click.Context) -> str:
 def _command_line(
     ctx: click.Context, spec: str | None, options: dict[str, Any], filters: Filters
 ) -> CommandLine:
+    from ductwork.cli.resume import CommandLine  # noqa: PLC0415 (see the imports)
+
     values: list[tuple[str, str]] = []
     keys = ("pipeline_name", "catalog", "runner", "max_workers", "dask_address", "journal_dir")
     for key in (*keys, "retries", "timeout", "max_running"):
@@ -141,6 +149,9 @@ def _command_line(
 
 
 def _journal_dir(given: str | None) -> Path:
+    from ductwork.cli.project import read_settings  # noqa: PLC0415 (see the imports)
+    from ductwork.report.journal import DEFAULT_DIRECTORY  # noqa: PLC0415
+
     try:
         settings = read_settings(Path.cwd())
     except DuctworkError as error:

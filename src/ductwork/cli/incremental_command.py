@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ductwork.cli.project import read_settings
 from ductwork.exceptions import DuctworkError
-from ductwork.io import CatalogProtocol
-from ductwork.pipeline import Pipeline
-from ductwork.report.journal import RunJournal
-from ductwork.runner import AbstractRunner, RunObserver
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded when a command runs, not for ``--help``
     from ductwork.incremental import Planner
+    from ductwork.io import CatalogProtocol
+    from ductwork.pipeline import Pipeline
+    from ductwork.report.journal import RunJournal
+    from ductwork.runner import AbstractRunner, RunObserver
 
 __all__ = ["cache", "explain", "incremental_options", "run_incrementally", "store_path"]
 
@@ -53,6 +52,8 @@ def store_path(given: str | None) -> Path:
     """The store's path: ``--cache``, else ``cache`` in [tool.ductwork], else the default."""
     if given:
         return Path(given)
+    from ductwork.cli.project import read_settings  # noqa: PLC0415 (see the imports)
+
     settings = read_settings(Path.cwd())
     configured = getattr(settings, "cache", None)
     return Path(configured) if configured else _DEFAULT_STORE

@@ -5,16 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from ductwork.cli.progress import seconds
 from ductwork.exceptions import JournalError
-from ductwork.report import (
-    find_journal,
-    journal_paths,
-    load_journal,
-    render_chrome_trace,
-    render_html,
-)
-from ductwork.report.journal import write_atomically
+
+# The report and the progress display (rich) load when a command runs, not for ``--help``.
 
 __all__ = ["FORMATS", "list_runs", "write_report"]
 
@@ -23,6 +16,9 @@ FORMATS = {"html": ".html", "chrome-trace": ".trace.json"}
 
 def write_report(journal_dir: Path, run_id: str | None, fmt: str, output: Path | None) -> str:
     """Write the report of run ``run_id`` (the latest when None); return what to print."""
+    from ductwork.report import find_journal, load_journal, render_chrome_trace, render_html  # noqa: PLC0415
+    from ductwork.report.journal import write_atomically  # noqa: PLC0415
+
     journal = load_journal(find_journal(journal_dir, run_id))
     text = render_html(journal) if fmt == "html" else render_chrome_trace(journal)
     target = output or journal_dir.parent / "reports" / f"{journal['run_id']}{FORMATS[fmt]}"
@@ -35,6 +31,9 @@ def write_report(journal_dir: Path, run_id: str | None, fmt: str, output: Path |
 
 def list_runs(journal_dir: Path, limit: int) -> str:
     """A table of the latest ``limit`` runs, newest first."""
+    from ductwork.cli.progress import seconds  # noqa: PLC0415
+    from ductwork.report import journal_paths, load_journal  # noqa: PLC0415
+
     rows = ["run id                                  status       nodes  took      pipeline"]
     for path in journal_paths(journal_dir)[:limit]:
         try:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ductwork.exceptions import ProjectConfigError
-from ductwork.io import DataCatalog, SharedMemoryDataCatalog
-from ductwork.pipeline import Retry
-from ductwork.runner import AbstractRunner
+
+if TYPE_CHECKING:  # the catalog and the runners load when a run is built, not for --help
+    from ductwork.io import DataCatalog
+    from ductwork.runner import AbstractRunner
 
 __all__ = ["RUNNER_NAMES", "RunnerOptions", "catalog_class", "make_runner", "runner_available"]
 
@@ -116,6 +117,8 @@ def make_runner(options: RunnerOptions) -> AbstractRunner:
 def _failure_options(options: RunnerOptions, choice: _Choice) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     if options.retries:
+        from ductwork.pipeline import Retry  # noqa: PLC0415 (see the imports)
+
         kwargs["retry"] = Retry(attempts=options.retries + 1)
     if options.timeout is not None:
         kwargs["timeout"] = options.timeout
@@ -133,4 +136,6 @@ def _failure_options(options: RunnerOptions, choice: _Choice) -> dict[str, Any]:
 
 def catalog_class(runner: str) -> type[DataCatalog]:
     """The catalog class a runner works with: shared-memory datasets for the process runner."""
+    from ductwork.io import DataCatalog, SharedMemoryDataCatalog  # noqa: PLC0415
+
     return SharedMemoryDataCatalog if runner == "parallel" else DataCatalog

@@ -1,0 +1,62 @@
+"""Start-up costs: what ``import ductwork`` and a worker process import.
+
+Each check runs in a fresh interpreter, as a user's program or a worker would start.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("pandas", "numpy", "dask", "distributed", "pyarrow", "rich", "click")
+
+
+def imported_by(code: str) -> set[str]:
+    """The modules a fresh interpreter has imported after running ``code``."""
+    script = f"import sys\n{code}\nimport json\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_import_ductwork_loads_the_public_names_on_first_use() -> None:
+    modules = imported_by("import ductwork")
+    assert {m for m in modules if m.startswith("ductwork.")} == set()
+    assert not {"pluggy", "multiprocessing", "cloudpickle", *HEAVY} & modules
+    modules = imported_by("from ductwork import Pipeline, node")
+    assert "ductwork.pipeline" in modules
+    assert "ductwork.runner" not in modules
+
+
+def test_a_worker_of_a_plain_pipeline_imports_no_data_library() -> None:
+    code = (
+        "from ductwork import DataCatalog, ParallelRunner, Pipeline, node\n"
+        "from tests.startup_helpers import loaded_modules\n"
+        "if __name__ == '__main__':\n"
+        "    pipeline = Pipeline([node(loaded_modules, 'x', 'modules')])\n"
+        "    result = ParallelRunner(max_workers=1).run(pipeline, DataCatalog({'x': 1}))\n"
+        "    print('WORKER', json.dumps(result['modules'].load()))\n"
+    )
+    script = f"import json\n{code}"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("WORKER "))
+    worker_modules = set(json.loads(line.removeprefix("WORKER ")))
+    assert "ductwork.runner.processes.worker" in worker_modules  # it did run in a worker
+    assert {m.split(".")[0] for m in worker_modules} & set(HEAVY) == set()
+
+
+def test_the_commands_help_loads_neither_the_runners_nor_rich() -> None:
+    code = (
+        "from ductwork.cli import main\n"
+        "try:\n"
+        "    main(['run', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass"
+    )
+    modules = imported_by(code)
+    assert "click" in modules
+    assert not {"rich", "yaml", "pluggy", "ductwork.runner", "ductwork.io"} & modules
