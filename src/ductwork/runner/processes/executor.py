@@ -53,6 +53,8 @@ from ductwork.runner.validation import Offenders, check_travel, data_problems
 
 __all__ = ["ProcessExecutor"]
 
+_DEPTH = 2  # nodes a worker holds at once: the one it runs, and the next
+
 
 class ProcessExecutor:
     """Runs nodes on worker processes that start once per run; data moves in shared memory.
@@ -65,7 +67,13 @@ class ProcessExecutor:
 
     def __init__(self, context: RunContext, workers: int, mp_context: BaseContext) -> None:
         """Prepare to run ``context``'s pipeline on ``workers`` processes of ``mp_context``."""
-        self.capacity = workers
+        # A worker holds the next node while it runs one, so it need not wait for the parent
+        # between nodes; not when nodes have time limits, which count from a node's sending.
+        policy = context.shell.policy
+        timed = any(policy(node).timeout is not None for node in context.pipeline.nodes)
+        self._depth = 1 if timed else _DEPTH
+        self._workers = workers
+        self.capacity = workers * self._depth
         self._context = context
         self._shell = context.shell.enforcing(watched)  # the parent stops overdue workers
         self.prefix = _prefix_for_run()
@@ -79,7 +87,6 @@ class ProcessExecutor:
         self._blobs: dict[str, Blob] = {}
         self._input_errors: dict[str, PackedError] = {}
         self._pickled_nodes: dict[Node, bytes] = {}
-        self._idle: list[WorkerHandle] = []
         self._backlog: list[Node] = []  # submitted while a replacement worker was starting
         self._numbers = itertools.count()
 
@@ -130,28 +137,28 @@ class ProcessExecutor:
         return f"{self.prefix}p_{next(self._numbers)}"
 
     def _start(self, payload: bytes) -> None:
-        count = min(self.capacity, len(self._context.pipeline.nodes))
+        count = min(self._workers, len(self._context.pipeline.nodes))
         levels, disable = logging_levels()
         setup = Setup(
             0, self.prefix, list(sys.path), os.getcwd(), dict(os.environ), levels, disable, payload
         )
         self._pool.start(count, lambda index: setup._replace(worker=index))
-        self._idle = list(reversed(self._pool.workers))
 
     # --- running ----------------------------------------------------------------------------
 
     def submit(self, node: Node) -> None:
-        """Send ``node`` and its in-memory inputs to an idle worker."""
-        if not self._idle:  # a worker that replaces a lost one is still starting
+        """Send ``node`` and its in-memory inputs to the least busy worker."""
+        ready = [w for w in self._pool.workers if w.ready and len(w.queue) < self._depth]
+        if not ready:  # a worker that replaces a lost one is still starting
             self._backlog.append(node)
             return
-        worker = self._idle.pop()
+        worker = min(ready, key=lambda w: len(w.queue))
         inputs = {name: self._blobs[name] for name in node.inputs if name in self._blobs}
         # The last load of a dataset: the worker unlinks the segment once it has mapped it.
         takes = frozenset(name for name in inputs if self._loads_left[name] == 1)
         errors = {n: self._input_errors[n] for n in node.inputs if n in self._input_errors}
         timeout = self._shell.policy(node).timeout
-        worker.node, worker.submitted = node, time.time()
+        worker.queue.append((node, time.time()))
         worker.deadline = None if timeout is None else time.monotonic() + timeout
         worker.send(Task(self._pickled_nodes[node], inputs, takes, errors))
 
@@ -178,6 +185,7 @@ class ProcessExecutor:
             self._replace(worker)
             return outcome
         if message[0] == READY:  # a replacement worker
+            worker.ready = True
             self._free(worker)
             return None
         if message[0] != DONE or node is None:
@@ -185,6 +193,7 @@ class ProcessExecutor:
         _, detached, packed, outputs = message
         assert isinstance(detached, NodeOutcome)
         self._blobs.update(outputs)
+        worker.queue.pop(0)
         self._free(worker)
         if packed is not None:
             return detached.attached(node, unpack_error(packed), worker.label)
@@ -192,9 +201,8 @@ class ProcessExecutor:
         return detached.attached(node, None, worker.label)
 
     def _free(self, worker: WorkerHandle) -> None:
-        worker.node, worker.deadline = None, None
-        self._idle.append(worker)
-        if self._backlog:
+        worker.deadline = None
+        while self._backlog and len(worker.queue) < self._depth:
             self.submit(self._backlog.pop(0))
 
     def _time_to_next_deadline(self) -> float | None:
@@ -214,7 +222,10 @@ class ProcessExecutor:
 
     def _replace(self, worker: WorkerHandle) -> None:
         # A worker lost or stopped mid-node may have left segments it never reported: remove
-        # them, but not those of outputs it did report, which other nodes still read.
+        # them, but not those of outputs it did report, which other nodes still read. The
+        # nodes it held but had not started go to the other workers.
+        self._backlog[:0] = [node for node, _ in worker.queue[1:]]
+        worker.queue.clear()
         self._pool.replace(worker)
         live = {blob.segment for blob in self._blobs.values() if blob.segment is not None}
         transport.sweep(f"{self.prefix}{worker.index}_", keep=live)

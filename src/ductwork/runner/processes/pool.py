@@ -45,11 +45,21 @@ class WorkerHandle:
         self.index = index
         self.process = process
         self.conn = conn
-        self.node: Node | None = None
-        self.submitted = 0.0
+        self.queue: list[tuple[Node, float]] = []  # sent, not reported: (node, when sent)
+        self.ready = False  # it reported itself set up
         self.deadline: float | None = None  # time.monotonic() past which the node has overrun
         self.alive = True
         self.closed = False  # its pipe reported end-of-file: listen to the sentinel only
+
+    @property
+    def node(self) -> Node | None:
+        """The node this worker runs (the first it was sent and has not reported), if any."""
+        return self.queue[0][0] if self.queue else None
+
+    @property
+    def submitted(self) -> float:
+        """When its current node was sent (seconds since the epoch)."""
+        return self.queue[0][1] if self.queue else 0.0
 
     @property
     def label(self) -> str:
@@ -165,6 +175,7 @@ class Pool:
                 if event.message[0] == FAILED_START:
                     raise _start_error(event.worker, event.message[1])
                 if event.message[0] == READY:
+                    event.worker.ready = True
                     waiting.discard(event.worker)
 
     def events(self, timeout: float | None = None) -> list[Event]:
@@ -179,7 +190,9 @@ class Pool:
         for ready in wait(list(watched), timeout):
             worker = watched[ready]
             if ready is worker.conn:
-                self._read(worker, events)  # one message: if more wait, the next wait says so
+                # Everything it has said so far, without another wait per message.
+                while self._read(worker, events) and worker.conn.poll():
+                    pass
             elif worker.alive:
                 while worker.conn.poll():  # what it said before it died comes first
                     if not self._read(worker, events):
