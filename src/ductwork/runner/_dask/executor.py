@@ -4,20 +4,22 @@ Each node becomes a Dask task (:func:`~ductwork.runner._dask.worker.run_node_tas
 arguments are the futures of the in-memory data it loads, so Dask's scheduler places it next to
 its data. What every task needs besides reaches each worker once per run, in a worker plugin.
 
+Work goes to Dask ahead of time, as one graph: every node whose dependencies Dask can see (the
+in-memory data it loads) is submitted on entering, so the scheduler starts each task as soon as
+its inputs exist, without a round trip through the run loop. A node that loads a persisted
+dataset another node writes is submitted when the loop hands it out (its producers are done),
+with the nodes below it. With ``max_running`` nothing goes ahead (Dask would run more at once).
+Outcomes arrive as worker events (:mod:`.outcomes`); those of nodes the loop has not handed out
+yet are kept until it does, so releases, keep-going and observers see the usual order.
+
 Every dataset needs a key of its own, to be freed on its own: a node with one in-memory output
-gives it the node's key; a node with several is followed by one small task per output. A node
-with in-memory outputs is also followed by a task picking its outcome, which is all the client
-fetches; in-memory data reaches the client only in :meth:`DaskExecutor.collect`. Keys read
-``("node:<name>", "<run id>#<tag>")``, ``("data:<dataset>", ...)`` and ``("done:<name>", ...)``,
-so the dashboard groups tasks by node and dataset.
+gives it the node's key; a node with several is followed by one small task per output.
+In-memory data reaches the client only in :meth:`DaskExecutor.collect`. Keys read
+``("node:<name>", "<run id>#<tag>")`` and ``("data:<dataset>", ...)``.
 
 Before anything is submitted, :func:`prepare_worker_run` sorts the datasets by the rule of
 :mod:`ductwork.io.travel`: in-memory data moves between tasks as futures; every other dataset,
 and any a node confirms, is shipped to the workers once per run and loaded and saved there.
-Everything that must travel is checked before the cluster is asked to do anything.
-
-``capacity`` is the pipeline's size: Dask's scheduler, which knows the cluster, decides where and
-when each ready node runs, and an adaptive cluster sees the whole frontier of work.
 """
 
 from __future__ import annotations
@@ -38,13 +40,12 @@ from ductwork.execution import NodeOutcome
 from ductwork.execution.time_limits import on_helper_thread
 from ductwork.io.travel import copy_mode_of, is_in_memory
 from ductwork.pipeline import Node
+from ductwork.runner._dask.outcomes import Outcomes
 from ductwork.runner._dask.worker import (
-    NodeResult,
     RunPlugin,
     Unloadable,
     WorkerRun,
     data_of,
-    outcome_of,
     output_of,
     run_node_task,
 )
@@ -63,9 +64,10 @@ Connect = Callable[[], AbstractContextManager[Client]]
 class DaskExecutor:
     """Runs each node as a Dask task, keeping in-memory data on the workers.
 
-    Entering checks what the run sends, connects (which may start a cluster) and gives the
-    workers the run; leaving cancels what still runs, drops every key of the run, and
-    disconnects (closing a cluster it started).
+    Entering checks that everything the run sends can be pickled, then connects (which may
+    start a cluster), gives the workers what the run needs and hands the scheduler every node it
+    can ahead of time. Leaving cancels what is still queued or running, drops every key of the
+    run, and disconnects (closing a cluster it started).
     """
 
     def __init__(self, context: RunContext, connect: Connect) -> None:
@@ -73,14 +75,25 @@ class DaskExecutor:
         self._context = context
         self._connect = connect
         self.capacity = max(1, len(context.pipeline.nodes))
-        # Keys unique even if run ids repeat.
-        self._tag = f"{context.shell.run_id}#{secrets.token_hex(3)}"
+        self._tag = (
+            f"{context.shell.run_id}#{secrets.token_hex(3)}"  # keys unique even if ids repeat
+        )
         self._plugin = f"ductwork-run-{self._tag}"
         self._stack = ExitStack()
         self._client: Client | None = None
         self._memory: frozenset[str] = frozenset()
+        self._produced = frozenset(n for node in context.pipeline.nodes for n in node.outputs)
+        self._loaders: dict[str, list[Node]] = {}
+        for node in context.pipeline.nodes:
+            for name in dict.fromkeys(node.inputs):
+                self._loaders.setdefault(name, []).append(node)
         self._data: dict[str, Future[Any]] = {}
-        self._running: dict[Key, tuple[Node, Future[Any], float]] = {}
+        self._tasks: dict[Node, Future[Any]] = {}  # every node handed to Dask, by node
+        self._nodes: dict[Key, tuple[Node, float]] = {}  # by task key: the node, when submitted
+        self._handed_out: set[Node] = set()  # by the loop, and not reported finished yet
+        self._early: dict[Node, NodeOutcome] = {}  # finished before the loop handed them out
+        self._ready: list[NodeOutcome] = []
+        self._events = Outcomes()
         self._finished: as_completed | None = None
 
     # --- entering and leaving ---------------------------------------------------------------------
@@ -92,6 +105,7 @@ class DaskExecutor:
         run, self._memory = prepare_worker_run(self._context)
         with ExitStack() as stack:
             client = self._client = stack.enter_context(self._connect())
+            stack.enter_context(self._events.listening(client, self._plugin))
             client.register_plugin(RunPlugin(run, self._plugin))
             stack.callback(self._unregister_plugin, client)
             # ductwork's warnings on the workers (retries, failed nodes) reach the caller's
@@ -99,7 +113,11 @@ class DaskExecutor:
             client.forward_logging(FORWARDED_LOGGER, level=logging.WARNING)
             stack.callback(self._best_effort, client.unforward_logging, FORWARDED_LOGGER)
             stack.callback(self._drop_futures)
-            self._finished = as_completed(loop=client.loop, with_results=True, raise_errors=False)
+            self._finished = as_completed(loop=client.loop, raise_errors=False)
+            if self._context.shell.options.max_running is None:
+                # Dask's scheduler starts each task as soon as its inputs exist, without a
+                # round trip to the run loop. With max_running, the loop hands out nodes.
+                self._submit_ahead(self._context.pipeline.nodes)
             self._stack = stack.pop_all()
         return self
 
@@ -110,14 +128,15 @@ class DaskExecutor:
         tb: TracebackType | None,
     ) -> None:
         with self._stack:
-            if self._client is not None and self._running:
+            unfinished = [f for f in self._tasks.values() if not f.done()]
+            if self._client is not None and unfinished:
                 # Stop what has not finished, and what depends on it. Dask cannot interrupt a
                 # task that is already running; its result is dropped.
-                self._best_effort(self._client.cancel, [f for _, f, _ in self._running.values()])
+                self._best_effort(self._client.cancel, unfinished)
 
     def _drop_futures(self) -> None:
         # Dropping the last reference to a future lets the scheduler forget its key.
-        self._running.clear()
+        self._tasks.clear()
         self._data.clear()
         self._finished = None
 
@@ -130,61 +149,120 @@ class DaskExecutor:
         except Exception as error:  # a lost cluster must not hide the run's own error
             _logger.warning("Run %s: could not clean up on the cluster: %s", self._tag, error)
 
-    # --- the NodeExecutor protocol ----------------------------------------------------------------
+    # --- handing nodes to Dask --------------------------------------------------------------------
 
-    def submit(self, node: Node) -> None:
-        """Submit ``node``'s task, and the tasks picking its outputs and its outcome."""
+    def _submit_ahead(self, nodes: Iterable[Node], given: Node | None = None) -> None:
+        """Submit ``given``, then each of ``nodes`` whose inputs Dask can wait for, then the nodes
+        that this lets through, all in one graph.
+
+        Dask knows a node's dependencies only through the futures of the in-memory data it loads:
+        a node that loads a persisted dataset another node writes, or whose producers are not
+        submitted yet, waits for the run loop to hand it out.
+        """
+        batch: list[Node] = []
+        planned: set[Node] = set()
+        available = set(self._data)
+        waiting = list(reversed(list(nodes)))  # a stack: the first node on top
+        if given is not None:
+            waiting.append(given)
+        while waiting:
+            node = waiting.pop()
+            if node in self._tasks or node in planned:
+                continue
+            if node is given or all(
+                name in available for name in node.inputs if name in self._produced
+            ):
+                batch.append(node)
+                planned.add(node)
+                available.update(name for name in node.outputs if name in self._memory)
+                waiting.extend(reversed(self._consumers_of(node)))
+        if batch:
+            self._submit(batch)
+
+    def _consumers_of(self, node: Node) -> list[Node]:
+        loaders = self._loaders
+        return list(dict.fromkeys(c for name in node.outputs for c in loaders.get(name, ())))
+
+    def _submit(self, batch: list[Node]) -> None:
+        """Hand Dask ``batch`` (in topological order) as one graph: a task per node, and one per
+        in-memory output of a node that has several, picking that output's data."""
         assert self._client is not None
         assert self._finished is not None
-        client = self._client
-        inputs = tuple(dict.fromkeys(name for name in node.inputs if name in self._data))
-        result = client.submit(
-            run_node_task,
-            self._plugin,
-            node,
-            inputs,
-            *(self._data[name] for name in inputs),
-            key=self._key("node", node.name),
-            pure=False,
-        )
-        outputs = [name for name in node.outputs if name in self._memory]
-        if len(outputs) == 1:  # the node's result holds just that data: no need to pick it
-            self._data[outputs[0]] = result
-        else:
+        graph: dict[Key, Any] = {}
+        refs: dict[str, Any] = dict(self._data)  # dataset -> its future, or its key in the graph
+        wanted: list[Key] = []
+        for node in batch:
+            inputs = tuple(dict.fromkeys(name for name in node.inputs if name in refs))
+            key = self._key("node", node.name)
+            graph[key] = (run_node_task, self._plugin, node, inputs, *(refs[n] for n in inputs))
+            wanted.append(key)
+            outputs = [name for name in node.outputs if name in self._memory]
+            if len(outputs) == 1:  # the node's result holds just that data: no need to pick it
+                refs[outputs[0]] = key
+                continue
             for name in outputs:
-                self._data[name] = client.submit(
-                    output_of, result, name, key=self._key("data", name), pure=False
-                )
-        outcome: Future[Any] = result  # holds no data: fetching it costs nothing
-        if outputs:
-            outcome = client.submit(outcome_of, result, key=self._key("done", node.name))
-        self._running[outcome.key] = (node, result, time.time())
-        self._finished.add(outcome)
+                refs[name] = self._key("data", name)
+                graph[refs[name]] = (output_of, key, name)
+                wanted.append(refs[name])
+        futures = dict(zip(wanted, self._client.get(graph, wanted, sync=False), strict=True))
+        submitted = time.time()
+        for node in batch:
+            future = futures[self._key("node", node.name)]
+            self._tasks[node] = future
+            self._nodes[future.key] = (node, submitted)
+            self._finished.add(future)
+        for name, ref in refs.items():
+            if name not in self._data:
+                self._data[name] = futures[ref]
 
     def _key(self, kind: str, name: str) -> tuple[str, str]:
         return (f"{kind}:{name}", self._tag)
 
-    def next_outcomes(self) -> list[NodeOutcome]:
-        """Wait for the next node to finish; return it with any others that finished meanwhile."""
-        assert self._finished is not None
-        batch = [next(self._finished), *self._finished.next_batch(block=False)]
-        return [self._outcome(future, result) for future, result in batch]
+    # --- the NodeExecutor protocol ----------------------------------------------------------------
 
-    def _outcome(self, future: Future[Any], result: Any) -> NodeOutcome:
-        node, node_future, submitted = self._running.pop(future.key)
+    def submit(self, node: Node) -> None:
+        """Hand ``node`` to Dask unless it already has it; then the nodes it unblocks."""
+        if node not in self._tasks:
+            if self._context.shell.options.max_running is None:
+                self._submit_ahead(self._consumers_of(node), given=node)
+            else:
+                self._submit([node])
+        early = self._early.pop(node, None)
+        if early is not None:
+            self._ready.append(early)
+        else:
+            self._handed_out.add(node)
+
+    def next_outcomes(self) -> list[NodeOutcome]:
+        """Wait for a handed-out node to finish; return it with any others that finished."""
+        assert self._finished is not None
+        while not self._ready:
+            for future in [next(self._finished), *self._finished.next_batch(block=False)]:
+                self._arrived(future)
+        ready, self._ready = self._ready, []
+        return ready
+
+    def _arrived(self, future: Future[Any]) -> None:
+        node, submitted = self._nodes.pop(future.key)
+        outcome = self._outcome(node, future, submitted)
+        if node in self._handed_out:
+            self._handed_out.discard(node)
+            self._ready.append(outcome)
+        else:  # Dask ran it before the loop got to it; a failure's dependants fail with it
+            self._early[node] = outcome
+
+    def _outcome(self, node: Node, future: Future[Any], submitted: float) -> NodeOutcome:
         if future.status == "finished":
-            detached = outcome_of(result) if isinstance(result, NodeResult) else result
-            return detached.attached(node, None, detached.worker)
-        if isinstance(result, CancelledError) and node_future.status == "error":
-            # The outcome task lost its dependency: the node's own task failed (for instance
-            # the scheduler could not unpickle it), and says why.
-            result = (None, node_future.exception(), node_future.traceback())
-        error = _error(node, result)
+            return self._events.outcome(node, None, submitted)
+        if future.status == "cancelled":
+            error = _error(node, CancelledError(future.key))
+        else:
+            error = _error(node, (None, future.exception(), future.traceback()))
         address = getattr(error, "worker_address", None)
         if isinstance(error, NodeTimeoutError) and address and self._client is not None:
             # The node's thread cannot be stopped inside the worker: restart the worker.
             self._best_effort(self._client.restart_workers, [address])
-        return NodeOutcome(node, error, submitted, time.time(), "dask")
+        return self._events.outcome(node, error, submitted, wait=False)
 
     def release(self, names: Iterable[str]) -> None:
         """Drop the futures of ``names`` (the cluster frees them) and release them locally."""

@@ -5,7 +5,9 @@ the in-memory data it loads from other nodes as arguments (Dask resolves the pro
 on this worker). It builds a catalog of the shipped datasets the node uses and one
 :class:`TaskMemoryDataset` per in-memory input and output, runs the node through the run's
 :class:`~ductwork.execution.NodeShell`, and returns a :class:`NodeResult`, which stays in this
-worker's memory until another task needs it.
+worker's memory until another task needs it. The node's outcome (times, worker, metrics) goes to
+the client as an event of the worker (:data:`OUTCOMES_TOPIC`), sent just before the task is
+reported finished: no task of its own, no fetch of the node's data.
 """
 
 from __future__ import annotations
@@ -21,7 +23,21 @@ from ductwork.execution import NodeOutcome, NodeShell
 from ductwork.io import DataCatalog, MemoryDataset
 from ductwork.pipeline import Node
 
-__all__ = ["NodeResult", "RunPlugin", "Unloadable", "WorkerRun", "data_of", "run_node_task"]
+__all__ = [
+    "OUTCOMES_TOPIC",
+    "NodeResult",
+    "RunPlugin",
+    "Unloadable",
+    "WorkerRun",
+    "data_of",
+    "outcome_from_event",
+    "run_node_task",
+]
+
+OUTCOMES_TOPIC = "ductwork-node-outcomes"
+"""The event topic of node outcomes: ``[run's plugin, node, started, finished, worker, skipped,
+metrics]``. One topic for every run: the scheduler keeps the last events of each topic it has
+seen, so a topic per run would leave a little behind on a long-lived cluster after each run."""
 
 
 class Unloadable:
@@ -115,10 +131,9 @@ class RunPlugin(WorkerPlugin):
 
 @dataclass(frozen=True)
 class NodeResult:
-    """What a node's task returns; it stays on the worker. The client fetches ``outcome``
-    (detached from its node) and, at the end, the data of the free outputs."""
+    """What a node's task returns: the data of its in-memory outputs, by name. It stays on the
+    worker; the client fetches only the data of the free outputs, at the end."""
 
-    outcome: NodeOutcome
     outputs: dict[str, Any]
 
 
@@ -138,10 +153,24 @@ def run_node_task(
     inputs = {name: data_of(value, name) for name, value in zip(memory_inputs, data, strict=True)}
     catalog, outputs = run.catalog_for(node, inputs)
     outcome = run.shell.run(node, catalog, worker=str(worker.address), stop=threading.Event())
+    worker.log_event(OUTCOMES_TOPIC, _event_of(plugin_name, outcome))
     if outcome.error is not None:
         raise outcome.error
-    content = {name: dataset.content() for name, dataset in outputs.items()}
-    return NodeResult(outcome.detached(), content)
+    return NodeResult({name: dataset.content() for name, dataset in outputs.items()})
+
+
+def _event_of(plugin_name: str, outcome: NodeOutcome) -> list[Any]:
+    metrics = {str(name): float(value) for name, value in outcome.metrics.items()}  # msgpack
+    times = [outcome.started, outcome.finished, outcome.worker]
+    return [plugin_name, outcome.node.name, *times, outcome.skipped, metrics]
+
+
+def outcome_from_event(message: list[Any], node: Node, error: BaseException | None) -> NodeOutcome:
+    """The outcome of ``node`` from its event (:data:`OUTCOMES_TOPIC`), with ``error``."""
+    _run, _name, started, finished, worker, skipped, metrics = message
+    return NodeOutcome(
+        node, error, float(started), float(finished), str(worker), bool(skipped), dict(metrics)
+    )
 
 
 def output_of(result: NodeResult, name: str) -> Any:
@@ -152,8 +181,3 @@ def output_of(result: NodeResult, name: str) -> Any:
 def data_of(value: Any, name: str) -> Any:
     """The data of ``name`` in ``value``: a producer's result (one output) or the data itself."""
     return value.outputs[name] if isinstance(value, NodeResult) else value
-
-
-def outcome_of(result: NodeResult) -> NodeOutcome:
-    """The node's detached outcome: the only part of a node's result the client fetches."""
-    return result.outcome

@@ -1,0 +1,98 @@
+"""Node outcomes of a Dask run, as the workers report them: events, not tasks.
+
+A node's task sends its outcome (when and where it ran, skipped or not, its metrics) as an event of
+its worker (:data:`~ductwork.runner._dask.worker.OUTCOMES_TOPIC`) just before the worker reports the
+task finished, on the same connection: the client has it when it learns the task is done, with
+no task of its own and no fetch of the node's data. A client has one handler per topic, so one
+subscription per client serves every run on it, routed by the run's plugin name.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from distributed import Client
+
+from ductwork.execution import NodeOutcome
+from ductwork.pipeline import Node
+from ductwork.runner._dask.worker import OUTCOMES_TOPIC, outcome_from_event
+
+__all__ = ["Outcomes"]
+
+
+class Outcomes:
+    """The outcomes of one run's nodes, as the workers report them (events, not tasks).
+
+    A worker sends a node's outcome just before it reports the node's task finished, on the same
+    connection, so the outcome is normally here when the task's future is; a short wait covers
+    the odd exception, and the client's own view of the node stands in if it never comes.
+    """
+
+    _WAIT = 5.0  # seconds to wait for a finished node's outcome
+
+    def __init__(self) -> None:
+        self._messages: dict[str, list[Any]] = {}
+        self._arrived = threading.Condition()
+
+    @contextmanager
+    def listening(self, client: Client, run: str) -> Iterator[None]:
+        """Receive the outcomes of the run whose plugin is named ``run``, while in the block."""
+        with _subscription(client, run, self._receive):
+            yield
+
+    def _receive(self, message: list[Any]) -> None:
+        with self._arrived:
+            self._messages[str(message[1])] = message
+            self._arrived.notify_all()
+
+    def outcome(
+        self, node: Node, error: BaseException | None, submitted: float, wait: bool = True
+    ) -> NodeOutcome:
+        """``node``'s outcome with ``error``: as its worker reported it, or as seen from here."""
+        with self._arrived:
+            if wait:
+                self._arrived.wait_for(lambda: node.name in self._messages, self._WAIT)
+            message = self._messages.pop(node.name, None)
+        if message is None:  # a task that never ran (cancelled, its worker lost, unpicklable)
+            return NodeOutcome(node, error, submitted, time.time(), "dask")
+        return outcome_from_event(message, node, error)
+
+
+# One subscription per client to the topic of node outcomes, shared by every run on that client
+# and routed by run: a client has one handler per topic.
+_routes: dict[str, Callable[[list[Any]], None]] = {}
+_subscribers: dict[str, int] = {}
+_routes_lock = threading.Lock()
+
+
+def _route(event: tuple[float, list[Any]]) -> None:
+    _timestamp, message = event
+    receive = _routes.get(message[0])
+    if receive is not None:
+        receive(message)
+
+
+@contextmanager
+def _subscription(client: Client, run: str, receive: Callable[[list[Any]], None]) -> Iterator[None]:
+    with _routes_lock:
+        _routes[run] = receive
+        first = _subscribers.get(client.id, 0) == 0
+        _subscribers[client.id] = _subscribers.get(client.id, 0) + 1
+    if first:
+        client.subscribe_topic(OUTCOMES_TOPIC, _route)
+    try:
+        yield
+    finally:
+        with _routes_lock:
+            _routes.pop(run, None)
+            _subscribers[client.id] -= 1
+            last = _subscribers[client.id] == 0
+            if last:
+                del _subscribers[client.id]
+        if last:
+            with suppress(Exception):  # a lost cluster must not hide the run's own error
+                client.unsubscribe_topic(OUTCOMES_TOPIC)
