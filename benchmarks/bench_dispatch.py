@@ -50,6 +50,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+# The work the parallel benchmark measures, importable by every worker.
+import bench_parallel
+from bench_parallel import PeakMemory, burn, checksum, increment, make_array
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "spaceflights"
 CPU_NODES = 8
@@ -72,27 +76,6 @@ def count(*values: Any) -> int:
 
 def count_list(values: list[Any]) -> int:
     return len(values)
-
-
-def burn(x: Any, loops: int) -> int:
-    total = 0
-    for i in range(loops):
-        total += i * i % 7
-    return total + len(str(x))
-
-
-def make_array(n: int) -> Any:
-    import numpy as np
-
-    return np.ones(n)
-
-
-def increment(a: Any) -> Any:
-    return a + 1
-
-
-def checksum(a: Any) -> float:
-    return float(a[0] + a[-1])
 
 
 def timed(run: Callable[[], Any]) -> float:
@@ -243,6 +226,8 @@ def ray_figures(python: str | None, cells: list[tuple[str, int]], rounds: int) -
 def _ray_main(request: str) -> None:
     """Run in Ray's interpreter: every cell, best of the rounds; print the figures as JSON."""
     ray = importlib.import_module("ray")
+    # Ray's workers may not find this folder: its functions travel by value.
+    ray.cloudpickle.register_pickle_by_value(bench_parallel)
     spec = json.loads(request)
     ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
     remote_noop, remote_count, remote_burn = map(ray.remote, (noop, count, burn))
@@ -440,9 +425,6 @@ def cpu_table(args: argparse.Namespace, systems: Systems, found: dict[str, Any])
 
 
 def memory_table(args: argparse.Namespace, systems: Systems, found: dict[str, Any]) -> None:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from bench_parallel import PeakMemory
-
     array_bytes = args.array_mb * 2**20
     length = array_bytes // 8
     names = ["sequential", "thread", "parallel", "dask runner", "dask distributed"]
