@@ -91,7 +91,8 @@ class DaskExecutor:
         self._tasks: dict[Node, Future[Any]] = {}  # every node handed to Dask, by node
         self._nodes: dict[Key, tuple[Node, float]] = {}  # by task key: the node, when submitted
         self._handed_out: set[Node] = set()  # by the loop, and not reported finished yet
-        self._early: dict[Node, NodeOutcome] = {}  # finished before the loop handed them out
+        # Finished before the loop handed them out: the future, and when it was submitted.
+        self._early: dict[Node, tuple[Future[Any], float]] = {}
         self._ready: list[NodeOutcome] = []
         self._events = Outcomes()
         self._finished: as_completed | None = None
@@ -137,6 +138,7 @@ class DaskExecutor:
     def _drop_futures(self) -> None:
         # Dropping the last reference to a future lets the scheduler forget its key.
         self._tasks.clear()
+        self._early.clear()
         self._data.clear()
         self._finished = None
 
@@ -229,7 +231,7 @@ class DaskExecutor:
                 self._submit([node])
         early = self._early.pop(node, None)
         if early is not None:
-            self._ready.append(early)
+            self._ready.append(self._outcome(node, *early))
         else:
             self._handed_out.add(node)
 
@@ -244,12 +246,14 @@ class DaskExecutor:
 
     def _arrived(self, future: Future[Any]) -> None:
         node, submitted = self._nodes.pop(future.key)
-        outcome = self._outcome(node, future, submitted)
         if node in self._handed_out:
             self._handed_out.discard(node)
-            self._ready.append(outcome)
-        else:  # Dask ran it before the loop got to it; a failure's dependants fail with it
-            self._early[node] = outcome
+            self._ready.append(self._outcome(node, future, submitted))
+        else:
+            # Dask ran it before the loop got to it. Its outcome is read when the loop does: a
+            # failed node's dependants fail in Dask with its error, but the loop withdraws them,
+            # and they must neither be reported nor restart a worker again.
+            self._early[node] = (future, submitted)
 
     def _outcome(self, node: Node, future: Future[Any], submitted: float) -> NodeOutcome:
         if future.status == "finished":
