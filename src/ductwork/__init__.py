@@ -16,8 +16,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ductwork.exceptions import DatasetError, DuctworkError, PipelineError, RunnerError
-    from ductwork.exceptions import DuctworkDeprecationWarning as KedroDeprecationWarning  # noqa: F401
+    from ductwork.exceptions import (
+        DatasetError,
+        DuctworkDeprecationWarning,
+        DuctworkError,
+        PipelineError,
+        RunnerError,
+    )
     from ductwork.hooks import create_hook_manager, hook_impl
     from ductwork.io import DataCatalog, MemoryDataset, SharedMemoryDataCatalog
     from ductwork.pipeline import Node, Pipeline, node
@@ -28,6 +33,8 @@ if TYPE_CHECKING:
         SequentialRunner,
         ThreadRunner,
     )
+
+    KedroDeprecationWarning = DuctworkDeprecationWarning
 
 __version__ = "0.1.0"
 
