@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     )
     from ductwork.hooks import create_hook_manager, hook_impl
     from ductwork.io import DataCatalog, MemoryDataset, SharedMemoryDataCatalog
-    from ductwork.pipeline import Node, Pipeline, node
+    from ductwork.pipeline import Pipeline
+    from ductwork.pipeline.node import Node, node
     from ductwork.runner import (
         AbstractRunner,
         DaskRunner,
