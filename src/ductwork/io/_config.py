@@ -209,7 +209,11 @@ def check_dataset_class(obj: Any, name: str, shown: str) -> type:
         and callable(getattr(obj, "save", None))
         and _loads_without_arguments(obj)
     ):
-        raise config_error(name, f"Dataset type '{class_path(obj)}' is invalid: {hint}")
+        raise config_error(
+            name,
+            f"Dataset type '{class_path(obj)}' is invalid: all dataset types must extend "
+            "'AbstractDataset' (or have 'load()' and 'save(data)' methods).",
+        )
     if inspect.isabstract(obj):
         missing = ", ".join(sorted(getattr(obj, "__abstractmethods__", ())))
         raise config_error(
