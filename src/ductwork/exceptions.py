@@ -3,11 +3,51 @@
 All of them derive from :class:`DuctworkError`, so ``except DuctworkError`` catches anything the
 library raised on its own account (a node's own exception is never wrapped: it reaches the caller
 with its own type). Where Kedro raises a builtin type (``ValueError``, ``TypeError``, ``KeyError``)
-for the same mistake, the ductwork class also derives from that builtin, so code written against
-Kedro's behaviour keeps catching what it caught before.
+for the same mistake, the ductwork class also derives from that builtin (in brackets below), so
+code written against Kedro's behaviour keeps catching what it caught before.
 
 The public modules re-export the classes that belong to them: ``ductwork.pipeline`` the pipeline
-errors, ``ductwork.io`` the dataset errors, ``ductwork.runner`` the run errors.
+errors, ``ductwork.io`` the dataset errors, ``ductwork.runner`` the run errors. The tree (a
+test keeps it true; add a new class here too)::
+
+    DuctworkError
+        DatasetError
+            DatasetAlreadyExistsError
+            DatasetConfigError
+            DatasetNotFoundError
+            DatasetNotPicklableError       (also a NotPicklableError)
+            VersionAlreadyExistsError
+            VersionNotFoundError
+        JournalError
+        PipelineError
+            CircularDependencyError
+            ConfirmNotUniqueError
+            InvalidDatasetNameError        [ValueError]
+            InvalidNodeError               [ValueError]
+            InvalidPipelineError           [ValueError]
+            NodeInputError                 [ValueError]
+            NodeOutputError                [ValueError]
+            NodeSignatureError             [TypeError]
+            OutputNotUniqueError
+            PipelineMappingError
+            PipelineQueryError             [ValueError]
+                EmptyPipelineError
+                UnknownDatasetError
+                UnknownNamespaceError
+                UnknownNodeError
+        ProjectConfigError
+            YAMLFileError                  [ValueError]
+        RunnerError
+            HookResultError                [TypeError]
+            MissingInputsError             [ValueError]
+            NodeCancelledError
+            NodeTimeoutError               [TimeoutError]
+            NodesFailedError
+            NotPicklableError
+                DatasetNotPicklableError   (also a DatasetError)
+            RemoteNodeError
+            RunnerOptionError              [ValueError, TypeError]
+            WorkerLostError
 """
 
 from __future__ import annotations

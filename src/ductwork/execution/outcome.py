@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
@@ -56,6 +57,11 @@ class NodeOutcome(NamedTuple):
     worker: str
     skipped: bool = False
     metrics: Mapping[str, float] = NO_METRICS
+
+    @classmethod
+    def ended(cls, node: Node, error: BaseException, started: float, worker: str) -> NodeOutcome:
+        """The outcome of a node its executor ended now (dead worker, time limit, lost task)."""
+        return cls(node, error, started, time.time(), worker)
 
     def detached(self) -> NodeOutcome:
         """This outcome without its node and error, to send to the parent process."""

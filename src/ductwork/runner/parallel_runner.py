@@ -1,30 +1,26 @@
 """``ParallelRunner``: independent nodes at the same time, on worker processes.
 
 Processes suit CPU-bound Python code, which threads cannot run in parallel. The runner is the
-shared run loop over a :class:`~ductwork.runner.processes.ProcessExecutor`; what it does, in
-short:
+run loop over a :class:`~ductwork.runner.processes.ProcessExecutor`; in short:
 
-* **Start method.** ``forkserver`` by default where it exists (Linux, macOS), else ``spawn``:
-  never a bare ``fork`` of a parent that may hold threads (a fork copies locks held by other
-  threads, and the child can hang on them). Scripts that run pipelines must therefore guard
-  their entry point with ``if __name__ == "__main__":``, as with ``spawn``. Choose another with
+* **Start method.** ``forkserver`` where it exists, else ``spawn``: never a bare ``fork`` of a
+  parent that may hold threads (the child can hang on a lock copied while held). Scripts must
+  guard their entry point with ``if __name__ == "__main__":``. Choose another with
   ``mp_context``.
 * **Workers start once per run**, as many as nodes can run at once (at most ``max_workers``),
-  and receive once the persisted datasets the pipeline uses, the hook plugins, the run id and
-  the logging levels. Each node travels once, when it is submitted, pickled with cloudpickle:
-  lambdas, closures and functions defined in ``__main__`` work.
-* **Data.** In-memory datasets never leave the parent's catalog; their data travels through
-  shared memory, and large buffers (numpy arrays, pandas and arrow columns) are mapped by the
-  consumer without a copy. Persisted datasets are loaded and saved by the workers themselves.
-* **Hooks** fire inside the worker that runs the node; each worker has its own copy of each
-  plugin, so state a plugin gathers in a worker stays in that worker. Log records of workers
-  reach the parent's loggers.
+  and receive once the shipped datasets, the node shell (run id, options, hook plugins) and the
+  logging levels. Each node travels once, when submitted, pickled with cloudpickle: lambdas,
+  closures and functions defined in ``__main__`` work.
+* **Data.** In-memory data travels through shared memory; large buffers (numpy arrays, pandas
+  and arrow columns) are mapped by the consumer without a copy. Persisted datasets are loaded
+  and saved by the workers themselves.
+* **Hooks** fire in the worker that runs the node; each worker has its own copy of each plugin.
+  Log records of workers reach the parent's loggers.
 * **Failures.** A node's exception reaches the caller with its type, message and the worker's
-  traceback (as ``__cause__``). A worker killed by a signal or the out-of-memory killer fails the
-  run at once with :class:`~ductwork.exceptions.WorkerLostError` naming the node (with
-  ``keep_going``, the node fails, a fresh worker takes the dead one's place and the run goes on).
-  A node past its time limit has its worker process stopped and replaced. Retries run in the same
-  worker. Ctrl-C stops the workers. No shared-memory segment outlives the run.
+  traceback (as ``__cause__``). A worker that dies (a signal, the out-of-memory killer) fails
+  the run at once with :class:`~ductwork.exceptions.WorkerLostError` naming the node (with
+  ``keep_going``, a fresh worker takes its place). A node past its time limit has its worker
+  stopped and replaced. Ctrl-C stops the workers. No shared-memory segment outlives the run.
 """
 
 from __future__ import annotations
@@ -51,10 +47,8 @@ _MAX_WINDOWS_PROCESSES = 31
 class ParallelRunner(AbstractRunner):
     """Runs nodes whose inputs are ready concurrently, on up to ``max_workers`` processes.
 
-    Hooks passed to :meth:`run` fire for every node and dataset event inside the worker that
-    runs the node; each worker receives its own copy of each plugin once, so state a plugin
-    gathers in a worker stays in that worker (write it to a file or a database if the parent
-    needs it). Pipeline hooks fire in the parent.
+    Node and dataset hooks fire in the worker running the node, each worker with its own copy of
+    each plugin (state a plugin gathers stays there); pipeline hooks fire in the parent.
 
     Example:
         >>> runner = ParallelRunner(max_workers=4)  # doctest: +SKIP

@@ -1,15 +1,14 @@
 """``AbstractRunner``: what every runner does around the run loop.
 
 ``run()`` fires the pipeline hooks, narrows the pipeline to the missing outputs when asked,
-checks that every free input is in the catalog before any node runs, gives undeclared datasets a
-runtime dataset, builds the run's node shell, runs the loop over the subclass's executor, and
-returns the free outputs as dataset objects. A subclass only says which executor runs the nodes
-(:meth:`AbstractRunner._create_executor`) and with which options.
+checks the free inputs before any node runs, gives undeclared datasets a runtime dataset, builds
+the run's node shell, runs the loop over the subclass's executor, and returns the free outputs
+as dataset objects. A subclass only says which executor runs the nodes, and its options.
 
 Foreign objects are adapted here, where they enter: a hook manager becomes a
-:class:`~ductwork.hooks.manager.HookSnapshot`, a catalog is used through
-:class:`~ductwork.io.CatalogProtocol`'s public methods only (plus
-:func:`~ductwork.io._protocols.forget_datasets`, its one adapter for catalogs written for Kedro).
+:class:`~ductwork.hooks.manager.HookSnapshot`; a catalog is used through the public methods of
+:class:`~ductwork.io.CatalogProtocol` only (and :func:`~ductwork.io._protocols.forget_datasets`,
+the one adapter for catalogs written for Kedro).
 """
 
 from __future__ import annotations
@@ -51,12 +50,8 @@ def generate_run_id() -> str:
 class AbstractRunner(ABC):
     """Runs a pipeline's nodes against a catalog; subclasses choose where nodes run."""
 
-    _max_workers = 1
-    """The most nodes this runner runs at once (set by runners with workers)."""
-
-    _logs_synchronous_mode = False
-    """Log at INFO, when not asynchronous, that loads and saves run one after another (as
-    Kedro's sequential and process runners do)."""
+    _max_workers = 1  # the most nodes run at once (set by runners with workers)
+    _logs_synchronous_mode = False  # say at INFO when not asynchronous (as some Kedro runners do)
 
     def __init__(
         self,
@@ -72,8 +67,8 @@ class AbstractRunner(ABC):
         Args:
             is_async: Load each node's inputs and save its outputs concurrently, on threads.
             retry: Retry policy for nodes without one of their own (see ``Retry``).
-            timeout: Time limit in seconds for nodes without one of their own; it covers all
-                attempts of a node. What happens at the limit depends on the runner.
+            timeout: Time limit in seconds for nodes without one of their own, for all attempts
+                of a node together. What happens at the limit depends on the runner.
             keep_going: After a failure, run every node that does not depend on a failed one,
                 then raise ``NodesFailedError`` listing every failure.
             max_running: The most nodes running at once, whatever the worker count.
@@ -243,8 +238,7 @@ class AbstractRunner(ABC):
         log_resume_suggestion(pipeline, done_nodes, partial(is_persisted, catalog), self._logger)
 
     def _get_required_workers_count(self, pipeline: Pipeline) -> int:
-        """How many workers a run of ``pipeline`` needs: no more than nodes that can ever run at
-        once, ``max_workers`` and ``max_running``."""
+        """Workers for ``pipeline``: at most its widest layer, ``max_workers``, ``max_running``."""
         limit = min(self._max_workers, self._options.max_running or self._max_workers)
         widest_layer = max(1, len(pipeline.nodes) - len(pipeline.grouped_nodes) + 1)
         return min(widest_layer, limit)
@@ -265,8 +259,7 @@ class AbstractRunner(ABC):
 
 
 def _produced_outputs(pipeline: Pipeline, result: RunResult) -> set[str]:
-    # Every free output but those of failed nodes (withdrawn nodes never ran, and executors
-    # skip names they hold nothing for).
+    # Executors skip the names they hold nothing for (withdrawn nodes never ran).
     failed = {name for outcome in result.failures for name in outcome.node.outputs}
     return pipeline.outputs() - failed
 

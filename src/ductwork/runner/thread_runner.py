@@ -171,7 +171,7 @@ class ThreadExecutor:
                     "was abandoned: a thread cannot be stopped, "
                     "so it finishes in the background and saves nothing",
                 )
-                outcome = NodeOutcome(task.node, error, task.started, time.time(), task.worker)
+                outcome = NodeOutcome.ended(task.node, error, task.started, task.worker)
                 expired.append(outcome)
         return expired
 

@@ -29,7 +29,6 @@ import secrets
 import time
 from collections.abc import Callable, Collection, Iterable
 from contextlib import AbstractContextManager, ExitStack
-from types import TracebackType
 from typing import Any
 
 from dask.typing import Key
@@ -122,12 +121,7 @@ class DaskExecutor:
             self._stack = stack.pop_all()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_exc: object) -> None:
         with self._stack:
             unfinished = [f for f in self._tasks.values() if not f.done()]
             if self._client is not None and unfinished:

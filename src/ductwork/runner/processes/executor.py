@@ -179,9 +179,7 @@ class ProcessExecutor:
         if message is None:  # the process died
             if node is None:
                 raise worker.lost_error()
-            outcome = NodeOutcome(
-                node, worker.lost_error(), worker.submitted, time.time(), worker.label
-            )
+            outcome = NodeOutcome.ended(node, worker.lost_error(), worker.submitted, worker.label)
             self._replace(worker)
             return outcome
         if message[0] == READY:  # a replacement worker
@@ -216,7 +214,7 @@ class ProcessExecutor:
                 continue
             node, timeout = worker.node, self._shell.policy(worker.node).timeout or 0.0
             error = timeout_error(node, timeout, f"its worker process ({worker.label}) was stopped")
-            stopped.append(NodeOutcome(node, error, worker.submitted, time.time(), worker.label))
+            stopped.append(NodeOutcome.ended(node, error, worker.submitted, worker.label))
             self._replace(worker)
         return stopped
 
