@@ -17,7 +17,7 @@ from ductwork.execution.time_limits import watched
 from ductwork.hooks import create_hook_manager, hook_impl
 from ductwork.hooks.manager import HookSnapshot
 from ductwork.io import DataCatalog, MemoryDataset
-from ductwork.pipeline import Node, Retry, node
+from ductwork.pipeline import Node, Pipeline, Retry, node
 from tests.runner.helpers import CustomNodeError, add, fail, split, stream_three
 
 
@@ -214,3 +214,22 @@ def test_a_watched_time_limit_is_left_to_the_caller_who_sets_stop() -> None:
     assert type(outcome.error).__name__ == "NodeCancelledError"
     assert not catalog.exists("c")
     assert not isinstance(outcome.error, NodeTimeoutError)
+
+
+class _NullManager:
+    """Like Kedro's _NullPluginManager: every attribute is itself, every call returns None."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def test_a_runner_accepts_a_null_hook_manager_written_for_kedro() -> None:
+    from ductwork.runner import SequentialRunner
+
+    catalog = DataCatalog({"a": MemoryDataset(1), "b": MemoryDataset(2)})
+    pipeline = Pipeline([node(add, ["a", "b"], "c")])
+    result = SequentialRunner().run(pipeline, catalog, _NullManager())  # type: ignore[arg-type]
+    assert result["c"].load() == 3

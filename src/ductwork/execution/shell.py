@@ -77,7 +77,10 @@ class NodeShell:
         cls, run_id: str, is_async: bool, options: RunOptions, hooks: HookSnapshot
     ) -> NodeShell:
         """The shell of a run whose hooks in this process are ``hooks``."""
-        return cls(run_id, is_async, options, registered_plugins(hooks.manager), _hooks=hooks)
+        # With no hook implemented, workers need no plugin (and a manager that is not a real
+        # pluggy one, like Kedro's _NullPluginManager, is never asked for its plugins).
+        plugins = registered_plugins(hooks.manager) if hooks.enabled else []
+        return cls(run_id, is_async, options, plugins, _hooks=hooks)
 
     def enforcing(self, time_limit: TimeLimit) -> NodeShell:
         """This shell, for a place that enforces time limits with ``time_limit``."""
