@@ -14,6 +14,7 @@ test keeps it true; add a new class here too)::
         DatasetError
             DatasetAlreadyExistsError
             DatasetConfigError
+                CredentialsNotFoundError   [KeyError]
             DatasetNotFoundError
             DatasetNotPicklableError       (also a NotPicklableError)
             VersionAlreadyExistsError
@@ -43,7 +44,7 @@ test keeps it true; add a new class here too)::
             NodeCancelledError
             NodeTimeoutError               [TimeoutError]
             NodesFailedError
-            NotPicklableError
+            NotPicklableError              [AttributeError]
                 DatasetNotPicklableError   (also a DatasetError)
             RemoteNodeError
             RunnerOptionError              [ValueError, TypeError]
