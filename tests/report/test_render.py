@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+from html import escape
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 
 from ductwork.report import render_chrome_trace, render_html
-from ductwork.report.html import script_json
-from ductwork.report.layout import BOX_HEIGHT, BOX_WIDTH, layout_graph, layout_timeline
+from ductwork.report.html import GRAPH_NODES, script_json, traceback_html
+from ductwork.report.layout import Box, GraphLayout, layout_graph, layout_timeline
+from ductwork.report.tracebacks import split_traceback
 from tests.report.conftest import EVIL, hostile_journal
 
 
@@ -19,7 +22,23 @@ def _node(name: str, inputs: list[str], outputs: list[str], **more: Any) -> dict
     return {"name": name, "inputs": inputs, "outputs": outputs, "status": "done", **more}
 
 
-def test_graph_columns_are_topological_layers() -> None:
+def _boxes(layout: GraphLayout) -> dict[str, Box]:
+    return {box.name: box for box in layout.boxes}
+
+
+def _points(path: str) -> list[tuple[float, float]]:
+    """The end points of a path's segments (M, V and C commands)."""
+    points: list[tuple[float, float]] = []
+    for command, numbers in re.findall(r"([MVC])([^MVC]*)", path):
+        values = [float(v) for v in re.findall(r"-?[\d.]+", numbers)]
+        if command == "V":
+            points.append((points[-1][0], values[0]))
+        else:
+            points.append((values[-2], values[-1]))
+    return points
+
+
+def test_graph_layers_go_down_in_topological_order() -> None:
     nodes = [
         _node("a", [], ["x"]),
         _node("b", ["x"], ["y"]),
@@ -27,9 +46,9 @@ def test_graph_columns_are_topological_layers() -> None:
         _node("d", ["y", "z@spark"], ["w"]),
         _node("lonely", [], ["v"]),
     ]
-    layout = layout_graph(nodes)
-    column = {box.node["name"]: box.x for box in layout.boxes}
-    assert column["a"] == column["lonely"] < column["b"] == column["c"] < column["d"]
+    layout = layout_graph(nodes, with_datasets=False)
+    y = {name: box.y for name, box in _boxes(layout).items()}
+    assert y["a"] < y["b"] == y["c"] < y["d"]
     edges = {(edge.source, edge.target): edge.datasets for edge in layout.edges}
     assert edges == {
         ("a", "b"): ("x",),
@@ -37,28 +56,76 @@ def test_graph_columns_are_topological_layers() -> None:
         ("b", "d"): ("y",),
         ("c", "d"): ("z@spark",),
     }
-    assert layout.width >= max(box.x for box in layout.boxes) + BOX_WIDTH
-    assert layout.height >= max(box.y for box in layout.boxes) + BOX_HEIGHT
+    assert layout.width >= max(box.x + box.width for box in layout.boxes)
+    assert layout.height >= max(box.y + box.height for box in layout.boxes)
 
 
-def test_graph_boxes_never_overlap_and_layout_is_deterministic() -> None:
-    nodes = [_node(f"n{i}", [f"d{i // 3}"] if i >= 3 else [], [f"d{i}"]) for i in range(30)]
-    first, second = layout_graph(nodes), layout_graph(list(nodes))
-    assert first == second
-    spots = {(box.x, box.y) for box in first.boxes}
-    assert len(spots) == len(nodes)
+def test_datasets_are_vertices_of_their_own_with_transcoding_merged() -> None:
+    nodes = [_node("a", ["raw"], ["z@pandas"]), _node("b", ["z@spark"], ["out"])]
+    layout = layout_graph(nodes, {"z": {"persisted": True}})
+    boxes = _boxes(layout)
+    assert {box.name for box in layout.boxes if box.kind == "dataset"} == {"raw", "z", "out"}
+    assert boxes["z"].node["persisted"] is True
+    assert boxes["raw"].y < boxes["a"].y < boxes["z"].y < boxes["b"].y < boxes["out"].y
+    assert {(e.source, e.target) for e in layout.edges} == {
+        ("raw", "a"),
+        ("a", "z"),
+        ("z", "b"),
+        ("b", "out"),
+    }
 
 
-def test_barycentre_ordering_uncrosses_edges() -> None:
-    # Parents p0, p1; children listed crosswise: c0 reads p1, c1 reads p0.
-    nodes = [
-        _node("p0", [], ["a"]),
-        _node("p1", [], ["b"]),
-        _node("c0", ["b"], ["x"]),
-        _node("c1", ["a"], ["y"]),
+def _long_edges_pipeline() -> list[dict[str, Any]]:
+    # Edges that skip layers (a -> e, b -> f) beside a chain of boxes they must go around.
+    return [
+        _node("a", [], ["a_out"]),
+        _node("b", ["a_out"], ["b_out"]),
+        _node("c", ["b_out"], ["c_out"]),
+        _node("d", ["c_out"], ["d_out"]),
+        _node("e", ["d_out", "a_out"], ["e_out"]),
+        _node("f", ["e_out", "b_out", "a_out"], ["f_out"]),
+        *(_node(f"side{i}", ["a_out"], [f"s{i}"]) for i in range(4)),
+        _node("g", ["s0", "s1", "s2", "s3", "c_out"], ["g_out"]),
     ]
-    y = {box.node["name"]: box.y for box in layout_graph(nodes).boxes}
-    assert (y["p0"] < y["p1"]) == (y["c1"] < y["c0"])
+
+
+@pytest.mark.parametrize("with_datasets", [True, False])
+def test_no_edge_passes_through_a_box(with_datasets: bool) -> None:
+    layout = layout_graph(_long_edges_pipeline(), with_datasets=with_datasets)
+    boxes = layout.boxes
+    for i, box in enumerate(boxes):
+        for other in boxes[i + 1 :]:
+            apart = (
+                box.x + box.width <= other.x
+                or other.x + other.width <= box.x
+                or box.y + box.height <= other.y
+                or other.y + other.height <= box.y
+            )
+            assert apart, (box.name, other.name)
+    for edge in layout.edges:
+        points = _points(edge.path)
+        # Straight segments are vertical; check them against every box (curves are only drawn
+        # in the empty gaps between layers, which the browser test checks point by point).
+        for (x0, y0), (x1, y1) in itertools.pairwise(points):
+            if x0 != x1:
+                continue
+            low, high = sorted((y0, y1))
+            for box in boxes:
+                inside_x = box.x < x0 < box.x + box.width
+                overlap = low < box.y + box.height - 0.5 and high > box.y + 0.5
+                assert not (inside_x and overlap), (edge.source, edge.target, box.name)
+
+
+def test_layout_is_deterministic() -> None:
+    nodes = [_node(f"n{i}", [f"d{i // 3}"] if i >= 3 else [], [f"d{i}"]) for i in range(30)]
+    assert layout_graph(nodes) == layout_graph(list(nodes))
+
+
+def test_disconnected_parts_are_packed_in_rows() -> None:
+    nodes = [_node(f"n{i}", [], [f"d{i}"]) for i in range(60)]
+    layout = layout_graph(nodes, with_datasets=False)
+    assert layout.width <= 1700
+    assert len({box.y for box in layout.boxes}) > 1
 
 
 def test_timeline_lanes_per_worker() -> None:
@@ -107,15 +174,117 @@ def test_html_escapes_everything_from_the_journal() -> None:
     assert EVIL in "".join(parser.text), "the text is shown, escaped, not dropped"
     data = re.search(r'<script type="application/json" id="run-data">(.*?)</script>', page)
     assert data is not None
-    assert json.loads(data.group(1))["nodes"][0]["error"] is None
-    assert json.loads(data.group(1))["nodes"][1]["error"]["message"] == EVIL
+    nodes = json.loads(data.group(1))["nodes"]
+    assert "error" not in nodes[0]
+    assert nodes[1]["error"]["message"] == EVIL
+    # The traceback goes into the page as markup the report built: every bit of it escaped.
+    assert EVIL not in nodes[1]["error"]["traceback"]
+    assert escape(EVIL) in nodes[1]["error"]["traceback"]
+
+
+def _traceback_through_ductwork() -> str:
+    return (
+        "Traceback (most recent call last):\n"
+        '  File "/site/ductwork/runner/loop.py", line 10, in run_loop\n'
+        "    outcome = run(node)\n"
+        '  File "/site/ductwork/pipeline/node.py", line 20, in run\n'
+        "    return self.func(*args)\n"
+        "           ^^^^^^^^^^^^^^^^\n"
+        '  File "/home/me/project/nodes.py", line 3, in fail\n'
+        "    raise ValueError('bad')\n"
+        "ValueError: bad\n"
+    )
+
+
+def test_tracebacks_fold_ductworks_frames_and_keep_the_users() -> None:
+    pieces = split_traceback(_traceback_through_ductwork())
+    assert [own for own, _ in pieces] == [False, True, False]
+    assert pieces[1][1].count('  File "') == 2
+    assert "ductwork" not in pieces[2][1]
+    assert "/home/me/project/nodes.py" in pieces[2][1]
+    page = traceback_html({"traceback": _traceback_through_ductwork()})
+    assert "<summary>2 ductwork frames</summary>" in page
+    assert page.index("Traceback (most recent") < page.index("ductwork frames")
+    assert page.index("ductwork frames") < page.index("nodes.py")
+
+
+def test_a_reason_that_says_nothing_is_not_shown() -> None:
+    journal = {
+        "run_id": "r",
+        "status": "success",
+        "nodes": [
+            _node("a", [], ["x"], reason="selected (runs without --only-missing-outputs)"),
+            _node("b", ["x"], ["y"], reason="output 'y' is missing"),
+        ],
+    }
+    page = render_html(journal)
+    data = re.search(r'<script type="application/json" id="run-data">(.*?)</script>', page)
+    assert data is not None
+    nodes = json.loads(data.group(1))["nodes"]
+    assert "reason" not in nodes[0]
+    assert nodes[1]["reason"] == "output 'y' is missing"
+
+
+def test_big_pipelines_fall_back_to_namespaces_then_to_the_table() -> None:
+    many = GRAPH_NODES + 1
+    nodes = [
+        _node(
+            f"ns{i % 5}.n{i}",
+            [f"d{i - 5}"] if i >= 5 else [],
+            [f"d{i}"],
+            namespace=f"ns{i % 5}",
+        )
+        for i in range(many)
+    ]
+    page = render_html({"run_id": "r", "status": "success", "nodes": nodes})
+    assert 'data-view="namespaces"' in page
+    assert 'data-view="datasets"' not in page
+    assert page.count('class="node ') == 5
+    flat = [{**n, "namespace": None} for n in nodes]
+    page = render_html({"run_id": "r", "status": "success", "nodes": flat})
+    assert 'class="graph"' not in page
+    assert "too big to draw" in page
+
+
+def test_timeline_phases_and_a_bar_for_an_interrupted_node() -> None:
+    nodes = [
+        _node("a", [], ["x"], started=10.0, finished=11.0, worker="tcp://127.0.0.1:4000"),
+        _node(
+            "b",
+            [],
+            ["y"],
+            started=10.5,
+            finished=None,
+            worker="tcp://127.0.0.1:4001",
+            status="interrupted",
+        ),
+    ]
+    journal = {
+        "run_id": "r",
+        "status": "interrupted",
+        "started": 9.0,
+        "finished": 12.0,
+        "phases": [{"name": "loading the project", "started": 8.0, "finished": 9.0}],
+        "nodes": nodes,
+    }
+    page = render_html(journal)
+    for phase in (
+        "loading the project",
+        "validation and workers starting",
+        "nodes running",
+        "shutting down",
+    ):
+        assert f'data-phase="{phase}"' in page
+    assert 'class="bar st-interrupted" data-node="b"' in page
+    assert ">127.0.0.1:4000</text>" in page
+    assert ">127.0.0.1:4001</text>" in page
 
 
 def test_html_is_self_contained(failed_journal: dict[str, Any]) -> None:
     page = render_html(failed_journal)
     assert not re.search(r"(src|href)=\"(https?:)?//", page), "nothing from the network"
     assert "<link" not in page
-    assert page.count('class="node ') == len(failed_journal["nodes"])
+    assert page.count('class="node ') == 2 * len(failed_journal["nodes"]), "two views"
     assert 'class="node st-failed" data-node="d"' in page
     assert 'id="failure"' in page
 

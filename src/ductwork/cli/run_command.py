@@ -12,6 +12,7 @@ import logging
 import os
 import platform
 import socket
+import time
 import traceback
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ import ductwork
 from ductwork import __version__
 from ductwork.cli.incremental_command import explain, run_incrementally
 from ductwork.cli.interrupt import InterruptGuard
-from ductwork.cli.plan import Filters, RunPlan, format_dry_run, plan_run, select
+from ductwork.cli.plan import SELECTED, Filters, RunPlan, format_dry_run, plan_run, select
 from ductwork.cli.progress import (
     LOGGER_NAME,
     LiveProgress,
@@ -89,6 +90,7 @@ class _Session:
     catalog: DataCatalog
     plan: RunPlan
     journal_dir: Path
+    began: float = field(default_factory=time.time)
 
 
 def execute(request: RunRequest) -> int:
@@ -139,6 +141,7 @@ def _settings_runner(request: RunRequest, settings: ProjectSettings) -> RunnerOp
 
 
 def _prepare(request: RunRequest, console: Console) -> _Session | None:
+    began = time.time()
     settings = read_settings(Path.cwd())
     spec = request.command.pipeline or settings.pipeline
     if spec is None:
@@ -159,7 +162,7 @@ def _prepare(request: RunRequest, console: Console) -> _Session | None:
         console.print(f"Nothing to resume: the last run of {spec} ({resume['run_id']}) succeeded.")
         return None
     plan = plan_run(selected, catalog, only_missing=request.only_missing, resume=resume)
-    return _Session(spec, name, options, runner, catalog, plan, journal_dir)
+    return _Session(spec, name, options, runner, catalog, plan, journal_dir, began)
 
 
 def _run_to_resume(journal_dir: Path, spec: str, name: str | None) -> dict[str, Any]:
@@ -182,8 +185,9 @@ def _open_journal(request: RunRequest, session: _Session) -> RunJournal:
         run_id=request.run_id,
         runner=options.name,
         pipeline_spec=session.spec,
-        reasons=plan.reasons,
+        reasons={name: why for name, why in plan.reasons.items() if why != SELECTED},
         skipped=plan.skipped,
+        catalog=session.catalog,
         info={
             "pipeline_name": session.pipeline_name,
             "command": request.typed,
@@ -222,6 +226,7 @@ def _run(request: RunRequest, session: _Session, console: Console, live: bool) -
     elif not request.quiet:
         progress = PlainProgress(total)
     journal.start()
+    journal.phase("loading the project", session.began, journal.record["started"])
     _logger.info(
         "Run %s: %d of %d nodes of %s, %s runner. Journal: %s",
         journal.run_id,

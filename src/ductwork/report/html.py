@@ -1,26 +1,39 @@
 """The HTML run report: one self-contained file, readable with no network access.
 
-Everything is inline: the CSS, the script, the two SVG drawings and the run's data (a JSON block
+Everything is inline: the CSS, the script, the SVG drawings and the run's data (a JSON block
 the script reads). Text from the run is escaped with :func:`html.escape`; the JSON block escapes
 ``<``, ``>`` and ``&`` so that no string in it can end the ``<script>`` element or open a
 comment. The script finishes by setting ``data-rendered`` on the page's root element, and an
 ``onerror`` handler installed before it writes any script error into the page
 (``#script-errors``), so that a headless browser can tell whether the report rendered.
+
+Size decides what is drawn. Up to :data:`GRAPH_WITH_DATASETS` nodes the graph is drawn twice
+(with datasets as vertices of their own, and without); up to :data:`GRAPH_NODES` only without;
+beyond that, a graph of namespaces (one box per top-level namespace) when the pipeline has them,
+else no graph: the page opens on the table, which the script fills from the data a page at a
+time, so that even a run of 10,000 nodes opens at once.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
 from importlib.resources import files
 from typing import Any
 
 from ductwork.report.layout import layout_graph, layout_timeline
-from ductwork.report.svg import STATUS_CLASSES, graph_svg, status_class, timeline_svg
+from ductwork.report.svg import STATUS_CLASSES, graph_svg, timeline_svg
+from ductwork.report.tracebacks import split_traceback
 
-__all__ = ["render_html"]
+__all__ = ["GRAPH_NODES", "GRAPH_WITH_DATASETS", "TIMELINE_BARS", "render_html", "script_json"]
+
+GRAPH_WITH_DATASETS = 1200
+GRAPH_NODES = 2500
+TIMELINE_BARS = 3000
+# Reasons older journals gave every node, which say nothing.
+_EMPTY_REASONS = frozenset({"selected (runs without --only-missing-outputs)"})
 
 # Installed before the report's script, so that its errors (even syntax errors) are caught.
 _ON_ERROR = (
@@ -32,8 +45,8 @@ _ON_ERROR = (
     "if(pre){pre.hidden=false;pre.textContent+=text+'\\n';}};"
 )
 _DATA_FIELDS = (
-    *("name", "status", "reason", "started", "finished", "worker", "error"),
-    *("inputs", "outputs", "tags", "namespace"),
+    *("name", "status", "started", "finished", "worker", "inputs", "outputs", "tags"),
+    *("namespace", "attempts", "peak_rss", "cpu_time"),
 )
 
 
@@ -43,7 +56,7 @@ def _asset(name: str) -> str:
 
 def script_json(value: Any) -> str:
     """``value`` as JSON that is safe inside a ``<script>`` element."""
-    text = json.dumps(value, default=str)
+    text = json.dumps(value, default=str, separators=(",", ":"))
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
@@ -77,6 +90,22 @@ def _facts(journal: Mapping[str, Any]) -> str:
     return f'<dl class="facts">{cells}</dl>'
 
 
+def traceback_html(error: Mapping[str, Any]) -> str:
+    """The error's traceback as the terminal shows it: ductwork's own frames folded away."""
+    parts = []
+    for own, text in split_traceback(str(error.get("traceback") or "")):
+        if own:
+            frames = text.count('  File "')
+            noun = "frame" if frames == 1 else "frames"
+            parts.append(
+                f'<details class="own-frames"><summary>{frames} ductwork {noun}</summary>'
+                f"<pre>{escape(text)}</pre></details>"
+            )
+        else:
+            parts.append(f"<pre>{escape(text)}</pre>")
+    return f'<div class="traceback">{"".join(parts)}</div>'
+
+
 def _failure(journal: Mapping[str, Any]) -> str:
     error = journal.get("error")
     if not error:
@@ -89,10 +118,9 @@ def _failure(journal: Mapping[str, Any]) -> str:
     resume = journal.get("resume_command")
     hint = f"<p>Resume with <code>{escape(resume)}</code></p>" if resume else ""
     return (
-        f'<section class="failure" id="failure"><h2>{where}</h2>'
-        f"<pre>{escape(str(error.get('type')))}: {escape(str(error.get('message')))}</pre>"
-        f"<details><summary>Traceback</summary><pre>{escape(str(error.get('traceback') or ''))}"
-        f"</pre></details>{hint}</section>"
+        f'<section class="failure" id="failure"><h2>{where}: '
+        f"<span>{escape(str(error.get('type')))}: {escape(str(error.get('message')))}</span></h2>"
+        f"<details><summary>Traceback</summary>{traceback_html(error)}</details>{hint}</section>"
     )
 
 
@@ -101,60 +129,244 @@ def _legend() -> str:
         f'<span><i class="{css}"></i>{escape(status)}</span>'
         for status, css in STATUS_CLASSES.items()
     )
+    items += (
+        '<span><i class="ds-persisted"></i>persisted dataset</span>'
+        '<span><i class="ds-memory"></i>in memory</span>'
+        '<span><i class="ds-param"></i>parameters</span>'
+    )
     return f'<div class="legend">{items}</div>'
 
 
-def _table(journal: Mapping[str, Any]) -> str:
-    start = journal.get("started") or 0.0
-    rows = []
-    for number, node in enumerate(journal["nodes"], 1):
-        ran = node.get("started") is not None and node.get("finished") is not None
-        offset = f"{node['started'] - start:.2f}" if ran else ""
-        took = f"{node['finished'] - node['started']:.3f}" if ran else ""
-        error = node.get("error")
-        note = f"{error.get('type')}: {error.get('message')}" if error else node.get("reason") or ""
-        rows.append(
-            f'<tr data-node="{escape(str(node["name"]))}"><td class="num">{number}</td>'
-            f"<td>{escape(str(node['name']))}</td>"
-            f'<td><i class="{status_class(node["status"])}"></i> {escape(str(node["status"]))}</td>'
-            f'<td>{escape(str(node.get("worker") or ""))}</td><td class="num">{offset}</td>'
-            f'<td class="num">{took}</td><td>{escape(str(note))}</td></tr>'
+def _reason(node: Mapping[str, Any]) -> str | None:
+    reason = node.get("reason") or node.get("why")
+    return None if not reason or reason in _EMPTY_REASONS else str(reason)
+
+
+def _node_data(node: Mapping[str, Any]) -> dict[str, Any]:
+    record = {key: node.get(key) for key in _DATA_FIELDS if node.get(key) is not None}
+    reason = _reason(node)
+    if reason:
+        record["reason"] = reason
+    error = node.get("error")
+    if error:
+        record["error"] = {
+            "type": error.get("type"),
+            "message": error.get("message"),
+            "traceback": traceback_html(error),
+        }
+    return record
+
+
+def _namespaces(nodes: Sequence[Mapping[str, Any]]) -> list[str]:
+    return sorted({str(n["namespace"]).split(".")[0] for n in nodes if n.get("namespace")})
+
+
+def _collapsed(nodes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One pseudo-node per top-level namespace (nodes outside any namespace stay themselves).
+
+    Its status is the worst of its members' (failed over interrupted over running ...).
+    """
+    order = ["failed", "interrupted", "running", "not run", "skipped", "done"]
+    rank = {status: i for i, status in enumerate(order)}  # anything else ranks as failed
+    groups: dict[str, dict[str, Any]] = {}
+    for n in nodes:
+        top = str(n["namespace"]).split(".")[0] if n.get("namespace") else None
+        key = top or str(n["name"])
+        group = groups.setdefault(
+            key,
+            {
+                "name": key,
+                "status": n["status"],
+                "inputs": set(),
+                "outputs": set(),
+                "members": 0,
+                "namespace_group": top is not None,
+            },
         )
-    head = "<tr><th>#</th><th>node</th><th>status</th><th>worker</th><th>start (s)</th>"
-    head += "<th>took (s)</th><th>why / error</th></tr>"
-    return f'<table id="nodes"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+        group["members"] += 1
+        group["inputs"].update(n["inputs"])
+        group["outputs"].update(n["outputs"])
+        if rank.get(str(n["status"]), 0) < rank.get(str(group["status"]), 0):
+            group["status"] = n["status"]
+    result = []
+    for group in groups.values():
+        internal = group["inputs"] & group["outputs"]
+        result.append(
+            {
+                **group,
+                "inputs": sorted(group["inputs"] - internal),
+                "outputs": sorted(group["outputs"] - internal),
+            }
+        )
+    return result
 
 
-def render_html(journal: Mapping[str, Any]) -> str:
-    """The report of the run that ``journal`` describes, as one HTML page."""
+def _graph_views(journal: Mapping[str, Any]) -> tuple[str, list[str], str]:
+    """The graph drawings, the names of the views drawn, and a note on what was left out."""
+    nodes = journal["nodes"]
+    datasets = journal.get("datasets") or {}
+    count = len(nodes)
+    if count <= GRAPH_WITH_DATASETS:
+        with_datasets = graph_svg(layout_graph(nodes, datasets), "datasets")
+        without = graph_svg(layout_graph(nodes, datasets, with_datasets=False), "nodes", True)
+        views, note = ["datasets", "nodes"], ""
+        drawings = with_datasets + without
+    elif count <= GRAPH_NODES:
+        drawings = graph_svg(layout_graph(nodes, datasets, with_datasets=False), "nodes")
+        views = ["nodes"]
+        note = f"Datasets are not drawn for pipelines over {GRAPH_WITH_DATASETS} nodes."
+    else:
+        views, drawings = [], ""
+        note = f"The graph of {count} nodes is too big to draw; the table lists every node."
+    if _namespaces(nodes) and count > 1:
+        groups = _collapsed(nodes)
+        if len(groups) <= GRAPH_NODES:
+            hidden = bool(views)
+            drawings += graph_svg(layout_graph(groups, with_datasets=False), "namespaces", hidden)
+            views.append("namespaces")
+            if not hidden:
+                note = (
+                    f"{count} nodes are too many to draw one by one: each box is a namespace "
+                    "(click it to list its nodes)."
+                )
+    return drawings, views, note
+
+
+def _graph_section(journal: Mapping[str, Any]) -> str:
+    drawings, views, note = _graph_views(journal)
+    if not views:
+        return (
+            f'<section id="graph-section"><h2>Pipeline</h2><p class="note">{escape(note)}</p>'
+            "</section>"
+        )
+    switches = []
+    if "datasets" in views:
+        switches.append(
+            '<label><input type="checkbox" id="show-datasets" checked> datasets</label>'
+        )
+    if "namespaces" in views and len(views) > 1:
+        switches.append(
+            '<label><input type="checkbox" id="collapse-namespaces"> namespaces collapsed</label>'
+        )
+    toolbar = (
+        '<div class="toolbar">'
+        + "".join(switches)
+        + '<button type="button" id="zoom-fit">fit</button>'
+        '<button type="button" id="zoom-in" aria-label="zoom in">+</button>'
+        '<button type="button" id="zoom-out" aria-label="zoom out">\u2212</button>'
+        '<span class="hint">drag to pan, wheel to zoom, click a box for details</span></div>'
+    )
+    shown_note = f'<p class="note">{escape(note)}</p>' if note else ""
+    return (
+        f'<section id="graph-section"><h2>Pipeline</h2>{toolbar}{_legend()}{shown_note}'
+        f'<div id="graph-view" class="graph-view">{drawings}</div></section>'
+    )
+
+
+def _filters(journal: Mapping[str, Any]) -> str:
+    statuses = sorted({str(n["status"]) for n in journal["nodes"]})
+    status_options = "".join(f'<option value="{escape(s)}">{escape(s)}</option>' for s in statuses)
+    namespaces = _namespaces(journal["nodes"])
+    namespace_select = ""
+    if namespaces:
+        options = "".join(f'<option value="{escape(n)}">{escape(n)}</option>' for n in namespaces)
+        namespace_select = (
+            '<label>namespace <select id="filter-namespace"><option value="">all</option>'
+            f"{options}</select></label>"
+        )
+    return (
+        '<div class="toolbar filters"><label>status <select id="filter-status">'
+        f'<option value="">all</option>{status_options}</select></label>{namespace_select}'
+        '<label>name <input type="search" id="filter-name" placeholder="part of a name">'
+        '</label><span id="filter-count" class="hint"></span></div>'
+    )
+
+
+def _phases(journal: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The run's own stretches: those its journal records, then those its times tell."""
+    given = journal.get("phases")
+    phases = [p for p in given if isinstance(p, dict)] if isinstance(given, list) else []
+    started = journal.get("started")
+    ran = [n for n in journal["nodes"] if n.get("started") is not None]
+    if started is None or not ran:
+        return phases
+    first = min(n["started"] for n in ran)
+    phases.append(
+        {"name": "validation and workers starting", "started": started, "finished": first}
+    )
+    last = max((n["finished"] for n in ran if n.get("finished") is not None), default=None)
+    if last is not None:
+        phases.append({"name": "nodes running", "started": first, "finished": last})
+        if journal.get("finished") is not None:
+            phases.append(
+                {"name": "shutting down", "started": last, "finished": journal["finished"]}
+            )
+    return phases
+
+
+def _timeline_section(journal: Mapping[str, Any]) -> str:
+    nodes = journal["nodes"]
+    began = sum(1 for n in nodes if n.get("started") is not None)
+    if began > TIMELINE_BARS:
+        drawing = (
+            f'<p class="note">{began} bars are too many to draw; the table below has every '
+            "node's start and duration, sortable.</p>"
+        )
+    else:
+        timeline = layout_timeline(
+            nodes, journal.get("started"), journal.get("finished"), _phases(journal)
+        )
+        drawing = f'<div class="scroll">{timeline_svg(timeline)}</div>'
+    return (
+        f'<section id="timeline-section"><h2>Timeline, per worker</h2>{drawing}</section>'
+        f'<section id="table-section"><h2>Nodes</h2>{_filters(journal)}'
+        '<table id="nodes"><thead><tr>'
+        '<th data-key="order" class="num">#</th><th data-key="name">node</th>'
+        '<th data-key="status">status</th><th data-key="worker">worker</th>'
+        '<th data-key="start" class="num">start (s)</th>'
+        '<th data-key="took" class="num">took (s)</th>'
+        '<th data-key="note">why / error</th></tr></thead><tbody></tbody></table>'
+        '<p><button type="button" id="more-rows" hidden>show more</button></p></section>'
+    )
+
+
+def render_html(journal: Mapping[str, Any], *, live: bool = False) -> str:
+    """The report of the run that ``journal`` describes, as one HTML page.
+
+    Args:
+        journal: A journal as :func:`~ductwork.report.load_journal` returns it.
+        live: The page is served by ``ductwork report --live``: it asks the server for a new
+            version as the run goes on.
+    """
     nodes = journal["nodes"]
     run_id = str(journal.get("run_id"))
     status = str(journal.get("status"))
+    failed = journal.get("error") or {}
     data = {
         "run_id": run_id,
+        "status": status,
         "started": journal.get("started"),
-        "nodes": [{key: node.get(key) for key in _DATA_FIELDS} for node in nodes],
+        "failed": failed.get("node"),
+        "live": live,
+        "nodes": [_node_data(node) for node in nodes],
+        "datasets": journal.get("datasets") or {},
     }
-    graph = graph_svg(layout_graph(nodes))
-    timeline = timeline_svg(layout_timeline(nodes, journal.get("started")))
     badge = (
         "run-" + status
         if status in {"success", "failed", "error", "interrupted", "running"}
         else ""
     )
+    live_badge = '<span class="badge live" id="live-badge">live</span>' if live else ""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>ductwork run {escape(run_id)}</title><style>{_asset('report.css')}</style>"
         f"<script>{_ON_ERROR}</script></head><body>"
-        f'<header><h1>Run <code>{escape(run_id)}</code> <span class="badge {badge}">'
-        f"{escape(status)}</span></h1>{_facts(journal)}</header>{_failure(journal)}"
-        f'<section id="graph-section"><h2>Pipeline</h2>{_legend()}<div class="scroll">{graph}'
-        '</div><p class="hint">Click a node for its details.</p></section>'
+        f'<header><h1>Run <code>{escape(run_id)}</code> <span class="badge {badge}" '
+        f'id="run-status">{escape(status)}</span>{live_badge}</h1>{_facts(journal)}</header>'
+        f'<main id="report">{_failure(journal)}{_graph_section(journal)}'
         '<section id="details" hidden></section>'
-        f'<section id="timeline-section"><h2>Timeline, per worker</h2><div class="scroll">'
-        f"{timeline}</div></section>"
-        f"<section><h2>Nodes, in pipeline order</h2>{_table(journal)}</section>"
+        f"{_timeline_section(journal)}</main>"
         '<pre id="script-errors" hidden></pre>'
         f'<script type="application/json" id="run-data">{script_json(data)}</script>'
         f"<script>{_asset('report.js')}</script></body></html>\n"

@@ -8,8 +8,10 @@ Writing is atomic (a reader, or a crash, sees the previous file or the new one, 
 one: a temporary file, then ``os.replace``) and cheap: a write rewrites the whole file, so as
 nodes start and finish the journal writes only if the last write is old enough
 (``min_interval``, stretched to keep writing under about 5% of the run's time on huge
-pipelines). The end of the run is always written. A process killed outright may lose the last
-fraction of a second of events; a resume then re-runs those nodes, which is slower but never wrong.
+pipelines); an event that comes too soon is written by a timer when the interval is over, so
+the file is never more than about ``min_interval`` behind the run (the live report reads it).
+The end of the run is always written. A process killed outright may lose the last fraction of
+a second of events; a resume then re-runs those nodes, which is slower but never wrong.
 
 The file (``journal_version`` 1) holds: ``run_id``, ``pipeline`` (how the pipeline was named,
 e.g. ``"mymod:pipe"``), ``runner``, ``status`` (``running``, ``success``, ``failed``,
@@ -19,14 +21,20 @@ e.g. ``"mymod:pipe"``), ``runner``, ``status`` (``running``, ``success``, ``fail
 every node of the pipeline in topological order with ``name``, ``status`` (``done``, ``failed``,
 ``skipped``, ``not run``, ``running``, ``interrupted``), ``started``, ``finished``, ``worker``,
 ``reason`` (why it runs or is skipped), ``error``, ``inputs``, ``outputs``, ``tags`` and
-``namespace``.
+``namespace`` (and, where the runner measures them, ``attempts``, ``peak_rss`` in bytes and
+``cpu_time`` in seconds). Given the catalog, it also holds ``datasets``: by name, ``persisted``
+and ``type``, and after the run ``size`` (bytes), ``rows`` and ``columns`` where they are cheap
+to know (:mod:`ductwork.report.datasets`); and ``phases``, the run's own stretches (``name``,
+``started``, ``finished``) that its caller recorded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import threading
 import time
 import traceback
 import uuid
@@ -36,7 +44,9 @@ from types import TracebackType
 from typing import Any
 
 from ductwork.exceptions import JournalError
+from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node, Pipeline
+from ductwork.report.datasets import dataset_names, describe_datasets, measure_datasets
 from ductwork.runner import NodeOutcome, RunObserver
 from ductwork.runner.runner import generate_run_id
 
@@ -124,6 +134,7 @@ class RunJournal(RunObserver):
         reasons: Mapping[str, str] | None = None,
         skipped: Mapping[str, str] | None = None,
         info: Mapping[str, Any] | None = None,
+        catalog: CatalogProtocol | None = None,
         min_interval: float = 0.5,
         max_overhead: float | None = 0.05,
     ) -> None:
@@ -138,6 +149,8 @@ class RunJournal(RunObserver):
             reasons: Why each node runs, by node name.
             skipped: The nodes the run leaves out, by name, with the reason.
             info: More top-level fields (options, the command that started the run).
+            catalog: The run's catalog: the journal records which datasets persist, their
+                types, and after the run their sizes.
             min_interval: Seconds between two writes while nodes finish.
             max_overhead: Stretch that interval so that writing takes at most this fraction of
                 the run's time (None: never stretch).
@@ -150,6 +163,9 @@ class RunJournal(RunObserver):
         self._min_interval = min_interval
         self._max_overhead = max_overhead
         self._next_write = 0.0
+        self._lock = threading.RLock()
+        self._timer: threading.Timer | None = None
+        self._catalog = catalog
         skipped = skipped or {}
         reasons = reasons or {}
         self._nodes = [_node_record(node, skipped, reasons) for node in pipeline.nodes]
@@ -166,6 +182,8 @@ class RunJournal(RunObserver):
             **(info or {}),
             "nodes": self._nodes,
         }
+        if catalog is not None:
+            self._record["datasets"] = describe_datasets(catalog, dataset_names(pipeline.nodes))
 
     @property
     def record(self) -> Mapping[str, Any]:
@@ -174,7 +192,14 @@ class RunJournal(RunObserver):
 
     def update(self, **fields: Any) -> None:
         """Set top-level fields (written with the next write)."""
-        self._record.update(fields)
+        with self._lock:
+            self._record.update(fields)
+
+    def phase(self, name: str, started: float, finished: float | None) -> None:
+        """Record a stretch of the run that no node accounts for (times since the epoch)."""
+        with self._lock:
+            phases = self._record.setdefault("phases", [])
+            phases.append({"name": name, "started": started, "finished": finished})
 
     def start(self) -> None:
         """Record the start of the run and write the file."""
@@ -193,31 +218,61 @@ class RunJournal(RunObserver):
 
     def node_started(self, node: Node) -> None:
         """Mark ``node`` running; write if the last write is old enough."""
-        entry = self._nodes[self._index[node.name]]
-        entry["status"] = "running"
-        entry["started"] = time.time()
-        self._maybe_write()
+        with self._lock:
+            entry = self._nodes[self._index[node.name]]
+            entry["status"] = "running"
+            entry["started"] = time.time()
+            self._maybe_write()
 
     def node_finished(self, outcome: NodeOutcome) -> None:
         """Record how ``outcome.node`` ended; write if the last write is old enough."""
-        entry = self._nodes[self._index[outcome.node.name]]
-        entry.update(started=outcome.started, finished=outcome.finished, worker=outcome.worker)
-        if outcome.error is None:
-            entry["status"] = "done"
-        else:
-            entry["status"] = "failed"
-            entry["error"] = error_record(outcome.error, outcome.node.name)
-        self._maybe_write()
+        with self._lock:
+            entry = self._nodes[self._index[outcome.node.name]]
+            entry.update(started=outcome.started, finished=outcome.finished, worker=outcome.worker)
+            if outcome.error is None:
+                entry["status"] = "done"
+            else:
+                entry["status"] = "failed"
+                entry["error"] = error_record(outcome.error, outcome.node.name)
+            self._maybe_write()
 
     def _maybe_write(self) -> None:
-        if time.monotonic() >= self._next_write:
+        wait = self._next_write - time.monotonic()
+        if wait <= 0:
             self.write()
+        elif self._timer is None:
+            # Written when the interval is over, so that the file keeps up with a slow node.
+            self._timer = threading.Timer(wait, self._write_late)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _write_late(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer = None
+                # A failing write is left to the next event's write, on the run's own thread.
+                with contextlib.suppress(OSError):
+                    self.write()
+
+    def _cancel_timer(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
 
     def finish(self, status: str, error: dict[str, Any] | None = None) -> None:
         """Record the end of the run and write the file.
 
         Nodes still marked running were stopped with the run: they become ``interrupted``.
         """
+        with self._lock:
+            self._cancel_timer()
+            if self._catalog is not None and "datasets" in self._record:
+                with contextlib.suppress(Exception):  # sizes are a nicety; the end must be written
+                    measure_datasets(self._catalog, self._record["datasets"])
+            self._finish(status, error)
+
+    def _finish(self, status: str, error: dict[str, Any] | None) -> None:
         for entry in self._nodes:
             if entry["status"] == "running":
                 entry["status"] = "interrupted"
@@ -231,9 +286,11 @@ class RunJournal(RunObserver):
 
     def write(self) -> None:
         """Write the journal now (atomically)."""
-        began = time.monotonic()
-        self._record["counts"] = _counts(self._nodes)
-        write_atomically(self.path, json.dumps(self._record, separators=(",", ":"), default=str))
+        with self._lock:
+            began = time.monotonic()
+            self._record["counts"] = _counts(self._nodes)
+            text = json.dumps(self._record, separators=(",", ":"), default=str)
+            write_atomically(self.path, text)
         now = time.monotonic()
         stretched = (now - began) / self._max_overhead if self._max_overhead else 0.0
         self._next_write = now + max(self._min_interval, stretched)

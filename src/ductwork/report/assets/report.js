@@ -1,80 +1,486 @@
-// ductwork run report: makes the drawings interactive, then says what rendered.
-// All text from the run is read from the JSON data block and inserted with textContent only.
+// ductwork run report: pan and zoom, the switches, details, the filtered and sorted table, and
+// (when served live) the updates. All text from the run is read from the JSON data block and
+// inserted with textContent only; the one exception is the traceback, which the report's
+// Python side built from escaped text.
 (function () {
   "use strict";
-  var data = JSON.parse(document.getElementById("run-data").textContent);
-  var byName = {};
-  data.nodes.forEach(function (node) { byName[node.name] = node; });
-  var details = document.getElementById("details");
+  const PAGE = 500; // table rows added at a time
+  const root = document.documentElement;
+
+  function readData() {
+    return JSON.parse(document.getElementById("run-data").textContent);
+  }
 
   function seconds(value) {
     return value < 1 ? Math.round(value * 1000) + " ms" : value.toFixed(2) + " s";
   }
 
-  function line(label, text) {
-    var row = document.createElement("p");
-    var strong = document.createElement("strong");
-    strong.textContent = label + ": ";
-    row.appendChild(strong);
-    row.appendChild(document.createTextNode(text));
-    details.appendChild(row);
+  function bytes(value) {
+    const units = ["B", "KB", "MB", "GB", "TB"];
+    let i = 0;
+    while (value >= 1024 && i < units.length - 1) { value /= 1024; i += 1; }
+    return (i ? value.toFixed(1) : String(value)) + " " + units[i];
   }
 
-  function describe(node) {
-    details.textContent = "";
-    var title = document.createElement("h2");
-    title.textContent = node.name;
-    details.appendChild(title);
-    line("status", node.status);
-    if (node.reason) { line("why", node.reason); }
-    if (node.started != null && node.finished != null) {
-      line("ran", seconds(node.finished - node.started) + " on " + node.worker);
-    }
-    line("inputs", node.inputs.join(", ") || "none");
-    line("outputs", node.outputs.join(", ") || "none");
-    if (node.tags.length) { line("tags", node.tags.join(", ")); }
-    if (node.error) {
-      line("error", node.error.type + ": " + node.error.message);
-      var pre = document.createElement("pre");
-      pre.textContent = node.error.traceback || "";
-      details.appendChild(pre);
-    }
-    details.hidden = false;
+  function shortWorker(worker) {
+    return String(worker || "").replace(/^(tcp|tls|inproc):\/\//, "");
   }
 
-  function select(name) {
-    document.querySelectorAll(".selected").forEach(function (el) { el.classList.remove("selected"); });
-    document.querySelectorAll(".edge.hot").forEach(function (el) { el.classList.remove("hot"); });
-    document.querySelectorAll("[data-node]").forEach(function (el) {
-      if (el.getAttribute("data-node") === name) { el.classList.add("selected"); }
-    });
-    document.querySelectorAll(".edge").forEach(function (el) {
-      if (el.getAttribute("data-source") === name || el.getAttribute("data-target") === name) {
-        el.classList.add("hot");
+  function topNamespace(node) {
+    return node.namespace ? String(node.namespace).split(".")[0] : "";
+  }
+
+  function init(state) {
+    const data = readData();
+    const byName = new Map(data.nodes.map((node) => [node.name, node]));
+    const details = document.getElementById("details");
+    const view = document.getElementById("graph-view");
+    const svgs = Array.from(document.querySelectorAll("svg.graph"));
+    const boxes = new Map(); // svg -> viewBox [x, y, w, h]
+
+    // ---- details -------------------------------------------------------------------------
+    function line(label, text) {
+      const row = document.createElement("p");
+      const strong = document.createElement("strong");
+      strong.textContent = label + ": ";
+      row.appendChild(strong);
+      row.appendChild(document.createTextNode(text));
+      details.appendChild(row);
+    }
+
+    function heading(text, kind) {
+      details.textContent = "";
+      const title = document.createElement("h2");
+      title.textContent = text;
+      const small = document.createElement("small");
+      small.textContent = " " + kind;
+      title.appendChild(small);
+      details.appendChild(title);
+    }
+
+    function describeNode(node) {
+      heading(node.name, "node");
+      line("status", node.status);
+      if (node.reason) { line("why", node.reason); }
+      if (node.started != null && node.finished != null) {
+        line("took", seconds(node.finished - node.started) + " on " + shortWorker(node.worker));
+      } else if (node.started != null) {
+        line("started", "on " + shortWorker(node.worker) + ", never finished");
       }
+      if (node.attempts != null && node.attempts > 1) {
+        line("attempts", node.attempts + " (" + (node.attempts - 1) + " retries)");
+      }
+      if (node.peak_rss != null) { line("peak memory (RSS)", bytes(node.peak_rss)); }
+      if (node.cpu_time != null) { line("CPU time", seconds(node.cpu_time)); }
+      line("inputs", (node.inputs || []).join(", ") || "none");
+      line("outputs", (node.outputs || []).join(", ") || "none");
+      if (node.tags && node.tags.length) { line("tags", node.tags.join(", ")); }
+      if (node.namespace) { line("namespace", node.namespace); }
+      if (node.error) {
+        line("error", node.error.type + ": " + node.error.message);
+        const holder = document.createElement("div");
+        holder.innerHTML = node.error.traceback; // built from escaped text by the report
+        details.appendChild(holder);
+      }
+      details.hidden = false;
+    }
+
+    function describeDataset(name) {
+      const facts = data.datasets[name] || {};
+      heading(name, "dataset");
+      const kind = name.startsWith("params:") || name === "parameters" ? "parameters"
+        : facts.persisted ? "persisted" : "in memory";
+      line("kind", kind);
+      if (facts.type) { line("type", facts.type); }
+      if (facts.size != null) { line("size", bytes(facts.size)); }
+      if (facts.rows != null) { line("rows", String(facts.rows)); }
+      if (facts.columns != null) { line("columns", String(facts.columns)); }
+      if (facts.load_time != null) { line("load time", seconds(facts.load_time)); }
+      if (facts.save_time != null) { line("save time", seconds(facts.save_time)); }
+      const base = (n) => String(n).split("@")[0];
+      const made = data.nodes.filter((n) => (n.outputs || []).some((o) => base(o) === name));
+      const read = data.nodes.filter((n) => (n.inputs || []).some((i) => base(i) === name));
+      line("made by", made.map((n) => n.name).join(", ") || "nothing in this run (an input)");
+      line("read by", read.map((n) => n.name).join(", ") || "nothing in this run");
+      details.hidden = false;
+    }
+
+    function describeNamespace(name) {
+      const members = data.nodes.filter((n) => topNamespace(n) === name);
+      heading(name, "namespace");
+      const counts = {};
+      members.forEach((n) => { counts[n.status] = (counts[n.status] || 0) + 1; });
+      line("nodes", members.length + " (" + Object.keys(counts).sort()
+        .map((s) => counts[s] + " " + s).join(", ") + ")");
+      const failed = members.filter((n) => n.status === "failed").map((n) => n.name);
+      if (failed.length) { line("failed", failed.join(", ")); }
+      details.hidden = false;
+      const select = document.getElementById("filter-namespace");
+      if (select) { select.value = name; applyFilters(); }
+    }
+
+    function select(name, kind) {
+      document.querySelectorAll(".selected").forEach((el) => el.classList.remove("selected"));
+      document.querySelectorAll(".edge.hot").forEach((el) => el.classList.remove("hot"));
+      const attribute = kind === "dataset" ? "data-dataset" : "data-node";
+      document.querySelectorAll("[" + attribute + "]").forEach((el) => {
+        if (el.getAttribute(attribute) === name) { el.classList.add("selected"); }
+      });
+      document.querySelectorAll(".edge").forEach((el) => {
+        if (el.getAttribute("data-source") === name || el.getAttribute("data-target") === name) {
+          el.classList.add("hot");
+        }
+      });
+      state.selected = [name, kind];
+      if (kind === "dataset") { describeDataset(name); }
+      else if (byName.has(name)) { describeNode(byName.get(name)); }
+      else { describeNamespace(name); }
+    }
+
+    // ---- pan and zoom --------------------------------------------------------------------
+    function setBox(svg, box) {
+      boxes.set(svg, box);
+      svg.setAttribute("viewBox", box.map((v) => v.toFixed(1)).join(" "));
+    }
+
+    function boxOf(el) {
+      const m = /translate\(([-\d.]+),([-\d.]+)\)/.exec(el.getAttribute("transform") || "");
+      const rect = el.querySelector("rect");
+      return [Number(m[1]), Number(m[2]), Number(rect.getAttribute("width")),
+        Number(rect.getAttribute("height"))];
+    }
+
+    function union(list) {
+      const x0 = Math.min(...list.map((b) => b[0]));
+      const y0 = Math.min(...list.map((b) => b[1]));
+      const x1 = Math.max(...list.map((b) => b[0] + b[2]));
+      const y1 = Math.max(...list.map((b) => b[1] + b[3]));
+      return [x0, y0, x1 - x0, y1 - y0];
+    }
+
+    function scaleFor(target) {
+      const w = view.clientWidth || 800;
+      const h = view.clientHeight || 500;
+      return Math.min(w / (target[2] + 40), h / (target[3] + 40), 1.4);
+    }
+
+    function show(svg, target, scale) {
+      const w = (view.clientWidth || 800) / scale;
+      const h = (view.clientHeight || 500) / scale;
+      setBox(svg, [target[0] + target[2] / 2 - w / 2, target[1] + target[3] / 2 - h / 2, w, h]);
+    }
+
+    function ancestors(svg, name) {
+      const parents = new Map();
+      svg.querySelectorAll(".edge").forEach((edge) => {
+        const target = edge.getAttribute("data-target");
+        if (!parents.has(target)) { parents.set(target, []); }
+        parents.get(target).push(edge.getAttribute("data-source"));
+      });
+      const seen = new Set([name]);
+      const queue = [name];
+      while (queue.length) {
+        (parents.get(queue.shift()) || []).forEach((p) => {
+          if (!seen.has(p)) { seen.add(p); queue.push(p); }
+        });
+      }
+      return seen;
+    }
+
+    function elementsNamed(svg, names) {
+      return Array.from(svg.querySelectorAll("g.node, g.dataset")).filter((el) =>
+        names.has(el.getAttribute("data-node") || el.getAttribute("data-dataset")));
+    }
+
+    // The failed node and the path to it when that can be read; else the whole graph, or its
+    // first layers at a readable size.
+    function fit(svg) {
+      const whole = [0, 0, Number(svg.getAttribute("data-width")),
+        Number(svg.getAttribute("data-height"))];
+      const failed = data.failed && Array.from(svg.querySelectorAll("g.node"))
+        .find((el) => el.getAttribute("data-node") === data.failed);
+      const readable = 0.5;
+      if (failed) {
+        const own = boxOf(failed);
+        const path = union(elementsNamed(svg, ancestors(svg, data.failed)).map(boxOf));
+        const near = union([own, ...elementsNamed(svg, new Set(
+          Array.from(svg.querySelectorAll(".edge"))
+            .filter((e) => e.getAttribute("data-target") === data.failed)
+            .map((e) => e.getAttribute("data-source")))).map(boxOf)]);
+        const wholeScale = scaleFor(whole);
+        if (wholeScale >= readable) { show(svg, whole, wholeScale); return; }
+        for (const target of [path, near]) {
+          const scale = scaleFor(target);
+          if (scale >= readable) { show(svg, target, scale); return; }
+        }
+        show(svg, own, 1);
+        return;
+      }
+      const scale = scaleFor(whole);
+      if (scale >= readable) { show(svg, whole, scale); return; }
+      const w = (view.clientWidth || 800) / 0.55;
+      const h = (view.clientHeight || 500) / 0.55;
+      setBox(svg, [whole[2] > w ? 0 : whole[2] / 2 - w / 2, 0, w, h]);
+    }
+
+    function zoom(svg, factor, cx, cy) {
+      const [x, y, w, h] = boxes.get(svg);
+      const px = cx == null ? x + w / 2 : cx;
+      const py = cy == null ? y + h / 2 : cy;
+      setBox(svg, [px - (px - x) / factor, py - (py - y) / factor, w / factor, h / factor]);
+    }
+
+    function visibleSvg() {
+      return svgs.find((svg) => !svg.hasAttribute("hidden"));
+    }
+
+    function showView(name) {
+      svgs.forEach((svg) => {
+        if (svg.getAttribute("data-view") === name) { svg.removeAttribute("hidden"); }
+        else { svg.setAttribute("hidden", ""); }
+      });
+      state.view = name;
+      const svg = visibleSvg();
+      if (svg && !boxes.has(svg)) { fit(svg); }
+      root.setAttribute("data-graph-view", name);
+    }
+
+    function currentViewName() {
+      const datasets = document.getElementById("show-datasets");
+      const collapsed = document.getElementById("collapse-namespaces");
+      if (collapsed && collapsed.checked) { return "namespaces"; }
+      if (datasets) { return datasets.checked ? "datasets" : "nodes"; }
+      return svgs.length ? svgs[0].getAttribute("data-view") : "";
+    }
+
+    if (view && svgs.length) {
+      if (state.view) {
+        const datasets = document.getElementById("show-datasets");
+        const collapsed = document.getElementById("collapse-namespaces");
+        if (datasets) { datasets.checked = state.view === "datasets"; }
+        if (collapsed) { collapsed.checked = state.view === "namespaces"; }
+      }
+      svgs.forEach((svg) => {
+        const saved = state.boxes && state.boxes[svg.getAttribute("data-view")];
+        if (saved) { setBox(svg, saved); }
+      });
+      showView(currentViewName());
+      ["show-datasets", "collapse-namespaces"].forEach((id) => {
+        const input = document.getElementById(id);
+        if (input) { input.addEventListener("change", () => showView(currentViewName())); }
+      });
+      document.getElementById("zoom-fit").addEventListener("click", () => fit(visibleSvg()));
+      document.getElementById("zoom-in").addEventListener("click", () => zoom(visibleSvg(), 1.25));
+      document.getElementById("zoom-out").addEventListener("click", () => zoom(visibleSvg(), 0.8));
+      let drag = null;
+      view.addEventListener("pointerdown", (event) => {
+        drag = { x: event.clientX, y: event.clientY, moved: false, box: boxes.get(visibleSvg()) };
+      });
+      window.addEventListener("pointermove", (event) => {
+        if (!drag) { return; }
+        const dx = event.clientX - drag.x;
+        const dy = event.clientY - drag.y;
+        if (Math.abs(dx) + Math.abs(dy) > 3) { drag.moved = true; }
+        if (!drag.moved) { return; }
+        const [x, y, w, h] = drag.box;
+        const per = w / view.clientWidth;
+        setBox(visibleSvg(), [x - dx * per, y - dy * per, w, h]);
+      });
+      window.addEventListener("pointerup", () => {
+        if (drag && drag.moved) { view.classList.add("dragged"); }
+        drag = null;
+        setTimeout(() => view.classList.remove("dragged"), 0);
+      });
+      view.addEventListener("wheel", (event) => {
+        event.preventDefault();
+        const svg = visibleSvg();
+        const [x, y, w] = boxes.get(svg);
+        const rect = view.getBoundingClientRect();
+        const per = w / rect.width;
+        zoom(svg, event.deltaY < 0 ? 1.15 : 1 / 1.15,
+          x + (event.clientX - rect.left) * per, y + (event.clientY - rect.top) * per);
+      }, { passive: false });
+    }
+
+    document.querySelectorAll("[data-node], [data-dataset]").forEach((el) => {
+      if (el.tagName === "TR") { return; }
+      const kind = el.hasAttribute("data-dataset") ? "dataset" : "node";
+      const name = el.getAttribute(kind === "dataset" ? "data-dataset" : "data-node");
+      el.addEventListener("click", () => {
+        if (!view || !view.classList.contains("dragged")) { select(name, kind); }
+      });
+      el.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" || event.key === " ") { select(name, kind); }
+      });
     });
-    if (byName[name]) { describe(byName[name]); }
+
+    // ---- table: filters, sorting, pages ------------------------------------------------
+    const start = data.started || Math.min(...data.nodes.filter((n) => n.started != null)
+      .map((n) => n.started));
+    const rows = data.nodes.map((node, i) => ({
+      node,
+      order: i + 1,
+      name: node.name,
+      status: node.status,
+      worker: shortWorker(node.worker),
+      start: node.started != null ? node.started - start : null,
+      took: node.started != null && node.finished != null ? node.finished - node.started : null,
+      note: node.error ? node.error.type + ": " + node.error.message : node.reason || "",
+    }));
+    const tbody = document.querySelector("#nodes tbody");
+    const more = document.getElementById("more-rows");
+    let shown = PAGE;
+    let matching = rows;
+    const sort = state.sort || { key: "order", down: false };
+
+    function cell(tr, text, cls) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      if (cls) { td.className = cls; }
+      tr.appendChild(td);
+      return td;
+    }
+
+    function renderRows() {
+      tbody.textContent = "";
+      const fragment = document.createDocumentFragment();
+      matching.slice(0, shown).forEach((row) => {
+        const tr = document.createElement("tr");
+        tr.setAttribute("data-row", row.name);
+        tr.setAttribute("data-status", row.status);
+        cell(tr, String(row.order), "num");
+        cell(tr, row.name);
+        const status = cell(tr, " " + row.status);
+        const dot = document.createElement("i");
+        dot.className = "dot " + (statusClass[row.status] || "st-unknown");
+        status.insertBefore(dot, status.firstChild);
+        cell(tr, row.worker);
+        cell(tr, row.start == null ? "" : row.start.toFixed(2), "num");
+        cell(tr, row.took == null ? "" : row.took.toFixed(3), "num");
+        cell(tr, row.note);
+        tr.addEventListener("click", () => select(row.name, "node"));
+        if (state.selected && state.selected[0] === row.name) { tr.classList.add("selected"); }
+        fragment.appendChild(tr);
+      });
+      tbody.appendChild(fragment);
+      more.hidden = matching.length <= shown;
+      more.textContent = "show " + Math.min(PAGE, matching.length - shown) + " more of "
+        + (matching.length - shown);
+    }
+
+    const statusClass = {
+      "done": "st-done", "failed": "st-failed", "skipped": "st-skipped", "not run": "st-notrun",
+      "running": "st-running", "interrupted": "st-interrupted",
+    };
+
+    function compare(a, b) {
+      const x = a[sort.key];
+      const y = b[sort.key];
+      if (x == null && y == null) { return a.order - b.order; }
+      if (x == null) { return 1; }
+      if (y == null) { return -1; }
+      const order = typeof x === "number" ? x - y : String(x).localeCompare(String(y));
+      return (sort.down ? -order : order) || a.order - b.order;
+    }
+
+    function applyFilters() {
+      const status = (document.getElementById("filter-status") || {}).value || "";
+      const namespace = (document.getElementById("filter-namespace") || {}).value || "";
+      const name = ((document.getElementById("filter-name") || {}).value || "").toLowerCase();
+      const keep = (node) => (!status || node.status === status)
+        && (!namespace || topNamespace(node) === namespace)
+        && (!name || node.name.toLowerCase().includes(name));
+      matching = rows.filter((row) => keep(row.node)).sort(compare);
+      shown = PAGE;
+      renderRows();
+      const filtering = Boolean(status || namespace || name);
+      document.querySelectorAll("#timeline g.bar, svg.graph g.node").forEach((el) => {
+        const node = byName.get(el.getAttribute("data-node"));
+        el.classList.toggle("filtered-out", filtering && node !== undefined && !keep(node));
+      });
+      document.getElementById("filter-count").textContent = filtering
+        ? matching.length + " of " + rows.length + " nodes" : rows.length + " nodes";
+      state.filters = { status, namespace, name };
+      root.setAttribute("data-table-rows", String(tbody.children.length));
+    }
+
+    document.querySelectorAll("#nodes th[data-key]").forEach((th) => {
+      th.addEventListener("click", () => {
+        const key = th.getAttribute("data-key");
+        sort.down = sort.key === key ? !sort.down : key === "took";
+        sort.key = key;
+        state.sort = sort;
+        document.querySelectorAll("#nodes th").forEach((h) => h.removeAttribute("aria-sort"));
+        th.setAttribute("aria-sort", sort.down ? "descending" : "ascending");
+        applyFilters();
+      });
+    });
+    const saved = state.filters || {};
+    [["filter-status", saved.status], ["filter-namespace", saved.namespace],
+      ["filter-name", saved.name]].forEach(([id, value]) => {
+      const input = document.getElementById(id);
+      if (!input) { return; }
+      if (value) { input.value = value; }
+      input.addEventListener("input", applyFilters);
+      input.addEventListener("change", applyFilters);
+    });
+    more.addEventListener("click", () => { shown += PAGE; renderRows(); });
+    applyFilters();
+    if (state.selected) { select(state.selected[0], state.selected[1]); }
+
+    // ---- what rendered -----------------------------------------------------------------
+    const visible = svgs.find((svg) => !svg.hasAttribute("hidden")) || null;
+    const drawn = [];
+    if (visible) { drawn.push("graph"); }
+    if (document.getElementById("timeline")) { drawn.push("timeline"); }
+    drawn.push("table");
+    root.setAttribute("data-graph-nodes", String(visible
+      ? visible.querySelectorAll("g.node").length : 0));
+    root.setAttribute("data-timeline-bars",
+      String(document.querySelectorAll("#timeline g.bar").length));
+    root.setAttribute("data-rendered", drawn.join(" "));
+    return { boxes, svgs, data };
   }
 
-  document.querySelectorAll("[data-node]").forEach(function (el) {
-    var name = el.getAttribute("data-node");
-    el.addEventListener("click", function () { select(name); });
-    el.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" || event.key === " ") { select(name); }
-    });
-  });
+  // ---- live updates: ask the server for a new version, swap the page's content --------
+  const state = {};
+  let current = init(state);
+  root.setAttribute("data-ready-ms", performance.now().toFixed(0));
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    root.setAttribute("data-painted-ms", performance.now().toFixed(0));
+  }));
 
-  var boxes = document.querySelectorAll("#graph g.node").length;
-  var bars = document.querySelectorAll("#timeline g.bar").length;
-  var ran = data.nodes.filter(function (n) { return n.started != null && n.finished != null; });
-  if (boxes !== data.nodes.length) {
-    throw new Error("the graph shows " + boxes + " of " + data.nodes.length + " nodes");
+  if (current.data.live) {
+    let version = null;
+    let updates = 0;
+    const badge = document.getElementById("live-badge");
+    const poll = () => {
+      fetch("version", { cache: "no-store" }).then((response) => response.text()).then((text) => {
+        if (version === null) { version = text; }
+        if (text === version) { return null; }
+        version = text;
+        return fetch("report.html", { cache: "no-store" }).then((response) => response.text())
+          .then((html) => {
+            const fresh = new DOMParser().parseFromString(html, "text/html");
+            state.boxes = {};
+            current.boxes.forEach((box, svg) => {
+              state.boxes[svg.getAttribute("data-view")] = box;
+            });
+            ["header", "#report", "#run-data"].forEach((selector) => {
+              document.querySelector(selector).replaceWith(fresh.querySelector(selector));
+            });
+            current = init(state);
+            updates += 1;
+            root.setAttribute("data-live-updates", String(updates));
+          });
+      }).then(() => {
+        setTimeout(poll, 400);
+      }).catch(() => {
+        const live = document.getElementById("live-badge") || badge;
+        if (live) { live.textContent = "live: the run has ended"; live.classList.add("ended"); }
+        root.setAttribute("data-live-ended", "true");
+      });
+    };
+    setTimeout(poll, 400);
   }
-  if (bars !== ran.length) {
-    throw new Error("the timeline shows " + bars + " of " + ran.length + " nodes that ran");
-  }
-  var root = document.documentElement;
-  root.setAttribute("data-graph-nodes", String(boxes));
-  root.setAttribute("data-timeline-bars", String(bars));
-  root.setAttribute("data-rendered", "graph timeline");
 })();
