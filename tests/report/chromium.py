@@ -147,7 +147,8 @@ class Chromium:
             if value:
                 return value
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {expression}")
+                state = self.evaluate("JSON.stringify(document.documentElement.dataset)")
+                raise AssertionError(f"timed out waiting for {expression}; the page: {state}")
             time.sleep(0.05)  # polling the page's state, not waiting for it to happen
 
     def screenshot(self, path: Path, full_page: bool = False) -> Path:

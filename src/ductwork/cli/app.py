@@ -13,7 +13,7 @@ import click
 from ductwork import __version__
 from ductwork.cli import USAGE_ERROR
 from ductwork.cli.incremental_command import cache, incremental_options
-from ductwork.cli.report_command import FORMATS, list_runs, write_report
+from ductwork.cli.report_command import FORMATS, list_runs, serve_report, write_report
 from ductwork.cli.runners import RUNNER_NAMES
 from ductwork.exceptions import DuctworkError
 
@@ -79,6 +79,9 @@ def cli() -> None:
 @click.option("--dry-run", is_flag=True, help="Print what would run and why; run nothing.")
 @incremental_options
 @click.option("--journal-dir", type=click.Path(file_okay=False), help="Where journals go.")
+@click.option(
+    "--serve", is_flag=True, help="Serve a live report on 127.0.0.1 while the run goes on."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("-v", "--verbose", "verbosity", count=True, help="More logs (-vv: debug).")
 @click.pass_context
@@ -166,9 +169,24 @@ def _journal_dir(given: str | None) -> Path:
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The file.")
 @click.option("--journal-dir", type=click.Path(file_okay=False), help="Where journals are.")
-def report(run_id: str | None, fmt: str, output: Path | None, journal_dir: str | None) -> None:
-    """Write the report of RUN_ID (default: the latest run): HTML, or a Chrome trace."""
+@click.option("--live", is_flag=True, help="Serve the report on 127.0.0.1 as the run goes on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="The --live port (0: any).")
+def report(
+    run_id: str | None,
+    fmt: str,
+    output: Path | None,
+    journal_dir: str | None,
+    live: bool,
+    port: int,
+) -> None:
+    """Write the report of RUN_ID (default: the latest run): HTML, or a Chrome trace.
+
+    With --live, serve it instead, updated as the run's journal changes, until the run ends
+    (or Ctrl-C).
+    """
     try:
+        if live:
+            sys.exit(serve_report(_journal_dir(journal_dir), run_id, port))
         click.echo(write_report(_journal_dir(journal_dir), run_id, fmt, output))
     except DuctworkError as error:
         click.secho(f"Error: {error}", fg="red", err=True)

@@ -1,17 +1,88 @@
-"""``ductwork report`` and ``ductwork runs``: turn journals into a report, list the runs."""
+"""``ductwork report`` and ``ductwork runs``: turn journals into a report, list the runs.
+
+Also the live report: ``ductwork run --serve`` and ``ductwork report --live`` serve the report
+of a run on the loopback address while it goes on (:class:`~ductwork.report.live.LiveReport`).
+"""
 
 from __future__ import annotations
 
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ductwork.exceptions import JournalError
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 # The report and the progress display (rich) load when a command runs, not for ``--help``.
 
-__all__ = ["FORMATS", "list_runs", "write_report"]
+__all__ = ["FORMATS", "list_runs", "live_report", "serve_report", "write_report"]
 
 FORMATS = {"html": ".html", "chrome-trace": ".trace.json"}
+# After the run, how long the server waits for a watching page to fetch how the run ended.
+LINGER = 10.0
+_WATCH_INTERVAL = 0.2
+
+
+@contextmanager
+def live_report(journal_path: Path, serve: bool, console: Console) -> Iterator[None]:
+    """For ``ductwork run --serve``: serve the run's report while the block runs."""
+    if not serve:
+        yield
+        return
+    from ductwork.report.live import LiveReport  # noqa: PLC0415
+
+    try:
+        live = LiveReport(journal_path).start()
+    except OSError as error:
+        raise JournalError(f"Cannot serve the live report on 127.0.0.1: {error}") from error
+    console.print(f"Live report: {live.url} (it stops with the run)", markup=False)
+    try:
+        yield
+    finally:
+        live.stop(linger=LINGER)
+
+
+def serve_report(journal_dir: Path, run_id: str | None, port: int) -> int:
+    """``ductwork report --live``: serve until the run ends (or Ctrl-C); the exit code."""
+    from ductwork.cli.resume import still_running  # noqa: PLC0415
+    from ductwork.report import find_journal, load_journal  # noqa: PLC0415
+    from ductwork.report.live import LiveReport  # noqa: PLC0415
+
+    path = find_journal(journal_dir, run_id)
+    journal = load_journal(path)
+    try:
+        live = LiveReport(path, port).start()
+    except OSError as error:
+        raise JournalError(f"Cannot serve the live report on 127.0.0.1: {error}") from error
+    running = journal.get("status") == "running" and still_running(journal)
+    until = "until the run ends" if running else "(the run has ended; Ctrl-C to stop)"
+    print(f"Live report of run {journal['run_id']}: {live.url} {until}", flush=True)
+    try:
+        while not running or _still_going(path):
+            time.sleep(_WATCH_INTERVAL)  # watching another process's file: nothing to wait on
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+        live.stop()
+        return 130
+    live.stop(linger=LINGER)
+    return 0
+
+
+def _still_going(path: Path) -> bool:
+    from ductwork.cli.resume import still_running  # noqa: PLC0415
+    from ductwork.report import load_journal  # noqa: PLC0415
+
+    try:
+        journal = load_journal(path)
+    except JournalError:
+        return True  # being replaced; the next look sees the new file
+    return journal.get("status") == "running" and still_running(journal)
 
 
 def write_report(journal_dir: Path, run_id: str | None, fmt: str, output: Path | None) -> str:

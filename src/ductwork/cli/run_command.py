@@ -43,6 +43,7 @@ from ductwork.cli.project import (
     param_datasets,
     read_settings,
 )
+from ductwork.cli.report_command import live_report
 from ductwork.cli.resume import CommandLine, last_run, still_running
 from ductwork.cli.runners import RunnerOptions, catalog_class, make_runner
 from ductwork.exceptions import DuctworkError, JournalError, ProjectConfigError
@@ -79,6 +80,7 @@ class RunRequest:
     cache: str | None = None
     quiet: bool = False
     verbosity: int = 0
+    serve: bool = False
 
 
 @dataclass
@@ -237,13 +239,14 @@ def _run(request: RunRequest, session: _Session, console: Console, live: bool) -
         journal.path,
     )
     error: BaseException | None = None
-    with InterruptGuard(partial(_stop_now, journal, console)):
-        try:
-            with display:
-                _run_pipeline(request, session, journal, Observers([journal, progress]))
-        except (Exception, KeyboardInterrupt) as caught:
-            error = caught
-    return _conclude(request, session, journal, console, error)
+    with live_report(journal.path, request.serve, console):
+        with InterruptGuard(partial(_stop_now, journal, console)):
+            try:
+                with display:
+                    _run_pipeline(request, session, journal, Observers([journal, progress]))
+            except (Exception, KeyboardInterrupt) as caught:
+                error = caught
+        return _conclude(request, session, journal, console, error)
 
 
 def _run_pipeline(

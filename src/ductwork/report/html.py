@@ -23,7 +23,7 @@ from html import escape
 from importlib.resources import files
 from typing import Any
 
-from ductwork.report.layout import layout_graph, layout_timeline
+from ductwork.report.layout import GraphLayout, layout_graph, layout_timeline
 from ductwork.report.svg import STATUS_CLASSES, graph_svg, timeline_svg
 from ductwork.report.tracebacks import split_traceback
 
@@ -201,18 +201,40 @@ def _collapsed(nodes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return result
 
 
+# Layouts by the shape of the graph: a live report redraws the same graph with new statuses.
+_LAYOUTS: dict[Any, GraphLayout] = {}
+_KEPT_LAYOUTS = 8
+
+
+def _layout(
+    nodes: Sequence[Mapping[str, Any]],
+    datasets: Mapping[str, Mapping[str, Any]],
+    with_datasets: bool = True,
+) -> GraphLayout:
+    shape = tuple((str(n["name"]), tuple(n["inputs"]), tuple(n["outputs"])) for n in nodes)
+    kinds = tuple(sorted((str(k), bool((v or {}).get("persisted"))) for k, v in datasets.items()))
+    key = (with_datasets, shape, kinds)
+    found = _LAYOUTS.get(key)
+    if found is None:
+        if len(_LAYOUTS) >= _KEPT_LAYOUTS:
+            _LAYOUTS.clear()
+        found = _LAYOUTS[key] = layout_graph(nodes, datasets, with_datasets=with_datasets)
+    return found
+
+
 def _graph_views(journal: Mapping[str, Any]) -> tuple[str, list[str], str]:
     """The graph drawings, the names of the views drawn, and a note on what was left out."""
     nodes = journal["nodes"]
     datasets = journal.get("datasets") or {}
+    records = {str(n["name"]): n for n in nodes}
     count = len(nodes)
     if count <= GRAPH_WITH_DATASETS:
-        with_datasets = graph_svg(layout_graph(nodes, datasets), "datasets")
-        without = graph_svg(layout_graph(nodes, datasets, with_datasets=False), "nodes", True)
+        with_datasets = graph_svg(_layout(nodes, datasets), "datasets", records=records)
+        without = graph_svg(_layout(nodes, datasets, False), "nodes", True, records)
         views, note = ["datasets", "nodes"], ""
         drawings = with_datasets + without
     elif count <= GRAPH_NODES:
-        drawings = graph_svg(layout_graph(nodes, datasets, with_datasets=False), "nodes")
+        drawings = graph_svg(_layout(nodes, datasets, False), "nodes", records=records)
         views = ["nodes"]
         note = f"Datasets are not drawn for pipelines over {GRAPH_WITH_DATASETS} nodes."
     else:
@@ -222,7 +244,9 @@ def _graph_views(journal: Mapping[str, Any]) -> tuple[str, list[str], str]:
         groups = _collapsed(nodes)
         if len(groups) <= GRAPH_NODES:
             hidden = bool(views)
-            drawings += graph_svg(layout_graph(groups, with_datasets=False), "namespaces", hidden)
+            by_name = {str(g["name"]): g for g in groups}
+            drawn = graph_svg(_layout(groups, {}, False), "namespaces", hidden, by_name)
+            drawings += drawn
             views.append("namespaces")
             if not hidden:
                 note = (
@@ -330,13 +354,14 @@ def _timeline_section(journal: Mapping[str, Any]) -> str:
     )
 
 
-def render_html(journal: Mapping[str, Any], *, live: bool = False) -> str:
+def render_html(journal: Mapping[str, Any], *, live: bool = False, version: str = "") -> str:
     """The report of the run that ``journal`` describes, as one HTML page.
 
     Args:
         journal: A journal as :func:`~ductwork.report.load_journal` returns it.
         live: The page is served by ``ductwork report --live``: it asks the server for a new
             version as the run goes on.
+        version: For a live page, the version of the journal it shows (the server's token).
     """
     nodes = journal["nodes"]
     run_id = str(journal.get("run_id"))
@@ -348,6 +373,7 @@ def render_html(journal: Mapping[str, Any], *, live: bool = False) -> str:
         "started": journal.get("started"),
         "failed": failed.get("node"),
         "live": live,
+        "version": version,
         "nodes": [_node_data(node) for node in nodes],
         "datasets": journal.get("datasets") or {},
     }

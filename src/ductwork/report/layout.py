@@ -12,13 +12,10 @@ Everything here is pure: journal records in, rectangles and SVG path strings out
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from grandalf.graphs import Edge as GEdge
-from grandalf.graphs import Vertex, graph_core
-from grandalf.layouts import SugiyamaLayout
 
 from ductwork.pipeline.transcoding import strip_transcoding
 
@@ -97,12 +94,24 @@ class GraphLayout:
     height: float
 
 
-class _Sugiyama(SugiyamaLayout):  # type: ignore[misc]
-    """grandalf's layout, with its alignment conflicts in a set (it looks them up per vertex)."""
+@functools.cache
+def _grandalf() -> tuple[Any, Any, Any, Any]:
+    """grandalf's vertex, edge and component classes, and its layout with a faster lookup.
 
-    def _detect_alignment_conflicts(self) -> None:
-        super()._detect_alignment_conflicts()
-        self.conflicts: Any = set(self.conflicts)
+    Imported when a graph is first laid out, not with the report: grandalf imports numpy,
+    which a program that only writes journals should not pay for.
+    """
+    from grandalf.graphs import Edge, Vertex, graph_core  # noqa: PLC0415 (see above)
+    from grandalf.layouts import SugiyamaLayout  # noqa: PLC0415
+
+    class Sugiyama(SugiyamaLayout):  # type: ignore[misc]
+        """The layout, with its alignment conflicts in a set (it looks them up per vertex)."""
+
+        def _detect_alignment_conflicts(self) -> None:
+            super()._detect_alignment_conflicts()
+            self.conflicts: Any = set(self.conflicts)
+
+    return Vertex, Edge, graph_core, Sugiyama
 
 
 class _View:
@@ -200,13 +209,14 @@ def _components(
 def _lay_out_component(
     keys: Sequence[str], links: Sequence[tuple[str, str]], by_key: Mapping[str, _Vertex]
 ) -> _Placed:
-    vertices = {key: Vertex(key) for key in keys}
+    vertex_class, edge_class, component_class, sugiyama_class = _grandalf()
+    vertices = {key: vertex_class(key) for key in keys}
     for key, vertex in vertices.items():
         vertex.view = _View(by_key[key].width, by_key[key].height)
-    component = graph_core(
-        list(vertices.values()), [GEdge(vertices[a], vertices[b]) for a, b in links]
+    component = component_class(
+        list(vertices.values()), [edge_class(vertices[a], vertices[b]) for a, b in links]
     )
-    sugiyama = _Sugiyama(component)
+    sugiyama = sugiyama_class(component)
     sugiyama.xspace = BOX_GAP
     sugiyama.yspace = LAYER_GAP
     roots = [v for v in component.sV if not v.e_in()]
@@ -232,7 +242,7 @@ def _lay_out_component(
     return _Placed(centres, routes, width, height)
 
 
-def _separate_and_measure(sugiyama: SugiyamaLayout) -> list[tuple[float, float]]:
+def _separate_and_measure(sugiyama: Any) -> list[tuple[float, float]]:
     """Keep every layer's vertices (dummies too) apart by the gap; return each layer's band.
 
     The Brandes-Koepf coordinates grandalf computes average several alignments, which can

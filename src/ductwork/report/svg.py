@@ -85,11 +85,19 @@ def _dataset_title(record: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def graph_svg(layout: GraphLayout, view: str, hidden: bool = False) -> str:
+def graph_svg(
+    layout: GraphLayout,
+    view: str,
+    hidden: bool = False,
+    records: Mapping[str, Mapping[str, Any]] | None = None,
+) -> str:
     """The pipeline as an SVG: a box per node coloured by status, a pill per dataset.
 
-    ``view`` names the drawing (``datasets`` or ``nodes``) for the page's switch.
+    ``view`` names the drawing (``datasets``, ``nodes`` or ``namespaces``) for the page's
+    switch; ``records`` are the nodes as they are now, by name, when the layout was made from
+    older ones (a live report keeps the layout and redraws the statuses).
     """
+    records = records or {}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" id="graph-{escape(view)}" '
         f'data-view="{escape(view)}" data-width="{layout.width:.0f}" '
@@ -109,10 +117,11 @@ def graph_svg(layout: GraphLayout, view: str, hidden: bool = False) -> str:
     for box in layout.boxes:
         text_y = box.height / 2 + 4
         if box.kind == "node":
+            record = records.get(box.name, box.node)
             parts.append(
-                f'<g class="node {status_class(box.node.get("status"))}" '
+                f'<g class="node {status_class(record.get("status"))}" '
                 f'data-node="{escape(box.name)}" transform="translate({box.x:.1f},{box.y:.1f})" '
-                f'tabindex="0"><title>{escape(node_title(box.node))}</title>'
+                f'tabindex="0"><title>{escape(node_title(record))}</title>'
                 f'<rect width="{box.width:.0f}" height="{box.height:.0f}" rx="6"/>'
                 f'<text x="{box.width / 2:.1f}" y="{text_y:.0f}">'
                 f"{escape(label(box.name, box.width - 14, 7.2))}</text></g>"

@@ -451,7 +451,7 @@
   }));
 
   if (current.data.live) {
-    let version = null;
+    let version = current.data.version || null;
     let updates = 0;
     const badge = document.getElementById("live-badge");
     const poll = () => {
@@ -474,13 +474,14 @@
             root.setAttribute("data-live-updates", String(updates));
           });
       }).then(() => {
-        setTimeout(poll, 400);
-      }).catch(() => {
+        setTimeout(poll, 300);
+      }).catch((error) => {
+        root.setAttribute("data-live-error", String(error));
         const live = document.getElementById("live-badge") || badge;
         if (live) { live.textContent = "live: the run has ended"; live.classList.add("ended"); }
         root.setAttribute("data-live-ended", "true");
       });
     };
-    setTimeout(poll, 400);
+    setTimeout(poll, 300);
   }
 })();

@@ -1,0 +1,185 @@
+"""The live report: served on the loopback address, updated as the journal changes, stopped with
+the run. The browser test watches a real ``ductwork run --serve`` in a headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ductwork.report.journal import write_atomically
+from ductwork.report.live import LOOPBACK, LiveReport
+from tests.report.chromium import BROWSER, Chromium
+from tests.report.conftest import real_journal
+
+pytestmark = pytest.mark.timeout(180)
+
+PROJECT = """
+import pathlib
+import time
+
+from ductwork.pipeline import Pipeline, node
+
+GO = pathlib.Path(__file__).with_name("go")
+
+
+def first():
+    return 1
+
+
+def gate(value):
+    # Waits for the test to create the file "go": the run goes on while the page is watched.
+    deadline = time.monotonic() + 90
+    while not GO.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the test never said go")
+        time.sleep(0.02)
+    return value
+
+
+def after(value):
+    return value + 1
+
+
+pipeline = Pipeline(
+    [
+        node(first, None, "a", name="first"),
+        node(gate, "a", "b", name="gate"),
+        node(after, "b", "c", name="after"),
+    ]
+)
+"""
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return str(answer.read().decode())
+
+
+def test_the_server_binds_loopback_and_follows_the_journal(tmp_path: Path) -> None:
+    journal = real_journal(tmp_path)
+    path = tmp_path / "run.json"
+    write_atomically(path, json.dumps(journal))
+    live = LiveReport(path).start()
+    url = live.url
+    try:
+        assert live.url.startswith(f"http://{LOOPBACK}:")
+        first = _get(live.url + "version")
+        page = _get(live.url)
+        assert '"live":true' in page
+        assert 'data-node="d"' in page
+        journal["nodes"][0]["name"] = "renamed_node"
+        write_atomically(path, json.dumps(journal))
+        os.utime(path, ns=(time.time_ns(), time.time_ns() + 1_000_000))
+        assert _get(live.url + "version") != first
+        assert 'data-node="renamed_node"' in _get(live.url + "report.html")
+        with pytest.raises(urllib.error.HTTPError):
+            _get(live.url + "etc/passwd")
+    finally:
+        live.stop()
+    with pytest.raises(urllib.error.URLError):
+        _get(url + "version")
+
+
+def _lines(stream: Any) -> queue.Queue[str]:
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _wait_line(lines: queue.Queue[str], pattern: str, timeout: float) -> re.Match[str]:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty:
+            break
+        seen.append(line)
+        found = re.search(pattern, line)
+        if found:
+            return found
+    raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(seen)}")
+
+
+@pytest.fixture
+def serving_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
+    (tmp_path / "flow.py").write_text(PROJECT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ductwork.cli", "run", "flow:pipeline", "--serve"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", "PYTHONPATH": str(tmp_path)},
+    )
+    try:
+        assert process.stderr is not None
+        found = _wait_line(_lines(process.stderr), r"Live report: (http://\S+)", timeout=90)
+        yield process, found.group(1), tmp_path
+    finally:
+        (tmp_path / "go").touch()
+        try:
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+            if process.stderr is not None:
+                process.stderr.close()
+
+
+def _status(browser: Chromium, name: str) -> str:
+    return (
+        "(() => { const g = document.querySelector("
+        f"'svg.graph:not([hidden]) g.node[data-node=\"{name}\"]');"
+        " return g ? Array.from(g.classList).find((c) => c.startsWith('st-')) : null; })()"
+    )
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no Chromium on PATH (`.ci/run` installs it)")
+def test_the_live_view_updates_while_the_run_goes_on(
+    serving_run: tuple[subprocess.Popen[str], str, Path], tmp_path: Path
+) -> None:
+    process, url, project = serving_run
+    assert url.startswith(f"http://{LOOPBACK}:")
+    with Chromium(tmp_path / "profile") as browser:
+        browser.open(url)
+        # The gate node waits for the test: the page shows it running, the next not run yet.
+        assert browser.wait_for(f"{_status(browser, 'gate')} === 'st-running'", timeout=60)
+        assert browser.evaluate(_status(browser, "after")) == "st-notrun"
+        assert browser.evaluate("document.getElementById('run-status').textContent") == "running"
+        browser.evaluate("document.getElementById('show-datasets').click()")
+        (project / "go").touch()
+        shown = f"{_status(browser, 'after')} === 'st-done'"
+        assert browser.wait_for(shown, timeout=60), browser.evaluate(
+            "JSON.stringify(document.documentElement.dataset)"
+        )
+        assert browser.wait_for(
+            "document.getElementById('run-status').textContent === 'success'", timeout=60
+        )
+        assert int(browser.evaluate("document.documentElement.dataset.liveUpdates")) >= 1
+        # The reader's choice survives the updates: datasets are still hidden.
+        assert browser.evaluate("document.documentElement.dataset.graphView") == "nodes"
+        assert process.wait(timeout=60) == 0
+        # The server stopped with the run, and the page says so.
+        assert browser.wait_for("document.documentElement.dataset.liveEnded === 'true'", 30)
+    with pytest.raises(urllib.error.URLError):
+        _get(url + "version")
