@@ -170,21 +170,25 @@
       setBox(svg, [target[0] + target[2] / 2 - w / 2, target[1] + target[3] / 2 - h / 2, w, h]);
     }
 
-    function ancestors(svg, name) {
+    // The names upstream of ``name`` in the drawing, at most ``depth`` edges away.
+    function ancestors(svg, name, depth) {
       const parents = new Map();
       svg.querySelectorAll(".edge").forEach((edge) => {
         const target = edge.getAttribute("data-target");
         if (!parents.has(target)) { parents.set(target, []); }
         parents.get(target).push(edge.getAttribute("data-source"));
       });
-      const seen = new Set([name]);
+      const seen = new Map([[name, 0]]);
       const queue = [name];
       while (queue.length) {
-        (parents.get(queue.shift()) || []).forEach((p) => {
-          if (!seen.has(p)) { seen.add(p); queue.push(p); }
+        const next = queue.shift();
+        const level = seen.get(next);
+        if (level >= depth) { continue; }
+        (parents.get(next) || []).forEach((p) => {
+          if (!seen.has(p)) { seen.set(p, level + 1); queue.push(p); }
         });
       }
-      return seen;
+      return new Set(seen.keys());
     }
 
     function elementsNamed(svg, names) {
@@ -192,28 +196,32 @@
         names.has(el.getAttribute("data-node") || el.getAttribute("data-dataset")));
     }
 
-    // The failed node and the path to it when that can be read; else the whole graph, or its
-    // first layers at a readable size.
+    // The box that stands for the failed node here: its own, or its namespace's.
+    function failedBox(svg) {
+      if (!data.failed) { return null; }
+      const failed = byName.get(data.failed);
+      const names = [data.failed, failed ? topNamespace(failed) : ""];
+      return Array.from(svg.querySelectorAll("g.node"))
+        .find((el) => names.includes(el.getAttribute("data-node"))) || null;
+    }
+
+    // The failed node and as much of the path to it as can be read; else the whole graph, or
+    // its first layers at a readable size.
     function fit(svg) {
       const whole = [0, 0, Number(svg.getAttribute("data-width")),
         Number(svg.getAttribute("data-height"))];
-      const failed = data.failed && Array.from(svg.querySelectorAll("g.node"))
-        .find((el) => el.getAttribute("data-node") === data.failed);
       const readable = 0.5;
+      const failed = failedBox(svg);
       if (failed) {
-        const own = boxOf(failed);
-        const path = union(elementsNamed(svg, ancestors(svg, data.failed)).map(boxOf));
-        const near = union([own, ...elementsNamed(svg, new Set(
-          Array.from(svg.querySelectorAll(".edge"))
-            .filter((e) => e.getAttribute("data-target") === data.failed)
-            .map((e) => e.getAttribute("data-source")))).map(boxOf)]);
         const wholeScale = scaleFor(whole);
         if (wholeScale >= readable) { show(svg, whole, wholeScale); return; }
-        for (const target of [path, near]) {
-          const scale = scaleFor(target);
+        const name = failed.getAttribute("data-node");
+        for (const depth of [Infinity, 8, 6, 4, 2]) {
+          const target = union(elementsNamed(svg, ancestors(svg, name, depth)).map(boxOf));
+          const scale = Math.min(scaleFor(target), 1);
           if (scale >= readable) { show(svg, target, scale); return; }
         }
-        show(svg, own, 1);
+        show(svg, boxOf(failed), 1);
         return;
       }
       const scale = scaleFor(whole);
