@@ -22,8 +22,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.report.chromium
 
-from ductwork.report import render_html
 from tests.report.chromium import BROWSER, Chromium
+
+from ductwork.report import render_html
 
 NAMESPACE_SIZE = 20
 
