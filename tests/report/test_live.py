@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -181,5 +182,42 @@ def test_the_live_view_updates_while_the_run_goes_on(
         assert process.wait(timeout=60) == 0
         # The server stopped with the run, and the page says so.
         assert browser.wait_for("document.documentElement.dataset.liveEnded === 'true'", 30)
+    with pytest.raises(urllib.error.URLError):
+        _get(url + "version")
+
+
+def test_report_live_serves_a_run_started_elsewhere_until_it_ends(tmp_path: Path) -> None:
+    # The "run" is a journal that says running, owned by a live process of this test.
+    owner = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    journal = real_journal(tmp_path / "scratch")
+    journal.update(status="running", finished=None, pid=owner.pid, host=socket.gethostname())
+    runs = tmp_path / "runs"
+    path = runs / f"{journal['run_id']}.json"
+    write_atomically(path, json.dumps(journal))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ductwork.cli", "report", "--live", "--journal-dir", str(runs)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        found = _wait_line(_lines(server.stdout), r"(http://\S+) until the run ends", timeout=90)
+        url = found.group(1)
+        assert url.startswith(f"http://{LOOPBACK}:")
+        assert '"status":"running"' in _get(url)
+        journal.update(status="success", finished=time.time())
+        write_atomically(path, json.dumps(journal))
+        assert server.wait(timeout=60) == 0, server.stderr.read() if server.stderr else ""
+    finally:
+        assert owner.stdin is not None
+        owner.stdin.close()
+        owner.wait(timeout=30)
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=30)
     with pytest.raises(urllib.error.URLError):
         _get(url + "version")
