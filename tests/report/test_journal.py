@@ -12,7 +12,7 @@ from ductwork.exceptions import JournalError, MissingInputsError
 from ductwork.io import DataCatalog
 from ductwork.pipeline import Pipeline, node
 from ductwork.report import RunJournal, find_journal, journal_paths, load_journal, unfinished_nodes
-from ductwork.runner import SequentialRunner
+from ductwork.runner import ParallelRunner, RunObserver, SequentialRunner
 from tests.report.conftest import EVIL, fan_pipeline, real_journal
 
 pytestmark = pytest.mark.timeout(60)
@@ -148,3 +148,65 @@ def test_reading_journals_back(tmp_path: Path) -> None:
         load_journal(tmp_path / "future.json")
     with pytest.raises(JournalError, match="Cannot read"):
         load_journal(tmp_path / "absent.json")
+
+
+def spin(x: int) -> int:
+    """Burns some CPU (a few million additions)."""
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return x + (total > 0)
+
+
+def grow(x: int) -> int:
+    """Holds 200 MB, written, so that it is resident."""
+    block = b"x" * 200_000_000
+    return x + len(block[:1])
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("runner", ["sequential", "parallel"])
+def test_the_journal_records_each_nodes_cpu_time_and_peak_memory(
+    tmp_path: Path, runner: str
+) -> None:
+    pipeline = Pipeline(
+        [node(spin, "start", "spun", name="spin"), node(grow, "spun", "grown", name="grow")]
+    )
+    catalog = DataCatalog()
+    catalog["start"] = 1
+    chosen = SequentialRunner() if runner == "sequential" else ParallelRunner(max_workers=1)
+    with RunJournal(tmp_path, pipeline, runner=runner) as journal:
+        chosen.run(pipeline, catalog, observer=journal)
+    entries = {entry["name"]: entry for entry in journal.record["nodes"]}
+    assert entries["spin"]["cpu_time"] > 0
+    assert entries["grow"]["peak_rss"] >= 200_000_000, "measured where the node ran"
+    assert all(isinstance(entry["peak_rss"], int) for entry in entries.values())
+
+
+def test_a_run_without_a_measuring_observer_measures_nothing(tmp_path: Path) -> None:
+    pipeline = Pipeline([node(spin, "start", "spun", name="spin")])
+    catalog = DataCatalog()
+    catalog["start"] = 1
+    seen: list[Any] = []
+
+    class Watch(RunObserver):
+        def node_finished(self, outcome: Any) -> None:
+            seen.append(outcome.metrics)
+
+    SequentialRunner().run(pipeline, catalog, observer=Watch())
+    assert seen == [{}]
+
+
+def test_a_journal_with_a_catalog_records_dataset_kinds_and_sizes(tmp_path: Path) -> None:
+    catalog = DataCatalog.from_config(
+        {"spun": {"type": "PickleDataset", "filepath": str(tmp_path / "spun.pkl")}}
+    )
+    catalog["start"] = 1
+    pipeline = Pipeline([node(spin, "start", "spun", name="spin")])
+    with RunJournal(tmp_path, pipeline, catalog=catalog) as journal:
+        SequentialRunner().run(pipeline, catalog, observer=journal)
+    datasets = journal.record["datasets"]
+    assert datasets["spun"]["persisted"] is True
+    assert datasets["spun"]["size"] == (tmp_path / "spun.pkl").stat().st_size
+    assert datasets["start"]["persisted"] is False
+    assert "size" not in datasets["start"]

@@ -310,3 +310,13 @@ def test_chrome_trace_events(failed_journal: dict[str, Any]) -> None:
 def test_chrome_trace_of_a_hostile_journal_is_valid_json() -> None:
     trace = json.loads(render_chrome_trace(hostile_journal()))
     assert trace["otherData"]["run_id"] == EVIL
+
+
+def test_measurements_get_table_columns_only_when_taken() -> None:
+    plain = {"run_id": "r", "status": "success", "nodes": [_node("a", [], ["x"])]}
+    assert 'class="num">CPU (s)' not in render_html(plain)
+    measured = {**plain, "nodes": [_node("a", [], ["x"], cpu_time=0.5, peak_rss=3_000_000)]}
+    page = render_html(measured)
+    assert 'class="num">CPU (s)' in page
+    assert 'data-key="rss"' in page
+    assert '"cpu_time":0.5' in page

@@ -102,6 +102,8 @@ class Observers(RunObserver):
     def __init__(self, observers: Sequence[RunObserver]) -> None:
         """Forward every event to each of ``observers``."""
         self._observers = tuple(observers)
+        # The first meter any of them asks for (the journal's).
+        self.meter = next((o.meter for o in self._observers if o.meter is not None), None)
 
     def node_started(self, node: Node) -> None:
         """Tell each observer."""

@@ -328,6 +328,17 @@ def _phases(journal: Mapping[str, Any]) -> list[dict[str, Any]]:
     return phases
 
 
+def _metric_headers(nodes: Sequence[Mapping[str, Any]]) -> str:
+    """Table columns for the measurements, when the runner took any."""
+    if not any(n.get("cpu_time") is not None or n.get("peak_rss") is not None for n in nodes):
+        return ""
+    return (
+        '<th data-key="cpu" class="num">CPU (s)</th>'
+        '<th data-key="rss" class="num" title="peak resident memory of the node\'s process">'
+        "peak RSS (MB)</th>"
+    )
+
+
 def _timeline_section(journal: Mapping[str, Any]) -> str:
     nodes = journal["nodes"]
     began = sum(1 for n in nodes if n.get("started") is not None)
@@ -349,6 +360,7 @@ def _timeline_section(journal: Mapping[str, Any]) -> str:
         '<th data-key="status">status</th><th data-key="worker">worker</th>'
         '<th data-key="start" class="num">start (s)</th>'
         '<th data-key="took" class="num">took (s)</th>'
+        f"{_metric_headers(nodes)}"
         '<th data-key="note">why / error</th></tr></thead><tbody></tbody></table>'
         '<p><button type="button" id="more-rows" hidden>show more</button></p></section>'
     )

@@ -44,6 +44,7 @@ from types import TracebackType
 from typing import Any
 
 from ductwork.exceptions import JournalError
+from ductwork.execution.meters import resource_meter
 from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node, Pipeline
 from ductwork.report.datasets import dataset_names, describe_datasets, measure_datasets
@@ -166,6 +167,7 @@ class RunJournal(RunObserver):
         self._lock = threading.RLock()
         self._timer: threading.Timer | None = None
         self._catalog = catalog
+        self.meter = resource_meter  # every node's CPU time and peak memory, where it ran
         skipped = skipped or {}
         reasons = reasons or {}
         self._nodes = [_node_record(node, skipped, reasons) for node in pipeline.nodes]
@@ -229,8 +231,13 @@ class RunJournal(RunObserver):
         with self._lock:
             entry = self._nodes[self._index[outcome.node.name]]
             entry.update(started=outcome.started, finished=outcome.finished, worker=outcome.worker)
+            metrics = outcome.metrics
+            if "rss_peak" in metrics:
+                entry["peak_rss"] = int(metrics["rss_peak"])
+            if "cpu_seconds" in metrics:
+                entry["cpu_time"] = round(metrics["cpu_seconds"], 6)
             if outcome.error is None:
-                entry["status"] = "done"
+                entry["status"] = "skipped" if outcome.skipped else "done"
             else:
                 entry["status"] = "failed"
                 entry["error"] = error_record(outcome.error, outcome.node.name)

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from ductwork.exceptions import RunnerError
 from ductwork.execution import NodeOutcome, RunOptions
+from ductwork.execution.shell import Meter
 from ductwork.pipeline import Node, Pipeline
 from ductwork.runner.executors import NodeExecutor
 from ductwork.scheduling import Scheduler
@@ -30,7 +31,13 @@ class RunObserver:
     are never shipped to worker processes, so they may hold terminals, files and locks. The
     methods do nothing here; override the ones you need. They are called on the thread that
     called ``run()``, and must be quick: the run loop waits for them.
+
+    An observer that records measurements sets ``meter`` (a picklable
+    :data:`~ductwork.execution.shell.Meter`): the run then measures every node where it runs
+    and hands the numbers over in ``outcome.metrics``.
     """
+
+    meter: Meter | None = None
 
     def node_started(self, node: Node) -> None:
         """``node`` was handed to a worker (it may wait there for a free slot briefly)."""

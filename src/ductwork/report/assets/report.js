@@ -70,7 +70,9 @@
       if (node.attempts != null && node.attempts > 1) {
         line("attempts", node.attempts + " (" + (node.attempts - 1) + " retries)");
       }
-      if (node.peak_rss != null) { line("peak memory (RSS)", bytes(node.peak_rss)); }
+      if (node.peak_rss != null) {
+        line("peak memory (RSS) of its process", bytes(node.peak_rss));
+      }
       if (node.cpu_time != null) { line("CPU time", seconds(node.cpu_time)); }
       line("inputs", (node.inputs || []).join(", ") || "none");
       line("outputs", (node.outputs || []).join(", ") || "none");
@@ -333,9 +335,12 @@
       worker: shortWorker(node.worker),
       start: node.started != null ? node.started - start : null,
       took: node.started != null && node.finished != null ? node.finished - node.started : null,
+      cpu: node.cpu_time != null ? node.cpu_time : null,
+      rss: node.peak_rss != null ? node.peak_rss / 1e6 : null,
       note: node.error ? node.error.type + ": " + node.error.message : node.reason || "",
     }));
     const tbody = document.querySelector("#nodes tbody");
+    const metrics = Boolean(document.querySelector('#nodes th[data-key="cpu"]'));
     const more = document.getElementById("more-rows");
     let shown = PAGE;
     let matching = rows;
@@ -365,6 +370,10 @@
         cell(tr, row.worker);
         cell(tr, row.start == null ? "" : row.start.toFixed(2), "num");
         cell(tr, row.took == null ? "" : row.took.toFixed(3), "num");
+        if (metrics) {
+          cell(tr, row.cpu == null ? "" : row.cpu.toFixed(3), "num");
+          cell(tr, row.rss == null ? "" : row.rss.toFixed(1), "num");
+        }
         cell(tr, row.note);
         tr.addEventListener("click", () => select(row.name, "node"));
         if (state.selected && state.selected[0] === row.name) { tr.classList.add("selected"); }
@@ -415,7 +424,7 @@
     document.querySelectorAll("#nodes th[data-key]").forEach((th) => {
       th.addEventListener("click", () => {
         const key = th.getAttribute("data-key");
-        sort.down = sort.key === key ? !sort.down : key === "took";
+        sort.down = sort.key === key ? !sort.down : ["took", "cpu", "rss"].includes(key);
         sort.key = key;
         state.sort = sort;
         document.querySelectorAll("#nodes th").forEach((h) => h.removeAttribute("aria-sort"));
