@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import websocket
 
@@ -43,6 +43,34 @@ FLAGS = (
     "--hide-scrollbars",
 )
 _LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
+
+
+def read_lines(stream: IO[str]) -> queue.Queue[str]:
+    """The lines of ``stream`` as they come, read on a daemon thread."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def wait_line(lines: queue.Queue[str], pattern: str, timeout: float) -> re.Match[str]:
+    """The first line matching ``pattern``; fail, showing the lines seen, after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty:
+            break
+        seen.append(line)
+        found = re.search(pattern, line)
+        if found:
+            return found
+    raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(seen)}")
 
 
 class Chromium:
@@ -80,27 +108,9 @@ class Chromium:
             raise
 
     def _port(self, timeout: float) -> int:
-        lines: queue.Queue[str] = queue.Queue()
-        stderr = self._process.stderr
-        assert stderr is not None
-
-        def read() -> None:
-            for line in stderr:
-                lines.put(line)
-
-        threading.Thread(target=read, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        seen = []
-        while time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
-                break
-            seen.append(line)
-            found = _LISTENING.search(line)
-            if found:
-                return int(found.group(1).split(":")[2].split("/")[0])
-        raise AssertionError("Chromium did not start its DevTools server:\n" + "".join(seen))
+        assert self._process.stderr is not None
+        found = wait_line(read_lines(self._process.stderr), _LISTENING.pattern, timeout)
+        return int(found.group(1).split(":")[2].split("/")[0])
 
     @staticmethod
     def _page_socket(port: int) -> str:

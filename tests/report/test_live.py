@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from ductwork.report.journal import write_atomically
 from ductwork.report.live import LOOPBACK, LiveReport
-from tests.report.chromium import BROWSER, Chromium
+from tests.report.chromium import BROWSER, Chromium, read_lines, wait_line
 from tests.report.conftest import real_journal
 
 pytestmark = pytest.mark.timeout(180)
@@ -94,32 +90,6 @@ def test_the_server_binds_loopback_and_follows_the_journal(tmp_path: Path) -> No
         _get(url + "version")
 
 
-def _lines(stream: Any) -> queue.Queue[str]:
-    lines: queue.Queue[str] = queue.Queue()
-
-    def read() -> None:
-        for line in stream:
-            lines.put(line)
-
-    threading.Thread(target=read, daemon=True).start()
-    return lines
-
-
-def _wait_line(lines: queue.Queue[str], pattern: str, timeout: float) -> re.Match[str]:
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=max(deadline - time.monotonic(), 0.01))
-        except queue.Empty:
-            break
-        seen.append(line)
-        found = re.search(pattern, line)
-        if found:
-            return found
-    raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(seen)}")
-
-
 @pytest.fixture
 def serving_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
     (tmp_path / "flow.py").write_text(PROJECT)
@@ -133,7 +103,7 @@ def serving_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Pa
     )
     try:
         assert process.stderr is not None
-        found = _wait_line(_lines(process.stderr), r"Live report: (http://\S+)", timeout=90)
+        found = wait_line(read_lines(process.stderr), r"Live report: (http://\S+)", timeout=90)
         yield process, found.group(1), tmp_path
     finally:
         (tmp_path / "go").touch()
@@ -205,7 +175,7 @@ def test_report_live_serves_a_run_started_elsewhere_until_it_ends(tmp_path: Path
     )
     try:
         assert server.stdout is not None
-        found = _wait_line(_lines(server.stdout), r"(http://\S+) until the run ends", timeout=90)
+        found = wait_line(read_lines(server.stdout), r"(http://\S+) until the run ends", timeout=90)
         url = found.group(1)
         assert url.startswith(f"http://{LOOPBACK}:")
         assert '"status":"running"' in _get(url)
