@@ -211,12 +211,13 @@ class RunJournal(RunObserver):
     def decide(self, name: str, reason: str, *, skipped: bool = False) -> None:
         """Record why node ``name`` runs or is skipped, when that is decided during the run
         (incremental runs decide some nodes only once their upstream has run)."""
-        entry = self._nodes[self._index[name]]
-        entry["reason"] = reason
-        if skipped and entry["status"] == "not run":
-            entry["status"] = "skipped"
-        elif not skipped and entry["status"] == "skipped":
-            entry["status"] = "not run"
+        with self._lock:
+            entry = self._nodes[self._index[name]]
+            entry["reason"] = reason
+            if skipped and entry["status"] == "not run":
+                entry["status"] = "skipped"
+            elif not skipped and entry["status"] == "skipped":
+                entry["status"] = "not run"
 
     def node_started(self, node: Node) -> None:
         """Mark ``node`` running; write if the last write is old enough."""
