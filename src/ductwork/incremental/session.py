@@ -60,6 +60,7 @@ class _Tracker:
 
     def __init__(self, observer: Any) -> None:
         self.observer = observer
+        self.meter = getattr(observer, "meter", None)  # the caller's observer may measure nodes
         self.succeeded: list[Node] = []
 
     def node_started(self, node: Node) -> None:

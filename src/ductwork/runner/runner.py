@@ -140,8 +140,9 @@ class AbstractRunner(ABC):
             if only_missing_outputs:
                 to_run = self._filter_pipeline_for_missing_outputs(pipeline, catalog)
             shell = NodeShell.for_run(run_id, self._is_async, self._options, hooks)
-            if observer is not None and observer.meter is not None:
-                shell = replace(shell, meter=observer.meter)
+            meter = getattr(observer, "meter", None)  # observers may be duck-typed
+            if meter is not None:
+                shell = replace(shell, meter=meter)
             result = self._run_pipeline(RunContext(to_run, catalog, shell), observer)
         except (Exception, KeyboardInterrupt) as error:
             hooks.on_pipeline_error(
