@@ -5,6 +5,20 @@ atomic), is flushed and fsynced, and then replaces the target with ``os.replace`
 the temporary file is removed. A process killed mid-write (``SIGKILL``, power loss) leaves the
 target untouched and, at worst, a hidden ``.<name>.<random>.tmp`` file beside it.
 
+A save keeps what the user set on the file it replaces:
+
+- **mode and owner**: the temporary file gets the target's permission bits, owner and group
+  before any data is written; if the owner cannot be kept (another user's file, saved without
+  the right to give it back), the save is refused with a ``PermissionError`` saying so, and the
+  file is not touched;
+- **symbolic links**: the save writes through the link to the file it points to (the link
+  stays a link, as with ``open``); the temporary file goes beside that file, so the rename stays
+  on one filesystem;
+- **hard links**: a file with more than one link is updated in place, so that every link sees
+  the new data. The new data is still written whole to a temporary file first, so a save that
+  fails while writing leaves the old file; only a crash during the final copy into the file can
+  leave it partial.
+
 Only the local filesystem gets this treatment; object stores (S3, GCS, ...) already publish an
 object only when its upload completes, and other fsspec filesystems are written directly.
 """
@@ -13,6 +27,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import stat
 import uuid
 from collections.abc import Iterator
 from typing import IO, Any
@@ -67,9 +83,11 @@ def atomic_open(
         with fs.open(path, mode=mode, **open_args) as stream:
             yield stream
         return
-    target = os.path.abspath(LocalFileSystem._strip_protocol(path))
+    # Through symbolic links, to the file they name: the link itself stays.
+    target = os.path.realpath(os.path.abspath(LocalFileSystem._strip_protocol(path)))
     directory = os.path.dirname(target)
     os.makedirs(directory, exist_ok=True)
+    existing = _stat(target)
     temporary = os.path.join(directory, f".{os.path.basename(target)}.{uuid.uuid4().hex}.tmp")
     # 0o666 filtered by the umask: the same permissions a plain open() would give.
     fd = os.open(
@@ -78,6 +96,8 @@ def atomic_open(
     try:
         kwargs = {key: value for key, value in open_args.items() if key in _OPEN_ARGS}
         try:
+            if existing is not None:
+                _take_over(fd, existing, target)
             stream = os.fdopen(fd, mode, **kwargs)
         except BaseException:
             os.close(fd)
@@ -86,9 +106,46 @@ def atomic_open(
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, target)
+        if existing is not None and existing.st_nlink > 1:
+            _copy_in_place(temporary, target)
+        else:
+            os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
     _fsync_directory(directory)
+
+
+def _stat(target: str) -> os.stat_result | None:
+    try:
+        result = os.stat(target)
+    except FileNotFoundError:
+        return None
+    return result if stat.S_ISREG(result.st_mode) else None
+
+
+def _take_over(fd: int, existing: os.stat_result, target: str) -> None:
+    """Give the temporary file the target's permission bits, owner and group."""
+    if os.name != "posix":
+        return
+    if (existing.st_uid, existing.st_gid) != (os.geteuid(), os.getegid()):
+        try:
+            os.fchown(fd, existing.st_uid, existing.st_gid)
+        except PermissionError:
+            raise PermissionError(
+                f"Cannot save {target} atomically and keep its owner (uid {existing.st_uid}, "
+                f"gid {existing.st_gid}): replacing it would make it this user's file. Save it "
+                "as its owner, or remove it first."
+            ) from None
+    os.fchmod(fd, stat.S_IMODE(existing.st_mode))
+
+
+def _copy_in_place(temporary: str, target: str) -> None:
+    """Copy the complete new data into the hard-linked target, so every link sees it."""
+    with open(temporary, "rb") as source, open(target, "r+b") as destination:
+        destination.truncate(0)
+        shutil.copyfileobj(source, destination, 1 << 20)
+        destination.flush()
+        os.fsync(destination.fileno())
+    os.unlink(temporary)
