@@ -7,11 +7,21 @@ from types import ModuleType
 from typing import IO, Any
 
 from ductwork.datasets._file import FileDataset
+from ductwork.io._static_check import unbound_names
 from ductwork.io._version import Version
 
 
 def _backend_module(backend: str) -> ModuleType:
-    """Import the pickling module ``backend`` and check it has ``load`` and ``dump``."""
+    """Import the pickling module ``backend`` and check it has ``load`` and ``dump``.
+
+    A module whose source plainly lacks them is refused without being imported.
+    """
+    reason = unbound_names(backend, ["load", "dump"], want_class=False)
+    if reason is not None:
+        raise ValueError(
+            f"PickleDataset backend {backend!r} is refused without importing it: {reason}; "
+            "use 'pickle', 'cloudpickle', 'joblib', 'dill' or similar."
+        )
     try:
         module = importlib.import_module(backend)
     except ImportError as err:

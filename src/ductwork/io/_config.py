@@ -21,6 +21,7 @@ from typing import Any
 
 from ductwork.exceptions import DatasetConfigError, DatasetError
 from ductwork.io._redact import raise_scrubbed
+from ductwork.io._static_check import unbound_names
 from ductwork.io._version import Version, check_version
 
 _logger = logging.getLogger(__name__)
@@ -70,12 +71,21 @@ class _Lookup:
     def __init__(self) -> None:
         self.missing_class: tuple[str, str] | None = None  # (class, module): the first seen
         self.missing_module: str | None = None  # the full path's missing module
+        self.refused: list[str] = []  # candidates refused from their source, not imported
 
 
 def _import_candidate(candidate: str, name: str, shown: str, lookup: _Lookup) -> Any:
-    """Import ``module.attr`` and return the attribute, or ``None`` if that path does not exist."""
+    """Import ``module.attr`` and return the attribute, or ``None`` if that path does not exist.
+
+    A module whose source plainly lacks the class is not imported at all (its top-level code
+    never runs); why is added to ``lookup.refused``.
+    """
     module_name, _, attr = candidate.rpartition(".")
     if not module_name:
+        return None
+    reason = unbound_names(module_name, [attr], want_class=True)
+    if reason is not None:
+        lookup.refused.append(reason)
         return None
     try:
         module = importlib.import_module(module_name)
@@ -133,6 +143,8 @@ def _not_found(path: str, name: str, candidates: list[str], lookup: _Lookup) -> 
     else:
         found = f"Class {path!r} not found"
     message = f"{found} (tried {tried})."
+    if lookup.refused:
+        message += f" Not imported, from their source: {'; '.join(lookup.refused)}."
     if not path.startswith(("ductwork.", "kedro.io.")) and not _kedro_datasets_installed():
         message += (
             " kedro-datasets, which may have this dataset, is not installed: "
