@@ -72,6 +72,7 @@ class DaskRunner(AbstractRunner):
         timeout: float | None = None,
         keep_going: bool = False,
         max_running: int | None = None,
+        connect_timeout: float = 10.0,
     ) -> None:
         """Create a Dask runner.
 
@@ -86,17 +87,24 @@ class DaskRunner(AbstractRunner):
                 cluster, e.g. ``{"memory_limit": "4GiB", "dashboard_address": ":0"}``.
             retry, timeout, keep_going, max_running: How failing, slow and numerous nodes
                 are treated (see :class:`~ductwork.runner.AbstractRunner`).
+            connect_timeout: Seconds connecting to ``address`` may take; past it (or on a
+                closed port, or a server that never answers) the run fails at once with
+                ``DaskConnectError``, naming the address.
 
         Raises:
             ModuleNotFoundError: Dask is not installed (``pip install 'ductwork[dask]'``).
-            RunnerOptionError: Both ``client`` and ``address`` are given, or options for the
-                embedded cluster are given with either (a ``ValueError``).
+            RunnerOptionError: Both ``client`` and ``address`` are given, options for the
+                embedded cluster are given with either, ``address`` is malformed, or
+                ``connect_timeout`` is not positive (a ``ValueError``).
         """
         super().__init__(
             is_async, retry=retry, timeout=timeout, keep_going=keep_going, max_running=max_running
         )
         _require_dask()
-        from ductwork.runner._dask.cluster import ClusterSpec  # noqa: PLC0415  (imports Dask)
+        from ductwork.runner._dask.cluster import (  # noqa: PLC0415  (imports Dask)
+            ClusterSpec,
+            check_address,
+        )
 
         embedded = _embedded_options(n_workers, threads_per_worker, cluster_kwargs)
         if client is not None and address is not None:
@@ -106,7 +114,11 @@ class DaskRunner(AbstractRunner):
                 f"{sorted(embedded)} configure the cluster DaskRunner starts when it is given "
                 "no client and no address; with a client or an address, configure that cluster."
             )
-        self._cluster: ClusterSpec = ClusterSpec(client, address, embedded)
+        if address is not None:
+            check_address(address)
+        if not connect_timeout > 0:
+            raise RunnerOptionError(f"connect_timeout must be positive, not {connect_timeout!r}.")
+        self._cluster: ClusterSpec = ClusterSpec(client, address, embedded, connect_timeout)
 
     def _create_executor(self, context: RunContext) -> NodeExecutor:
         from ductwork.runner._dask.executor import DaskExecutor  # noqa: PLC0415  (imports Dask)
