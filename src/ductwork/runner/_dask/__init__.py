@@ -1,6 +1,7 @@
 """The machinery of :class:`ductwork.runner.DaskRunner`; importing it imports Dask.
 
 * :mod:`.cluster`: where a run gets its client, and what it closes afterwards;
-* :mod:`.executor`: what travels, then the run loop's executor: nodes as tasks, data as futures;
+* :mod:`.plan`: on the client, before submitting: what travels as futures, what is shipped;
+* :mod:`.executor`: the run loop's executor: nodes as tasks, data as futures;
 * :mod:`.worker`: what runs on the workers.
 """

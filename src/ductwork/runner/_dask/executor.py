@@ -34,22 +34,19 @@ from typing import Any
 from dask.typing import Key
 from distributed import CancelledError, Client, Future, KilledWorker, as_completed
 
-from ductwork.exceptions import DatasetError, NodeTimeoutError, RunnerError, WorkerLostError
+from ductwork.exceptions import NodeTimeoutError, RunnerError, WorkerLostError
 from ductwork.execution import NodeOutcome
-from ductwork.execution.time_limits import on_helper_thread
-from ductwork.io.travel import copy_mode_of, is_in_memory
 from ductwork.pipeline import Node
 from ductwork.runner._dask.outcomes import Outcomes
+from ductwork.runner._dask.plan import prepare_worker_run
 from ductwork.runner._dask.worker import (
     RunPlugin,
     Unloadable,
-    WorkerRun,
     data_of,
     output_of,
     run_node_task,
 )
 from ductwork.runner.executors import RunContext
-from ductwork.runner.validation import Offenders, check_travel, data_problems
 
 __all__ = ["DaskExecutor"]
 
@@ -298,44 +295,3 @@ def _error(node: Node, result: Any) -> BaseException:
         lost.__cause__ = error
         return lost
     return error.with_traceback(traceback) if traceback is not None else error
-
-
-def prepare_worker_run(context: RunContext) -> tuple[WorkerRun, frozenset[str]]:
-    """What each worker receives once for this run, and the names of the in-memory datasets.
-
-    Raises:
-        NotPicklableError: Something that must travel cannot be pickled (every offender named).
-    """
-    pipeline, catalog = context.pipeline, context.catalog
-    confirmed = {name for node in pipeline.nodes for name in node.confirms}
-    datasets = {name: catalog.get(name) for name in sorted(pipeline.datasets() | confirmed)}
-    memory = frozenset(
-        name for name, ds in datasets.items() if is_in_memory(ds) and name not in confirmed
-    )
-    shipped = {n: ds for n, ds in datasets.items() if n not in memory and ds is not None}
-    loaded = {name for node in pipeline.nodes for name in node.inputs}
-    produced = {name for node in pipeline.nodes for name in node.outputs}
-    offenders: Offenders = {}
-    free_inputs = _load_free_inputs(catalog, sorted((loaded & memory) - produced), offenders)
-    shell = context.shell.enforcing(on_helper_thread)
-    check_travel(pipeline.nodes, datasets, shipped, shell.plugins, "the Dask workers", offenders)
-    copy_modes = {n: mode for n in memory if (mode := copy_mode_of(datasets[n])) is not None}
-    return WorkerRun(shell, shipped, free_inputs, copy_modes), memory
-
-
-def _load_free_inputs(catalog: Any, names: list[str], offenders: Offenders) -> dict[str, Any]:
-    """Load each in-memory free input once, on the client, to send it to the workers.
-
-    A dataset that fails to load (an empty memory dataset) gives an :class:`Unloadable`: the node
-    that loads it fails on its worker, as it would in any runner, with its hooks fired.
-    """
-    values: dict[str, Any] = {}
-    for name in names:
-        try:
-            values[name] = catalog.get(name).load()
-        except DatasetError as error:
-            values[name] = Unloadable(error)
-            continue
-        if reasons := data_problems(values[name]):
-            offenders[f"dataset '{name}'"] = reasons
-    return values
