@@ -28,6 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "pipeline": set(),
     "io": set(),
     "hooks": set(),
+    "config": {"io"},
     "datasets": {"io"},
     "scheduling": {"pipeline"},
     "execution": {"pipeline", "io", "hooks"},
@@ -38,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
         "pipeline",
         "io",
         "hooks",
+        "config",
         "datasets",
         "scheduling",
         "execution",
@@ -165,9 +167,9 @@ def test_hooks_surface() -> None:
 def test_import_is_light_and_configures_no_logging() -> None:
     code = (
         "import logging, sys, ductwork, ductwork.runner, ductwork.io, ductwork.datasets\n"
-        "import ductwork.report, ductwork.cli\n"
+        "import ductwork.report, ductwork.cli, ductwork.config\n"
         "heavy = sorted(m for m in ('dask', 'distributed', 'pandas', 'numpy', 'pyarrow', 'rich',"
-        " 'click', 'xxhash', 'sqlite3', 'ductwork.incremental') if m in sys.modules)\n"
+        " 'click', 'xxhash', 'sqlite3', 'ductwork.incremental', 'omegaconf') if m in sys.modules)\n"
         "print(heavy, logging.getLogger().handlers)\n"
     )
     result = subprocess.run(

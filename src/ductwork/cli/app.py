@@ -13,6 +13,7 @@ import click
 from ductwork import __version__
 from ductwork.cli import USAGE_ERROR
 from ductwork.cli.incremental_command import cache, incremental_options
+from ductwork.cli.options import config_options as _config_options
 from ductwork.cli.report_command import FORMATS, list_runs, serve_report, write_report
 from ductwork.cli.runners import RUNNER_NAMES
 from ductwork.exceptions import DuctworkError
@@ -56,10 +57,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("pipeline_spec", metavar="[PIPELINE]", required=False)
 @click.option("--pipeline", "pipeline_name", metavar="NAME", help="Which pipeline of a mapping.")
-@click.option("--catalog", type=click.Path(dir_okay=False), help="The catalog YAML file.")
-@click.option(
-    "--params", multiple=True, type=click.Path(dir_okay=False), help="A parameters YAML file."
-)
+@_config_options
 @click.option("--runner", type=click.Choice(RUNNER_NAMES), help="Where nodes run.")
 @click.option("--max-workers", type=click.IntRange(min=1), help="Most nodes at once.")
 @click.option("--async", "is_async", is_flag=True, help="Load and save concurrently.")
@@ -130,12 +128,14 @@ def _command_line(
     from ductwork.cli.resume import CommandLine  # noqa: PLC0415 (see the imports)
 
     values: list[tuple[str, str]] = []
-    keys = ("pipeline_name", "catalog", "runner", "max_workers", "dask_address", "journal_dir")
-    for key in (*keys, "retries", "timeout", "max_running"):
-        if options.get(key) is not None:
+    keys = ("pipeline_name", "catalog", "env", "conf_source", "runner", "max_workers")
+    for key in (*keys, "dask_address", "journal_dir", "retries", "timeout", "max_running"):
+        given = options.get(key)
+        for value in given if isinstance(given, tuple) else () if given is None else (given,):
             flag = "--pipeline" if key == "pipeline_name" else "--" + key.replace("_", "-")
-            values.append((flag, str(options[key])))
-    values += [("--params", path) for path in options.get("params", ())]
+            values.append((flag, str(value)))
+    for key in ("params", "hooks"):
+        values += [("--" + key, value) for value in options.get(key, ())]
     if options.get("cache"):
         values.append(("--cache", options["cache"]))
     flags = [
@@ -159,7 +159,8 @@ def _journal_dir(given: str | None) -> Path:
         settings = read_settings(Path.cwd())
     except DuctworkError as error:
         raise click.ClickException(str(error)) from error
-    return Path(given or settings.journal_dir or DEFAULT_DIRECTORY)
+    folder = Path(given or settings.journal_dir or DEFAULT_DIRECTORY)
+    return settings.root / folder if settings.root and not given else folder
 
 
 @cli.command()

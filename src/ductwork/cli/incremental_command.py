@@ -105,6 +105,7 @@ def run_incrementally(
     observer: RunObserver,
     cache: str | None,
     explain_after: bool,
+    hook_manager: Any = None,
 ) -> None:
     """Run ``pipeline`` incrementally; the journal records each node's reason as decided."""
     from ductwork.incremental import run_incremental  # noqa: PLC0415 (only for incremental runs)
@@ -125,6 +126,7 @@ def run_incrementally(
             pipeline,
             catalog,
             store=store_path(cache),
+            hook_manager=hook_manager,
             run_id=run_id,
             observer=observer,
             need_memory_outputs=False,

@@ -3,8 +3,9 @@
 ``PIPELINE`` is ``module:attribute``. The attribute may be a :class:`~ductwork.pipeline.Pipeline`,
 a mapping of names to pipelines (chosen with ``--pipeline NAME``, else ``__default__``), or a
 callable that returns either. The current directory is searched first for the module, as
-``python -m`` does. Settings the command line leaves out come from ``[tool.ductwork]`` in the
-current directory's ``pyproject.toml``.
+``python -m`` does. Settings the command line leaves out come from ``[tool.ductwork]`` (and
+``[tool.kedro]``) in the ``pyproject.toml`` of the project: the nearest one at or above the
+current directory that has either table.
 
 Every mistake here raises :class:`~ductwork.exceptions.ProjectConfigError` naming the file, key
 or attribute at fault; the command turns it into exit code 2.
@@ -15,14 +16,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from ductwork.exceptions import ProjectConfigError
-from ductwork.io import DataCatalog
-from ductwork.io.safe_yaml import load_yaml_file
 from ductwork.pipeline import Pipeline
 
 if sys.version_info >= (3, 11):
@@ -32,8 +31,10 @@ else:  # pragma: no cover - Python 3.10
 
 __all__ = [
     "ProjectSettings",
-    "load_catalog",
-    "load_params",
+    "default_pipeline",
+    "enter_project",
+    "find_project",
+    "kedro_missing",
     "load_pipeline",
     "param_datasets",
     "read_settings",
@@ -42,63 +43,111 @@ __all__ = [
 DEFAULT_PIPELINE = "__default__"
 
 
+KEDRO_HINT = (
+    "To run it with Kedro on ductwork's runners, install Kedro and run "
+    "`kedro run --runner=ductwork.kedro.ParallelRunner` (or SequentialRunner, ThreadRunner, "
+    "DaskRunner); to run it with `ductwork run`, change `kedro` to `ductwork` in its imports."
+)
+
+
 @dataclass(frozen=True)
 class ProjectSettings:
-    """The ``[tool.ductwork]`` table; every key is optional."""
+    """The ``[tool.ductwork]`` table (and ``[tool.kedro]``'s package); every key is optional.
+
+    ``root`` is the folder of the ``pyproject.toml`` they came from (None: no project found).
+    """
 
     pipeline: str | None = None
     pipeline_name: str | None = None
-    catalog: str | None = None
+    catalog: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
     runner: str | None = None
     max_workers: int | None = None
     journal_dir: str | None = None
     cache: str | None = None
+    conf_source: str | None = None
+    env: str | None = None
+    hooks: tuple[str, ...] = ()
+    disable_hooks_for_plugins: tuple[str, ...] = ()
+    package_name: str | None = None
+    source_dir: str | None = None
     source: Path | None = field(default=None, compare=False)
+    kedro: bool = field(default=False, compare=False)
+
+    @property
+    def root(self) -> Path | None:
+        """The project's folder."""
+        return self.source.parent if self.source is not None else None
 
 
 _KEY_TYPES: dict[str, type] = {
     "pipeline": str,
     "pipeline_name": str,
-    "catalog": str,
     "runner": str,
     "max_workers": int,
     "journal_dir": str,
     "cache": str,
+    "conf_source": str,
+    "env": str,
+    "package_name": str,
+    "source_dir": str,
 }
+_LIST_KEYS = frozenset({"catalog", "params", "hooks", "disable_hooks_for_plugins"})
+_INTERNAL = frozenset({"source", "kedro"})
+
+
+def _tool_tables(path: Path) -> tuple[Any, Any]:
+    try:
+        tool = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ProjectConfigError(f"Cannot read {path}: {error}") from error
+    return tool.get("ductwork"), tool.get("kedro")
+
+
+def find_project(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start`` with ``[tool.ductwork]`` or
+    ``[tool.kedro]`` (None if there is none)."""
+    for folder in (start, *start.parents):
+        path = folder / "pyproject.toml"
+        if path.is_file() and any(table is not None for table in _tool_tables(path)):
+            return path
+    return None
 
 
 def read_settings(directory: Path) -> ProjectSettings:
-    """Read ``[tool.ductwork]`` from ``directory/pyproject.toml`` (empty settings if none)."""
-    path = directory / "pyproject.toml"
-    if not path.is_file():
+    """Read the settings of the project ``directory`` is in (empty settings if none).
+
+    The project is found by :func:`find_project`. ``[tool.kedro]`` gives ``package_name`` and
+    ``source_dir`` (default ``src``) when ``[tool.ductwork]`` does not.
+    """
+    path = find_project(directory.resolve())
+    if path is None:
         return ProjectSettings()
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("ductwork")
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ProjectConfigError(f"Cannot read {path}: {error}") from error
-    if table is None:
-        return ProjectSettings()
-    known = {f.name for f in fields(ProjectSettings)} - {"source"}
+    table, kedro = _tool_tables(path)
+    table = dict(table or {})
+    known = {f.name for f in fields(ProjectSettings)} - _INTERNAL
     unknown = sorted(set(table) - known)
     if unknown:
         raise ProjectConfigError(
             f"{path}: unknown key(s) {', '.join(unknown)} in [tool.ductwork]; the keys are "
             f"{', '.join(sorted(known))}."
         )
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        values[key] = _checked(path, key, value)
-    return ProjectSettings(**values, source=path)
+    values: dict[str, Any] = {key: _checked(path, key, value) for key, value in table.items()}
+    if isinstance(kedro, dict):
+        for key, default in (("package_name", None), ("source_dir", "src")):
+            value = kedro.get(key, default)
+            if key not in values and value is not None:
+                values[key] = _checked(path, key, value)
+    return ProjectSettings(**values, source=path, kedro=kedro is not None)
 
 
 def _checked(path: Path, key: str, value: Any) -> Any:
-    if key == "params":
+    if key in _LIST_KEYS:
         items = [value] if isinstance(value, str) else value
         if isinstance(items, list) and all(isinstance(item, str) for item in items):
             return tuple(items)
         raise ProjectConfigError(
-            f"{path}: [tool.ductwork] params must be a path or a list of paths."
+            f"{path}: [tool.ductwork] {key} must be a string or a list of strings."
         )
     kind = _KEY_TYPES[key]
     if not isinstance(value, kind) or isinstance(value, bool):
@@ -106,6 +155,34 @@ def _checked(path: Path, key: str, value: Any) -> Any:
             f"{path}: [tool.ductwork] {key} must be a {kind.__name__}, not {value!r}."
         )
     return value
+
+
+def enter_project(settings: ProjectSettings) -> None:
+    """Work from the project's folder, with its source folder on ``sys.path``.
+
+    ``ductwork run`` may be started in any subfolder; relative paths in the configuration
+    (``data/01_raw/x.csv``) mean the same as when it is started at the root.
+    """
+    root = settings.root
+    if root is None:
+        return
+    if Path.cwd().resolve() != root.resolve():
+        os.chdir(root)
+    folders = [root]
+    if settings.source_dir:
+        folders.insert(0, root / settings.source_dir)
+    for folder in reversed(folders):
+        if folder.is_dir() and str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+
+
+def default_pipeline(settings: ProjectSettings) -> str | None:
+    """``pipeline`` if set, else ``<package>.pipeline_registry:register_pipelines``."""
+    if settings.pipeline is not None:
+        return settings.pipeline
+    if settings.package_name is not None:
+        return f"{settings.package_name}.pipeline_registry:register_pipelines"
+    return None
 
 
 def load_pipeline(spec: str, name: str | None) -> tuple[Pipeline, str | None]:
@@ -117,6 +194,7 @@ def load_pipeline(spec: str, name: str | None) -> tuple[Pipeline, str | None]:
     target = _import_target(spec)
     if callable(target) and not isinstance(target, Pipeline):
         target = _call(spec, target)
+    _refuse_kedro_objects(spec, target)
     if isinstance(target, Pipeline):
         if name is not None:
             raise ProjectConfigError(
@@ -128,6 +206,24 @@ def load_pipeline(spec: str, name: str | None) -> tuple[Pipeline, str | None]:
     raise ProjectConfigError(
         f"'{spec}' is a {type(target).__name__}, not a Pipeline, a mapping of pipelines, or a "
         "function returning one."
+    )
+
+
+def _refuse_kedro_objects(spec: str, target: Any) -> None:
+    values = target.values() if isinstance(target, Mapping) else [target]
+    if any(type(value).__module__.split(".")[0] == "kedro" for value in values):
+        raise ProjectConfigError(
+            f"'{spec}' gives Kedro pipelines: this project's code imports `kedro`. {KEDRO_HINT}"
+        )
+
+
+def kedro_missing(error: ModuleNotFoundError, what: str) -> ProjectConfigError | None:
+    """The error to show when ``error`` is a missing ``kedro`` module (else None)."""
+    if (error.name or "").split(".")[0] != "kedro":
+        return None
+    return ProjectConfigError(
+        f"{what} imports `{error.name}`, and Kedro is not installed: this is a Kedro project's "
+        f"code. {KEDRO_HINT}"
     )
 
 
@@ -143,6 +239,9 @@ def _import_target(spec: str) -> Any:
     try:
         target: Any = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
+        kedro = kedro_missing(error, f"'{module_name}'")
+        if kedro is not None:
+            raise kedro from error
         if error.name and module_name.startswith(error.name):
             raise ProjectConfigError(
                 f"Cannot import module '{module_name}' of '{spec}': no module named "
@@ -166,6 +265,15 @@ def _import_target(spec: str) -> Any:
 def _call(spec: str, factory: Callable[[], Any]) -> Any:
     try:
         return factory()
+    except ModuleNotFoundError as error:
+        kedro = kedro_missing(error, f"Calling '{spec}'")
+        if kedro is not None:
+            raise kedro from error
+        raise ProjectConfigError(
+            f"Calling '{spec}' to build the pipeline failed: {type(error).__name__}: {error}"
+        ) from error
+    except ProjectConfigError:
+        raise
     except Exception as error:
         raise ProjectConfigError(
             f"Calling '{spec}' to build the pipeline failed: {type(error).__name__}: {error}"
@@ -186,45 +294,6 @@ def _pick(spec: str, pipelines: Mapping[Any, Any], name: str | None) -> tuple[Pi
             f"'{spec}'['{chosen}'] is a {type(pipeline).__name__}, not a Pipeline."
         )
     return pipeline, chosen
-
-
-def _read_yaml(path: str, what: str) -> Any:
-    return load_yaml_file(path, what=what)
-
-
-def load_catalog(path: str | None, catalog_class: type[DataCatalog]) -> DataCatalog:
-    """A catalog of ``catalog_class`` from the YAML file at ``path`` (empty when None)."""
-    if path is None:
-        return catalog_class()
-    config = _read_yaml(path, "catalog")
-    if config is None:
-        return catalog_class()
-    if not isinstance(config, dict):
-        raise ProjectConfigError(f"The catalog file {path} must hold a mapping of dataset entries.")
-    return catalog_class.from_config(config)
-
-
-def load_params(paths: Iterable[str]) -> dict[str, Any]:
-    """The parameters of every YAML file in ``paths``, merged (later files win, key by key)."""
-    merged: dict[str, Any] = {}
-    for path in paths:
-        loaded = _read_yaml(path, "parameters")
-        if loaded is None:
-            continue
-        if not isinstance(loaded, dict):
-            raise ProjectConfigError(f"The parameters file {path} must hold a mapping.")
-        merged = _deep_merge(merged, loaded)
-    return merged
-
-
-def _deep_merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in update.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def param_datasets(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,10 +20,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pluggy import PluginManager
 from rich.console import Console
 
 import ductwork
 from ductwork import __version__
+from ductwork.cli.configuration import ConfigOptions, load_hooks, load_project_config
 from ductwork.cli.incremental_command import explain, run_incrementally
 from ductwork.cli.interrupt import InterruptGuard
 from ductwork.cli.plan import SELECTED, Filters, RunPlan, format_dry_run, plan_run, select
@@ -37,10 +39,9 @@ from ductwork.cli.progress import (
 )
 from ductwork.cli.project import (
     ProjectSettings,
-    load_catalog,
-    load_params,
+    default_pipeline,
+    enter_project,
     load_pipeline,
-    param_datasets,
     read_settings,
 )
 from ductwork.cli.report_command import live_report
@@ -66,8 +67,11 @@ class RunRequest:
     command: CommandLine
     typed: str
     pipeline_name: str | None = None
-    catalog: str | None = None
+    catalog: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
+    env: str | None = None
+    conf_source: str | None = None
+    hooks: tuple[str, ...] = ()
     runner: RunnerOptions | None = None
     only_missing: bool = False
     filters: Filters = field(default_factory=Filters)
@@ -93,6 +97,8 @@ class _Session:
     plan: RunPlan
     journal_dir: Path
     began: float = field(default_factory=time.time)
+    hook_manager: PluginManager | None = None
+    env: str | None = None
 
 
 def execute(request: RunRequest) -> int:
@@ -144,8 +150,10 @@ def _settings_runner(request: RunRequest, settings: ProjectSettings) -> RunnerOp
 
 def _prepare(request: RunRequest, console: Console) -> _Session | None:
     began = time.time()
-    settings = read_settings(Path.cwd())
-    spec = request.command.pipeline or settings.pipeline
+    cwd = Path.cwd()
+    settings = read_settings(cwd)
+    enter_project(settings)
+    spec = request.command.pipeline or default_pipeline(settings)
     if spec is None:
         raise ProjectConfigError(
             "No pipeline to run: give PIPELINE as 'module:attribute', or set `pipeline` in "
@@ -153,18 +161,24 @@ def _prepare(request: RunRequest, console: Console) -> _Session | None:
         )
     options = _settings_runner(request, settings)
     runner = make_runner(options)  # before importing the project: an unusable runner fails fast
+    given = ConfigOptions(
+        request.catalog, request.params, request.env, request.conf_source, request.hooks
+    )
+    config = load_project_config(given, settings, cwd)
+    hook_manager = load_hooks(given, settings)
     pipeline, name = load_pipeline(spec, request.pipeline_name or settings.pipeline_name)
     selected = select(pipeline, request.filters)
-    catalog = load_catalog(request.catalog or settings.catalog, catalog_class(options.name))
-    for key, value in param_datasets(load_params(request.params or settings.params)).items():
-        catalog[key] = value
-    journal_dir = Path(request.journal_dir or settings.journal_dir or DEFAULT_DIRECTORY)
+    catalog = config.make_catalog(catalog_class(options.name))
+    journal_dir = cwd / request.journal_dir if request.journal_dir else None
+    journal_dir = journal_dir or Path(settings.journal_dir or DEFAULT_DIRECTORY).absolute()
     resume = _run_to_resume(journal_dir, spec, name) if request.resume else None
     if resume is not None and resume.get("status") == "success":
         console.print(f"Nothing to resume: the last run of {spec} ({resume['run_id']}) succeeded.")
         return None
     plan = plan_run(selected, catalog, only_missing=request.only_missing, resume=resume)
-    return _Session(spec, name, options, runner, catalog, plan, journal_dir, began)
+    return _Session(
+        spec, name, options, runner, catalog, plan, journal_dir, began, hook_manager, config.env
+    )
 
 
 def _run_to_resume(journal_dir: Path, spec: str, name: str | None) -> dict[str, Any]:
@@ -201,8 +215,10 @@ def _open_journal(request: RunRequest, session: _Session) -> RunJournal:
                 "only_missing_outputs": request.only_missing,
                 "incremental": request.incremental,
                 "filters": request.filters.given(),
-                "catalog": request.catalog,
+                "catalog": list(request.catalog),
                 "params": list(request.params),
+                "env": session.env,
+                "hooks": list(request.hooks),
             },
             "cwd": os.getcwd(),
             "host": socket.gethostname(),
@@ -262,10 +278,15 @@ def _run_pipeline(
             observer=observer,
             cache=request.cache,
             explain_after=request.explain,
+            hook_manager=session.hook_manager,
         )
         return
     session.runner.run(
-        session.plan.to_run, session.catalog, run_id=journal.run_id, observer=observer
+        session.plan.to_run,
+        session.catalog,
+        session.hook_manager,
+        run_id=journal.run_id,
+        observer=observer,
     )
 
 
