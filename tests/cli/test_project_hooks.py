@@ -1,4 +1,4 @@
-"""Hooks of a project from each source: ``[tool.ductwork]``, ``--hooks``, ``settings.py``, plugins."""
+"""Project hooks from each source: [tool.ductwork], --hooks, settings.py and plugins."""
 
 from __future__ import annotations
 
@@ -39,9 +39,7 @@ def install_plugin(site: Path, monkeypatch: pytest.MonkeyPatch, name: str = "fak
 
 @pytest.mark.parametrize("runner", runner_params("sequential", "thread", "parallel"))
 def test_hooks_from_pyproject_and_the_command_line(hooked: Path, runner: str) -> None:
-    (hooked / "pyproject.toml").write_text(
-        '[tool.ductwork]\nhooks = ["proj_hooks:ProjectHooks"]\n'
-    )
+    (hooked / "pyproject.toml").write_text('[tool.ductwork]\nhooks = ["proj_hooks:ProjectHooks"]\n')
     result = run_cli(
         hooked,
         "run",
@@ -101,4 +99,3 @@ def test_bad_hooks_stop_the_run_before_any_node(hooked: Path, spec: str, said: s
     assert f"--hooks {spec}" in result.stderr
     assert said in result.stderr
     assert calls(hooked) == []
-
