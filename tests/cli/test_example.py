@@ -50,3 +50,19 @@ def test_the_example_is_deterministic_and_resumable(spaceflights: Path) -> None:
     assert dry.stdout.splitlines()[0] == (
         "Dry run: 10 of 13 nodes would run, 3 skipped. Nothing was run."
     )
+
+
+def test_the_example_reads_conf_base_and_local_and_runtime_params(spaceflights: Path) -> None:
+    assert (spaceflights / "conf/base/globals.yml").is_file()
+    assert (spaceflights / "conf/local/credentials.yml").is_file()
+    result = run_cli(
+        spaceflights,
+        "run",
+        "--pipeline",
+        "data_generation",
+        "--params",
+        "data_generation.companies=10",
+    )
+    assert result.returncode == 0, result.stderr
+    companies = (spaceflights / "data/01_raw/companies.csv").read_text().splitlines()
+    assert len(companies) == 1 + 10  # the header and ten companies

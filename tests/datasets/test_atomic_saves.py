@@ -28,6 +28,7 @@ ALL_DATASETS: list[tuple[str, Any, Any, str]] = [
     ("ductwork.datasets.YAMLDataset", {"old": 1}, {"new": 2}, "x.yml"),
     ("ductwork.datasets.pandas.CSVDataset", "frame-old", "frame-new", "x.csv"),
     ("ductwork.datasets.pandas.ParquetDataset", "frame-old", "frame-new", "x.parquet"),
+    ("ductwork.datasets.pandas.ExcelDataset", "frame-old", "frame-new", "x.xlsx"),
 ]
 
 

@@ -13,6 +13,7 @@ import click
 from ductwork import __version__
 from ductwork.cli import USAGE_ERROR
 from ductwork.cli.incremental_command import cache, incremental_options
+from ductwork.cli.new_project import write_project
 from ductwork.cli.options import config_options as _config_options
 from ductwork.cli.report_command import FORMATS, list_runs, serve_report, write_report
 from ductwork.cli.runners import RUNNER_NAMES
@@ -203,3 +204,21 @@ def runs(limit: int, journal_dir: str | None) -> None:
 
 
 cli.add_command(cache)
+
+
+@cli.command()
+@click.argument("name")
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    help="Where to create the project's folder (default: here).",
+)
+def new(name: str, directory: Path) -> None:
+    """Create the project NAME: conf/base, conf/local, one pipeline and its tests."""
+    try:
+        folder = write_project(name, directory)
+    except DuctworkError as error:
+        click.secho(f"Error: {error}", fg="red", err=True)
+        sys.exit(USAGE_ERROR)
+    click.echo(f"Created {folder}. Run it:\n  cd {folder}\n  ductwork run")

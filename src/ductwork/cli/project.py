@@ -217,14 +217,17 @@ def _refuse_kedro_objects(spec: str, target: Any) -> None:
         )
 
 
-def kedro_missing(error: ModuleNotFoundError, what: str) -> ProjectConfigError | None:
-    """The error to show when ``error`` is a missing ``kedro`` module (else None)."""
-    if (error.name or "").split(".")[0] != "kedro":
-        return None
-    return ProjectConfigError(
-        f"{what} imports `{error.name}`, and Kedro is not installed: this is a Kedro project's "
-        f"code. {KEDRO_HINT}"
-    )
+def kedro_missing(error: BaseException, what: str) -> ProjectConfigError | None:
+    """The error to show when ``error`` comes from a missing ``kedro`` module (else None)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ModuleNotFoundError) and (seen.name or "").split(".")[0] == "kedro":
+            return ProjectConfigError(
+                f"{what} imports `{seen.name}`, and Kedro is not installed: this is a Kedro "
+                f"project's code. {KEDRO_HINT}"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _import_target(spec: str) -> Any:
@@ -265,16 +268,12 @@ def _import_target(spec: str) -> Any:
 def _call(spec: str, factory: Callable[[], Any]) -> Any:
     try:
         return factory()
-    except ModuleNotFoundError as error:
-        kedro = kedro_missing(error, f"Calling '{spec}'")
-        if kedro is not None:
-            raise kedro from error
-        raise ProjectConfigError(
-            f"Calling '{spec}' to build the pipeline failed: {type(error).__name__}: {error}"
-        ) from error
     except ProjectConfigError:
         raise
     except Exception as error:
+        kedro = kedro_missing(error, f"Calling '{spec}'")
+        if kedro is not None:
+            raise kedro from error
         raise ProjectConfigError(
             f"Calling '{spec}' to build the pipeline failed: {type(error).__name__}: {error}"
         ) from error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ductwork.datasets.pandas.csv_dataset import CSVDataset
+from ductwork.datasets.pandas.excel_dataset import ExcelDataset
 from ductwork.datasets.pandas.parquet_dataset import ParquetDataset
 
-__all__ = ["CSVDataset", "ParquetDataset"]
+__all__ = ["CSVDataset", "ExcelDataset", "ParquetDataset"]
