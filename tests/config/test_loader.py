@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -369,3 +370,28 @@ def test_public_surface() -> None:
         "parse_runtime_params",
         "read_config_file",
     ]
+
+
+def test_values_omegaconf_cannot_hold_survive_interpolation(conf: Write) -> None:
+    folder = conf({"base/parameters.yml": "day: 2024-01-02\ncopy: ${day}\nlabel: 'run ${day}'\n"})
+    loader = ConfigLoader(folder, runtime_params={"when": datetime.date(2023, 5, 6)})
+    assert loader["parameters"] == {
+        "day": datetime.date(2024, 1, 2),
+        "copy": datetime.date(2024, 1, 2),
+        "label": "run 2024-01-02",
+        "when": datetime.date(2023, 5, 6),
+    }
+
+
+def test_files_in_subfolders_by_name_as_kedro_finds_them(conf: Write) -> None:
+    folder = conf(
+        {
+            "base/pipelines/science/catalog.yml": "model: {type: A}\n",
+            "base/pipelines/science/notes.yml": "ignored: {type: B}\n",
+            "base/catalog_shared/x/y.yml": "deep: {type: C}\n",
+        }
+    )
+    assert ConfigLoader(folder)["catalog"] == {
+        "deep": {"type": "C"},
+        "model": {"type": "A"},
+    }

@@ -58,7 +58,7 @@ def test_datasets_all_is_pinned() -> None:
 
 def test_pandas_datasets_all_is_pinned() -> None:
     pandas_datasets = importlib.import_module("ductwork.datasets.pandas")
-    assert sorted(pandas_datasets.__all__) == ["CSVDataset", "ParquetDataset"]
+    assert sorted(pandas_datasets.__all__) == ["CSVDataset", "ExcelDataset", "ParquetDataset"]
 
 
 def test_catalog_config_resolver_is_importable_as_in_kedro() -> None:

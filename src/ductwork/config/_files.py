@@ -14,8 +14,9 @@ from ductwork.io.safe_yaml import load_yaml_file
 
 __all__ = ["PATTERNS", "SUFFIXES", "config_files", "read_config_file"]
 
-# The stem patterns of each kind of configuration; a folder whose name matches is read whole
-# (``catalog/**``), so a large catalog can be split into files by topic.
+# The name patterns of each kind of configuration: files whose stem matches, at any depth, and
+# every file in a folder whose name matches (``catalog/**``), so a large catalog can be split
+# into files by topic or by pipeline.
 PATTERNS: dict[str, tuple[str, ...]] = {
     "catalog": ("catalog*",),
     "parameters": ("parameters*",),
@@ -25,39 +26,30 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 SUFFIXES = (".yml", ".yaml", ".json")
 
 
-def _visible(path: Path) -> bool:
-    return not path.name.startswith(".")
+def _visible(relative: Path) -> bool:
+    return not any(part.startswith(".") for part in relative.parts)
 
 
-def _in_folder(folder: Path) -> list[Path]:
-    return sorted(
-        path
-        for path in folder.rglob("*")
-        if path.is_file()
-        and path.suffix in SUFFIXES
-        and all(_visible(part) for part in path.relative_to(folder).parents)
-        and _visible(path)
-    )
+def _matches(name: str, kind: str) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in PATTERNS[kind])
 
 
 def config_files(folder: Path, kind: str) -> list[Path]:
     """The files of ``kind`` in one environment folder, in a stable order.
 
-    A file matches when its name without the suffix matches a pattern of ``kind``
-    (``catalog.yml``, ``catalog_models.yaml``); a folder matches by its name and gives every
-    YAML or JSON file under it. Hidden files and folders are skipped.
+    A YAML or JSON file matches when its name without the suffix matches a pattern of ``kind``
+    (``catalog.yml``, ``catalog_models.yaml``, ``pipelines/ds/catalog.yml``) or when a folder
+    it is in does (``catalog/models.yml``). Hidden files and folders are skipped.
     """
-    found: list[Path] = []
-    for entry in sorted(folder.iterdir()) if folder.is_dir() else ():
-        if not _visible(entry):
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if not path.is_file() or path.suffix not in SUFFIXES or not _visible(relative):
             continue
-        name = entry.stem if entry.is_file() else entry.name
-        if not any(fnmatch.fnmatchcase(name, pattern) for pattern in PATTERNS[kind]):
-            continue
-        if entry.is_file() and entry.suffix in SUFFIXES:
-            found.append(entry)
-        elif entry.is_dir():
-            found.extend(_in_folder(entry))
+        if _matches(path.stem, kind) or any(_matches(part, kind) for part in relative.parts[:-1]):
+            found.append(path)
     return found
 
 

@@ -76,6 +76,37 @@ def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}[{index}]")
 
 
+_PRIMITIVE = (str, int, float, bool, bytes, type(None))
+_TOKEN = "__ductwork_value_{}__"
+
+
+def _stash(value: Any, stashed: list[Any]) -> Any:
+    """``value`` with leaves OmegaConf cannot hold (dates, sets, objects) replaced by tokens."""
+    if isinstance(value, Mapping):
+        return {key: _stash(item, stashed) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_stash(item, stashed) for item in value]
+    if isinstance(value, _PRIMITIVE):
+        return value
+    stashed.append(value)
+    return _TOKEN.format(len(stashed) - 1)
+
+
+def _unstash(value: Any, stashed: list[Any]) -> Any:
+    """Put the stashed leaves back (as text where a reference put one inside a string)."""
+    if isinstance(value, dict):
+        return {key: _unstash(item, stashed) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unstash(item, stashed) for item in value]
+    if isinstance(value, str) and "__ductwork_value_" in value:
+        for index, original in enumerate(stashed):
+            token = _TOKEN.format(index)
+            if value == token:
+                return original
+            value = value.replace(token, str(original))
+    return value
+
+
 def has_interpolation(config: Any) -> bool:
     """Tell whether any string in ``config`` holds a ``${``."""
     return any("${" in text for _, text in _strings(config))
@@ -201,10 +232,11 @@ def resolve(
     from omegaconf import OmegaConf  # noqa: PLC0415 - lazy: import ductwork stays light
     from omegaconf.errors import OmegaConfBaseException  # noqa: PLC0415
 
+    stashed: list[Any] = []
     token = _VALUES.set(dict(values))
     try:
         try:
-            tree = OmegaConf.create(config)
+            tree = OmegaConf.create(_stash(config, stashed))
         except OmegaConfBaseException as error:
             raise _error(None, error, config, kind, origin) from None
         try:
@@ -214,4 +246,4 @@ def resolve(
     finally:
         _VALUES.reset(token)
     assert isinstance(resolved, dict)
-    return {str(key): value for key, value in resolved.items()}
+    return {str(key): _unstash(value, stashed) for key, value in resolved.items()}
