@@ -270,14 +270,13 @@ def spaceflights(rounds: int) -> list[tuple[str, str]]:
 
 def _spaceflights_session(here: Path) -> tuple[Any, Any]:
     """The example's pipeline and a fresh catalog, loaded as ``ductwork run`` loads them."""
-    from ductwork.cli.project import load_catalog, load_params, load_pipeline, param_datasets
+    from ductwork.cli.configuration import ConfigOptions, load_project_config
+    from ductwork.cli.project import load_pipeline, read_settings
     from ductwork.io import DataCatalog
 
     pipeline, _ = load_pipeline("spaceflights.pipelines:create_pipelines", None)
-    catalog = load_catalog("conf/catalog.yml", DataCatalog)
-    for key, value in param_datasets(load_params(["conf/parameters.yml"])).items():
-        catalog[key] = value
-    return pipeline, catalog
+    config = load_project_config(ConfigOptions(), read_settings(here), here)
+    return pipeline, config.make_catalog(DataCatalog)
 
 
 def versus_hamilton(python: str, rounds: int) -> list[tuple[str, str]]:
