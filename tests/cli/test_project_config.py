@@ -159,8 +159,8 @@ def test_a_missing_credential_is_named(conf_project: Path) -> None:
     (conf_project / "conf/base/credentials.yml").unlink()
     result = run_cli(conf_project, "run")
     assert result.returncode == 2
-    assert "Dataset 'summary'" in result.stderr
-    assert "no credentials named 'store'" in result.stderr
+    assert "credentials 'store'" in result.stderr
+    assert "dataset 'summary'" in result.stderr.lower()
 
 
 def test_a_run_from_a_subfolder_finds_the_project(conf_project: Path) -> None:
