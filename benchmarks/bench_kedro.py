@@ -6,8 +6,8 @@ Projects:
   JSON, pickle and versioned datasets, a hook on every call);
 * ``2000 nodes``: a generated project of 2,000 small nodes (a layered DAG: each node adds up to
   three outputs of the previous layers) with in-memory datasets;
-* ``cpu-bound``: a generated project of 12 independent nodes that each spend about 0.5 s of pure
-  Python on a list of numbers, then one node that joins them.
+* ``cpu-bound``: a generated project of 12 independent nodes that each spend about 0.1 s (on an
+  idle core) of pure Python on a list of numbers, then one node that joins them.
 
 Each cell is the **runner time**: from the session's ``before_pipeline_run`` hook to its
 ``after_pipeline_run`` (a timing hook in each project), i.e. the ``runner.run`` call, without
@@ -78,7 +78,7 @@ def add(*values):
 
 
 def burn(seed, size):
-    # About 0.5 s of pure Python: threads cannot share it, processes can.
+    # About 0.1 s of pure Python on an idle core: threads cannot share it, processes can.
     numbers = [float((seed * 7919 + i) % 1000) for i in range(size)]
     total = 0.0
     for _ in range(12):
