@@ -9,6 +9,7 @@ the parent's loggers as they arrive; everything else goes to the caller as :clas
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import signal
 import time
@@ -160,7 +161,7 @@ class Pool:
         if self._context.get_start_method() == "fork":
             inherited = [w.conn.fileno() for w in self.workers] + [parent_end.fileno()]
         process = self._context.Process(  # type: ignore[attr-defined]
-            target=worker_main, args=(child_end, inherited), name=f"ductwork-{index}"
+            target=worker_main, args=(child_end, inherited, os.getpid()), name=f"ductwork-{index}"
         )
         process.start()
         child_end.close()

@@ -11,6 +11,12 @@ the worker). State a plugin gathers in a worker stays in that worker.
 Log records of every logger are forwarded to the parent, which hands them to its own loggers;
 the worker keeps no handler of its own. SIGINT is ignored: on Ctrl-C the parent, which the
 terminal signals too, stops the workers in order.
+
+A worker dies with its parent: besides noticing the end of its pipe when idle, it watches, on a
+daemon thread, whether it has been handed to another parent (its parent process died: killed
+with SIGKILL or SIGTERM, say) and then ends at once, even in the middle of a node, rather than
+run on unattended. Under ``forkserver`` its parent is the fork server, which ends with the
+process that started it.
 """
 
 from __future__ import annotations
@@ -209,15 +215,47 @@ def _configure_logging(setup: Setup, sender: _Sender) -> None:
     logging.disable(setup.disable)
 
 
-def main(conn: Connection, close_fds: list[int]) -> None:
+_PARENT_CHECK_INTERVAL = 0.25  # seconds
+
+
+def _die_with_parent(run_process: int | None) -> None:
+    parent = os.getppid()
+    exit_now = os._exit  # the real one, whatever a node does to the name later
+
+    def watch() -> None:
+        while True:
+            time.sleep(_PARENT_CHECK_INTERVAL)
+            if os.getppid() != parent or not _exists(run_process):
+                exit_now(1)
+
+    threading.Thread(target=watch, name="ductwork-parent-watch", daemon=True).start()
+
+
+def _exists(pid: int | None) -> bool:
+    # Under forkserver the worker's parent is the fork server, which outlives the run's process
+    # (every worker holds its lifeline open): so the run's process itself is watched too.
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def main(conn: Connection, close_fds: list[int], run_process: int | None = None) -> None:
     """The worker process's entry point.
 
     Args:
         conn: The worker's end of its pipe to the parent.
         close_fds: With ``fork``, the parent's ends of the workers' pipes, inherited: closed, so
             that a pipe reports end-of-file to this worker when the parent dies.
+        run_process: The id of the process running the pipeline: the worker ends when it does.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(run_process)
     for fd in close_fds:
         with contextlib.suppress(OSError):
             os.close(fd)
@@ -231,7 +269,8 @@ def main(conn: Connection, close_fds: list[int]) -> None:
         _configure_logging(setup, sender)
         worker = _Worker(setup, sender)
     except BaseException as error:
-        sender.send((FAILED_START, pack_error(error)))
+        with contextlib.suppress(OSError):  # the parent may be gone already
+            sender.send((FAILED_START, pack_error(error)))
         return
     sender.send((READY,))
     try:
