@@ -345,7 +345,7 @@ class Node:
         try:
             return map_outputs(self, self._call(inputs))
         except Exception as exc:
-            _LOGGER.error("Node %s failed with error: \n%s", self, exc)
+            _LOGGER.error("Node %s failed with error: \n%s", self, _text_of(exc))
             raise
 
     def _call(self, inputs: dict[str, Any] | None) -> Any:
@@ -435,3 +435,11 @@ def node(
         retry=retry,
         timeout=timeout,
     )
+
+
+def _text_of(error: BaseException) -> str:
+    """``str(error)``, or a placeholder when the error's own ``__str__`` raises."""
+    try:
+        return str(error)
+    except Exception as broken:
+        return f"<str() of the {type(error).__name__} failed: {type(broken).__name__}>"
