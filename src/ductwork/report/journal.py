@@ -81,9 +81,17 @@ def error_record(error: BaseException, node: str | None = None) -> dict[str, Any
     return {
         "node": node,
         "type": name,
-        "message": str(error),
+        "message": _message_of(error),
         "traceback": "".join(traceback.format_exception(kind, error, error.__traceback__)),
     }
+
+
+def _message_of(error: BaseException) -> str:
+    """``str(error)``, or a placeholder: an error whose ``__str__`` raises is still journaled."""
+    try:
+        return str(error)
+    except Exception as broken:
+        return f"<str() of the error failed: {type(broken).__name__}>"
 
 
 def write_atomically(path: Path, text: str) -> None:
