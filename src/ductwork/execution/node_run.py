@@ -83,6 +83,9 @@ def run_node(
         outputs = _call_with_hooks(node, catalog, hooks, inputs, run_id, io_pool is not None)
     else:
         outputs = node.run(inputs)
+    # The inputs may be large: let them go before the outputs are saved (a save copies), so
+    # that a chain of nodes never holds an input, its output and the saved copy at once.
+    del inputs
     if checkpoint is not None:
         checkpoint()
     if streams:
