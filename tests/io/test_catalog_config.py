@@ -371,7 +371,7 @@ def fresh_type_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 def kedro_datasets_installed(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, fresh_type_cache: None
 ) -> Any:
-    """A stand-in kedro-datasets package with a JSON dataset ductwork also has and an Excel one
+    """A stand-in kedro-datasets package with a JSON dataset ductwork also has and a Feather one
     ductwork lacks."""
     import importlib
     import sys
@@ -392,7 +392,7 @@ def kedro_datasets_installed(
                 pass
         """
     )
-    for group, name in [("json", "JSONDataset"), ("pandas", "ExcelDataset")]:
+    for group, name in [("json", "JSONDataset"), ("pandas", "FeatherDataset")]:
         (package / group).mkdir(parents=True)
         (package / group / "__init__.py").write_text(body.format(name=name))
     (package / "__init__.py").write_text("")
@@ -419,7 +419,7 @@ def test_a_short_name_prefers_ductworks_class_over_kedro_datasets(
 def test_a_short_name_ductwork_lacks_comes_from_kedro_datasets(
     kedro_datasets_installed: Any,
 ) -> None:
-    dataset = _create({"type": "pandas.ExcelDataset", "filepath": "x.xlsx"})
+    dataset = _create({"type": "pandas.FeatherDataset", "filepath": "x.feather"})
     assert type(dataset).__module__ == "kedro_datasets.pandas"
 
 
