@@ -37,6 +37,7 @@ from distributed import CancelledError, Client, Future, KilledWorker, as_complet
 from ductwork.exceptions import NodeTimeoutError, RunnerError, WorkerLostError
 from ductwork.execution import NodeOutcome
 from ductwork.pipeline import Node
+from ductwork.pipeline.transcoding import strip_transcoding
 from ductwork.runner._dask.outcomes import Outcomes
 from ductwork.runner._dask.plan import prepare_worker_run
 from ductwork.runner._dask.worker import (
@@ -78,7 +79,10 @@ class DaskExecutor:
         self._stack = ExitStack()
         self._client: Client | None = None
         self._memory: frozenset[str] = frozenset()
-        self._produced = frozenset(n for node in context.pipeline.nodes for n in node.outputs)
+        # By base name: a node reading ``x@frame`` depends on the node writing ``x@pandas``.
+        self._produced = frozenset(
+            strip_transcoding(n) for node in context.pipeline.nodes for n in node.outputs
+        )
         self._loaders: dict[str, list[Node]] = {}
         for node in context.pipeline.nodes:
             for name in dict.fromkeys(node.inputs):
@@ -163,7 +167,9 @@ class DaskExecutor:
             if node in self._tasks or node in planned:
                 continue
             if node is given or all(
-                name in available for name in node.inputs if name in self._produced
+                name in available
+                for name in node.inputs
+                if strip_transcoding(name) in self._produced
             ):
                 batch.append(node)
                 planned.add(node)
