@@ -32,8 +32,9 @@ from ductwork.pipeline import Node
 
 __all__ = ["run_node"]
 
-Mapper = Callable[..., list[Any]]
-"""How a step is applied to each dataset: ``mapper(step, *iterables)``, like ``map``."""
+Mapper = Callable[..., Iterable[Any]]
+"""How a step is applied to each dataset: ``mapper(step, *iterables)``: the builtin ``map`` (in
+order, lazily, on this thread) or :func:`_on_pool` (all at once on the I/O threads)."""
 
 
 def run_node(
@@ -69,7 +70,7 @@ def run_node(
             "functions save their outputs chunk by chunk, so they cannot run in "
             "asynchronous mode. Run without is_async=True."
         )
-    each = _in_order if io_pool is None else partial(_on_pool, io_pool)
+    each: Mapper = map if io_pool is None else partial(_on_pool, io_pool)
     if hooks.enabled:
         load: Callable[[str], Any] = partial(_load_with_hooks, node, catalog, hooks)
         save: Callable[[str, Any], None] = partial(_save_with_hooks, node, catalog, hooks)
@@ -78,7 +79,7 @@ def run_node(
         # (which would double the cost of a small node).
         load, save = catalog.load, catalog.save
     names = node.input_names
-    inputs = dict(zip(names, each(load, names), strict=True))
+    inputs = dict(zip(names, each(load, names), strict=False))  # one result per name
     if hooks.enabled:
         outputs = _call_with_hooks(node, catalog, hooks, inputs, run_id, io_pool is not None)
     else:
@@ -91,13 +92,10 @@ def run_node(
     if streams:
         _save_chunks(outputs, save, checkpoint)
     else:
-        each(save, outputs.keys(), outputs.values())
+        for _ in each(save, outputs.keys(), outputs.values()):
+            pass  # map is lazy: iterating runs the saves
     for name in node.confirm_names:
         catalog.confirm(name)
-
-
-def _in_order(step: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
-    return list(map(step, *iterables))
 
 
 def _on_pool(pool: Executor, step: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:

@@ -53,4 +53,8 @@ def node_policy(node: Node, options: RunOptions) -> NodePolicy:
     The one place where a node's settings and the runner's are combined; every runner and
     every worker asks here.
     """
-    return NodePolicy(node.retry or options.retry, node.timeout or options.timeout)
+    # tuple.__new__ directly: a NamedTuple's own __new__ is a Python call, on every node's path.
+    return _new_policy(NodePolicy, (node.retry or options.retry, node.timeout or options.timeout))
+
+
+_new_policy = tuple.__new__

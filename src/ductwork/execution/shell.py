@@ -145,10 +145,17 @@ class NodeShell:
         started = time.time()
         if self.checks and any(check(node, catalog) for check in self.checks):
             return NodeOutcome(node, None, started, time.time(), worker, skipped=True)
+        if self.meter is None:  # the common path, without a callable made per node
+            try:
+                self._attempt_in_time(node, catalog, stop, worker)
+            except Exception as failure:
+                return NodeOutcome(node, failure, started, time.time(), worker)
+            except BaseException as exit_:
+                if not contain_exits:  # see failure_of
+                    raise
+                return NodeOutcome(node, exit_, started, time.time(), worker)
+            return NodeOutcome(node, None, started, time.time(), worker)
         work = partial(self._attempt_in_time, node, catalog, stop, worker)
-        if self.meter is None:
-            error = failure_of(work, contain_exits)
-            return NodeOutcome(node, error, started, time.time(), worker)
         with self.meter() as metrics:
             error = failure_of(work, contain_exits)
         return NodeOutcome(node, error, started, time.time(), worker, False, metrics or NO_METRICS)
