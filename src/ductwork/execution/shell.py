@@ -20,19 +20,24 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from functools import partial
 from typing import Any
 
 from ductwork.exceptions import NodeCancelledError, NodeTimeoutError
 from ductwork.execution.node_run import run_node
 from ductwork.execution.options import NodePolicy, RunOptions, node_policy
 from ductwork.execution.outcome import NO_METRICS, NodeOutcome
-from ductwork.execution.time_limits import Checkpoint, TimeLimit, interrupt, watched
+from ductwork.execution.time_limits import (
+    Checkpoint,
+    TimeLimit,
+    interrupt,
+    stop_checkpoint,
+    watched,
+)
 from ductwork.hooks.manager import HookSnapshot, plugins_from, registered_plugins
 from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node, Retry
 
-__all__ = ["Meter", "NodeShell", "PreRunCheck", "add_note", "failure_of"]
+__all__ = ["Meter", "NodeShell", "PreRunCheck", "add_note"]
 
 _logger = logging.getLogger(__name__)
 
@@ -145,29 +150,59 @@ class NodeShell:
         started = time.time()
         if self.checks and any(check(node, catalog) for check in self.checks):
             return NodeOutcome(node, None, started, time.time(), worker, skipped=True)
-        if self.meter is None:  # the common path, without a callable made per node
-            try:
-                self._attempt_in_time(node, catalog, stop, worker)
-            except Exception as failure:
-                return NodeOutcome(node, failure, started, time.time(), worker)
-            except BaseException as exit_:
-                if not contain_exits:  # see failure_of
-                    raise
-                return NodeOutcome(node, exit_, started, time.time(), worker)
-            return NodeOutcome(node, None, started, time.time(), worker)
-        work = partial(self._attempt_in_time, node, catalog, stop, worker)
+        if self.meter is None:
+            error = self._failure(node, catalog, stop, worker, contain_exits)
+            return NodeOutcome(node, error, started, time.time(), worker)
         with self.meter() as metrics:
-            error = failure_of(work, contain_exits)
+            error = self._failure(node, catalog, stop, worker, contain_exits)
         return NodeOutcome(node, error, started, time.time(), worker, False, metrics or NO_METRICS)
 
-    def _attempt_in_time(
-        self, node: Node, catalog: CatalogProtocol, stop: threading.Event | None, worker: str
-    ) -> None:
-        retry, timeout = node_policy(node, self.options)
-        if timeout is None and stop is None:  # the path most nodes take: nothing to watch
-            self._attempts(node, catalog, retry, None, None)
-            return
+    def _failure(
+        self,
+        node: Node,
+        catalog: CatalogProtocol,
+        stop: threading.Event | None,
+        worker: str,
+        contain_exits: bool,
+    ) -> BaseException | None:
+        """Run ``node`` with its policy; return its exception (``None`` on success).
 
+        The one place where what a node raised is classified: an ``Exception`` is the node's
+        failure; a ``SystemExit`` or ``KeyboardInterrupt`` is too when ``contain_exits`` (the
+        node raised it on a worker), and otherwise ends the run (on the calling thread it may
+        be Ctrl-C).
+        """
+        retry, timeout = node_policy(node, self.options)
+        try:
+            if retry is None and timeout is None:  # most nodes: one attempt, no clock to watch
+                checkpoint = stop_checkpoint(node, stop)
+                run_node(
+                    node,
+                    catalog,
+                    self.hooks,
+                    run_id=self.run_id,
+                    io_pool=self._io_pool,
+                    checkpoint=checkpoint,
+                )
+            else:
+                self._attempt_in_time(node, catalog, retry, timeout, stop, worker)
+        except Exception as error:
+            return error
+        except BaseException as error:
+            if contain_exits:
+                return error
+            raise
+        return None
+
+    def _attempt_in_time(
+        self,
+        node: Node,
+        catalog: CatalogProtocol,
+        retry: Retry | None,
+        timeout: float | None,
+        stop: threading.Event | None,
+        worker: str,
+    ) -> None:
         def work(checkpoint: Checkpoint | None, stop: threading.Event | None) -> None:
             self._attempts(node, catalog, retry, checkpoint, stop)
 
@@ -235,24 +270,6 @@ class NodeShell:
             delay=delay,
             run_id=self.run_id,
         )
-
-
-def failure_of(work: Callable[[], None], contain_exits: bool) -> BaseException | None:
-    """Run ``work``; return the node's exception (``None`` on success).
-
-    The one place where what a node raised is classified: an ``Exception`` is the node's
-    failure; a ``SystemExit`` or ``KeyboardInterrupt`` is too when ``contain_exits`` (the node
-    raised it on a worker), and otherwise ends the run (on the calling thread it may be Ctrl-C).
-    """
-    try:
-        work()
-    except Exception as error:
-        return error
-    except BaseException as error:
-        if contain_exits:
-            return error
-        raise
-    return None
 
 
 def _interrupted(stop: threading.Event | None, delay: float) -> bool:
