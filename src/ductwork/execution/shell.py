@@ -175,7 +175,7 @@ class NodeShell:
         retry, timeout = node_policy(node, self.options)
         try:
             if retry is None and timeout is None:  # most nodes: one attempt, no clock to watch
-                checkpoint = stop_checkpoint(node, stop)
+                checkpoint = None if stop is None else stop_checkpoint(node, stop)
                 run_node(
                     node,
                     catalog,
