@@ -285,3 +285,74 @@ def test_a_script_error_would_be_seen(
     error = browser.evaluate("document.documentElement.getAttribute('data-script-error')")
     assert error is not None
     assert "nosuch" in error
+
+
+# The boxes of the visible graph that a person can see: drawn, inside the graph's frame.
+ON_SCREEN = """(() => {
+  const view = document.getElementById("graph-view").getBoundingClientRect();
+  const svg = document.querySelector("svg.graph:not([hidden])");
+  return Array.from(svg.querySelectorAll("g.node")).filter((g) => {
+    const r = g.querySelector("rect").getBoundingClientRect();
+    return r.width > 0 && r.right > view.left && r.left < view.right && r.bottom > view.top
+      && r.top < view.bottom;
+  }).map((g) => (g.hasAttribute("data-group") ? "group:" : "") + g.dataset.node);
+})()"""
+
+
+def _three_namespaces() -> Pipeline:
+    from ductwork.pipeline import pipeline
+
+    def part(name: str, source: str) -> Pipeline:
+        inner = Pipeline(
+            [
+                node(lambda x: x, "source", "middle", name="first"),
+                node(lambda x: x, "middle", "result", name="second"),
+            ]
+        )
+        outputs = {"result": f"{name}_result"}
+        return pipeline(inner, namespace=name, inputs={"source": source}, outputs=outputs)
+
+    return part("load", "raw") + part("clean", "load_result") + part("model", "clean_result")
+
+
+def _click_text(browser: Chromium, selector: str) -> None:
+    browser.evaluate(f"document.querySelector({selector!r}).click()")
+
+
+def test_namespaces_collapse_and_expand_one_at_a_time(browser: Chromium, tmp_path: Path) -> None:
+    _open(browser, tmp_path, _journal_of(_three_namespaces(), tmp_path), "groups")
+    assert browser.evaluate("document.documentElement.dataset.expanded") == "*"
+    assert "clean.first" in browser.evaluate(ON_SCREEN)
+    # Click a node of `clean`: its details offer to collapse that namespace alone.
+    browser.evaluate(
+        "document.querySelector('svg.graph:not([hidden]) g.node[data-node=\"clean.first\"]')"
+        ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+    )
+    _click_text(browser, "#collapse-namespace")
+    browser.wait_for("document.documentElement.dataset.expanded === 'load,model'")
+    shown = browser.evaluate(ON_SCREEN)
+    assert "group:clean" in shown
+    assert not [name for name in shown if name.startswith("clean.")], shown
+    assert {"load.first", "load.second", "model.first", "model.second"} <= set(shown), shown
+    assert browser.evaluate(VISIBLE_DATASETS) > 0, "datasets stay drawn"
+    geometry = browser.evaluate(GEOMETRY)
+    assert geometry["crossings"] == [], geometry
+    assert geometry["overlaps"] == [], geometry
+    # Collapse all, then open `model` by double-clicking its box: the others stay closed.
+    _click_text(browser, "#collapse-all")
+    browser.wait_for("document.documentElement.dataset.expanded === ''")
+    assert sorted(browser.evaluate(ON_SCREEN)) == ["group:clean", "group:load", "group:model"]
+    assert browser.evaluate("document.getElementById('collapse-all').disabled") is True
+    browser.evaluate(
+        "document.querySelector('svg.graph:not([hidden]) g.group[data-node=\"model\"]')"
+        ".dispatchEvent(new MouseEvent('dblclick', {bubbles: true}))"
+    )
+    browser.wait_for("document.documentElement.dataset.expanded === 'model'")
+    shown = browser.evaluate(ON_SCREEN)
+    assert {"group:load", "group:clean", "model.first", "model.second"} == set(shown), shown
+    assert "collapse namespace model" in browser.evaluate(
+        "document.getElementById('details').innerText"
+    )
+    _click_text(browser, "#expand-all")
+    browser.wait_for("document.documentElement.dataset.expanded === '*'")
+    assert not [name for name in browser.evaluate(ON_SCREEN) if name.startswith("group:")]

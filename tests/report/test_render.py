@@ -239,11 +239,78 @@ def test_big_pipelines_fall_back_to_namespaces_then_to_the_table() -> None:
     page = render_html({"run_id": "r", "status": "success", "nodes": nodes})
     assert 'data-view="namespaces"' in page
     assert 'data-view="datasets"' not in page
-    assert page.count('class="node ') == 5
+    collapsed = _drawing(page, "namespaces")
+    assert collapsed.count('class="node group ') == 5
+    assert 'data-expanded=""' in collapsed
     flat = [{**n, "namespace": None} for n in nodes]
     page = render_html({"run_id": "r", "status": "success", "nodes": flat})
     assert 'class="graph"' not in page
     assert "too big to draw" in page
+
+
+def _drawing(page: str, view: str) -> str:
+    found = re.search(rf'<svg [^>]*data-view="{view}".*?</svg>', page, re.S)
+    assert found is not None, view
+    return found.group(0)
+
+
+def _drawings(page: str) -> dict[tuple[str, str], str]:
+    """Every graph drawing by (namespaces expanded, datasets drawn)."""
+    return {
+        (m.group(1), m.group(2)): m.group(0)
+        for m in re.finditer(
+            r'<svg [^>]*class="graph"[^>]*data-expanded="([^"]*)" data-datasets="(\d)".*?</svg>',
+            page,
+            re.S,
+        )
+    }
+
+
+def _namespaced(groups: int, size: int) -> list[dict[str, Any]]:
+    """``groups`` namespaces of ``size`` nodes in a chain; each group reads the one before."""
+    nodes = []
+    for g in range(groups):
+        for i in range(size):
+            inputs = [f"ns{g}.d{i - 1}"] if i else ([f"ns{g - 1}.d{size - 1}"] if g else [])
+            nodes.append(_node(f"ns{g}.n{i}", inputs, [f"ns{g}.d{i}"], namespace=f"ns{g}.inner"))
+    nodes.append(_node("free", [f"ns{groups - 1}.d{size - 1}"], ["out"]))
+    return nodes
+
+
+def test_each_namespace_collapses_and_expands_on_its_own() -> None:
+    page = render_html({"run_id": "r", "status": "success", "nodes": _namespaced(3, 4)})
+    drawings = _drawings(page)
+    # Three namespaces: every mix is drawn, with datasets and without.
+    expected = {"*", "", "ns0", "ns1", "ns2", "ns0,ns1", "ns0,ns2", "ns1,ns2"}
+    assert {key for key, _ in drawings} == expected
+    assert all((key, kind) in drawings for key in expected - {""} for kind in "01")
+    one_open = drawings[("ns1", "0")]
+    assert 'data-node="ns1.n0"' in one_open
+    assert 'data-node="ns0.n0"' not in one_open
+    assert one_open.count('class="node group ') == 2  # ns0 and ns2, one box each
+    assert 'data-node="ns0" data-group' in one_open
+    assert 'data-node="free"' in one_open
+    # An edge into the collapsed group: from its box, not from a member it hides.
+    assert 'data-source="ns0" data-target="ns1.n0"' in one_open
+    with_datasets = drawings[("ns1", "1")]
+    assert 'data-dataset="ns1.d0"' in with_datasets
+    assert 'data-dataset="ns0.d1"' not in with_datasets  # inside a collapsed group
+
+
+def test_collapsed_views_stay_within_their_budget() -> None:
+    from ductwork.report.html import GROUP_VIEW_BOXES
+
+    nodes = _namespaced(60, 20)  # 1,201 nodes: only node-only drawings
+    failed = "ns42.n3"
+    for n in nodes:
+        if n["name"] == failed:
+            n["status"] = "failed"
+    journal = {"run_id": "r", "status": "failed", "nodes": nodes, "error": {"node": failed}}
+    drawings = _drawings(render_html(journal))
+    mixed = {key: svg for key, svg in drawings.items() if key[0] not in {"*", ""}}
+    assert mixed, "some namespaces can be opened one by one"
+    assert ("ns42", "0") in mixed  # the failed node's namespace first
+    assert sum(svg.count("<g class=") for svg in mixed.values()) <= GROUP_VIEW_BOXES
 
 
 def test_timeline_phases_and_a_bar_for_an_interrupted_node() -> None:

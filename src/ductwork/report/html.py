@@ -12,10 +12,17 @@ Size decides what is drawn. Up to :data:`GRAPH_WITH_DATASETS` nodes the graph is
 beyond that, a graph of namespaces (one box per top-level namespace) when the pipeline has them,
 else no graph: the page opens on the table, which the script fills from the data a page at a
 time, so that even a run of 10,000 nodes opens at once.
+
+Namespaces collapse and expand one at a time: besides the whole graph and the all-collapsed one,
+the report draws mixes (one namespace opened in the collapsed graph, the failed node's first;
+one closed in the whole graph; every mix when there are at most four), as many as
+:data:`GROUP_VIEW_BOXES` boxes allow. The page shows the drawing of the mix a person asks for,
+and says so when that mix was not drawn.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -27,10 +34,21 @@ from ductwork.report.layout import GraphLayout, layout_graph, layout_timeline
 from ductwork.report.svg import STATUS_CLASSES, graph_svg, timeline_svg
 from ductwork.report.tracebacks import split_traceback
 
-__all__ = ["GRAPH_NODES", "GRAPH_WITH_DATASETS", "TIMELINE_BARS", "render_html", "script_json"]
+__all__ = [
+    "GRAPH_NODES",
+    "GRAPH_WITH_DATASETS",
+    "GROUP_VIEW_BOXES",
+    "TIMELINE_BARS",
+    "render_html",
+    "script_json",
+]
 
 GRAPH_WITH_DATASETS = 1200
 GRAPH_NODES = 2500
+# The views with some namespaces collapsed: at most this many boxes in all (datasets count
+# double), with datasets drawn up to GROUP_DATASETS nodes.
+GROUP_VIEW_BOXES = 3000
+GROUP_DATASETS = 400
 TIMELINE_BARS = 3000
 # Reasons older journals gave every node, which say nothing.
 _EMPTY_REASONS = frozenset({"selected (runs without --only-missing-outputs)"})
@@ -157,12 +175,18 @@ def _node_data(node: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
+def _top_namespace(node: Mapping[str, Any]) -> str | None:
+    return str(node["namespace"]).split(".")[0] if node.get("namespace") else None
+
+
 def _namespaces(nodes: Sequence[Mapping[str, Any]]) -> list[str]:
-    return sorted({str(n["namespace"]).split(".")[0] for n in nodes if n.get("namespace")})
+    return sorted({top for n in nodes if (top := _top_namespace(n))})
 
 
-def _collapsed(nodes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One pseudo-node per top-level namespace (nodes outside any namespace stay themselves).
+def _collapsed(
+    nodes: Sequence[Mapping[str, Any]], expanded: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """One pseudo-node per top-level namespace not in ``expanded``; other nodes stay themselves.
 
     Its status is the worst of its members' (failed over interrupted over running ...).
     """
@@ -170,17 +194,19 @@ def _collapsed(nodes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rank = {status: i for i, status in enumerate(order)}  # anything else ranks as failed
     groups: dict[str, dict[str, Any]] = {}
     for n in nodes:
-        top = str(n["namespace"]).split(".")[0] if n.get("namespace") else None
-        key = top or str(n["name"])
+        top = _top_namespace(n)
+        if top is None or top in expanded:
+            groups[str(n["name"])] = dict(n)
+            continue
         group = groups.setdefault(
-            key,
+            top,
             {
-                "name": key,
+                "name": top,
                 "status": n["status"],
                 "inputs": set(),
                 "outputs": set(),
                 "members": 0,
-                "namespace_group": top is not None,
+                "namespace_group": True,
             },
         )
         group["members"] += 1
@@ -190,12 +216,17 @@ def _collapsed(nodes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             group["status"] = n["status"]
     result = []
     for group in groups.values():
+        if not group.get("namespace_group"):
+            result.append(group)
+            continue
         internal = group["inputs"] & group["outputs"]
+        members = group["members"]
         result.append(
             {
                 **group,
                 "inputs": sorted(group["inputs"] - internal),
                 "outputs": sorted(group["outputs"] - internal),
+                "label": f"{group['name']} \u00b7 {members} node{'' if members == 1 else 's'}",
             }
         )
     return result
@@ -203,7 +234,7 @@ def _collapsed(nodes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 # Layouts by the shape of the graph: a live report redraws the same graph with new statuses.
 _LAYOUTS: dict[Any, GraphLayout] = {}
-_KEPT_LAYOUTS = 8
+_KEPT_LAYOUTS = 64
 
 
 def _layout(
@@ -222,19 +253,77 @@ def _layout(
     return found
 
 
+def _expanded_key(expanded: frozenset[str]) -> str:
+    """How a view names the namespaces it shows expanded (the main views say ``*``: all)."""
+    return ",".join(sorted(expanded))
+
+
+def _group_sets(
+    namespaces: Sequence[str], first: str | None, whole_drawn: bool
+) -> list[frozenset[str]]:
+    """The sets of expanded namespaces worth drawing, most useful first.
+
+    One namespace opened from the collapsed graph (the failed node's first), then one closed
+    in the whole graph when that is drawn, then, for a few namespaces, every other mix.
+    """
+    order = sorted(namespaces, key=lambda name: name != first)
+    everything = frozenset(namespaces)
+    sets = [frozenset({name}) for name in order]
+    if whole_drawn:
+        sets += [everything - {name} for name in order]
+        if len(namespaces) <= 4:
+            sets += [
+                frozenset(combination)
+                for size in range(2, len(namespaces) - 1)
+                for combination in itertools.combinations(order, size)
+            ]
+    unique = dict.fromkeys(s for s in sets if s and s != everything)
+    return list(unique)
+
+
+def _group_views(
+    nodes: Sequence[Mapping[str, Any]],
+    datasets: Mapping[str, Mapping[str, Any]],
+    first: str | None,
+    whole_drawn: bool,
+) -> str:
+    """The drawings with some namespaces collapsed, within :data:`GROUP_VIEW_BOXES` boxes."""
+    drawings: list[str] = []
+    spent = 0
+    with_datasets = len(nodes) <= GROUP_DATASETS
+    for expanded in _group_sets(_namespaces(nodes), first, whole_drawn):
+        groups = _collapsed(nodes, expanded)
+        kinds = [True, False] if with_datasets else [False]
+        for datasets_drawn in kinds:
+            cost = len(groups) * (2 if datasets_drawn else 1)
+            if spent + cost > GROUP_VIEW_BOXES:
+                continue
+            spent += cost
+            records = {str(g["name"]): g for g in groups}
+            view = f"mixed-{len(drawings)}"
+            layout = _layout(groups, datasets if datasets_drawn else {}, datasets_drawn)
+            key = _expanded_key(expanded)
+            drawings.append(graph_svg(layout, view, True, records, key, datasets_drawn))
+    return "".join(drawings)
+
+
 def _graph_views(journal: Mapping[str, Any]) -> tuple[str, list[str], str]:
-    """The graph drawings, the names of the views drawn, and a note on what was left out."""
+    """The graph drawings, the names of the main views drawn, and a note on what was left out."""
     nodes = journal["nodes"]
     datasets = journal.get("datasets") or {}
     records = {str(n["name"]): n for n in nodes}
     count = len(nodes)
     if count <= GRAPH_WITH_DATASETS:
         with_datasets = graph_svg(_layout(nodes, datasets), "datasets", records=records)
-        without = graph_svg(_layout(nodes, datasets, False), "nodes", True, records)
+        without = graph_svg(
+            _layout(nodes, datasets, False), "nodes", True, records, datasets_drawn=False
+        )
         views, note = ["datasets", "nodes"], ""
         drawings = with_datasets + without
     elif count <= GRAPH_NODES:
-        drawings = graph_svg(_layout(nodes, datasets, False), "nodes", records=records)
+        drawings = graph_svg(
+            _layout(nodes, datasets, False), "nodes", records=records, datasets_drawn=False
+        )
         views = ["nodes"]
         note = f"Datasets are not drawn for pipelines over {GRAPH_WITH_DATASETS} nodes."
     else:
@@ -245,13 +334,15 @@ def _graph_views(journal: Mapping[str, Any]) -> tuple[str, list[str], str]:
         if len(groups) <= GRAPH_NODES:
             hidden = bool(views)
             by_name = {str(g["name"]): g for g in groups}
-            drawn = graph_svg(_layout(groups, {}, False), "namespaces", hidden, by_name)
-            drawings += drawn
+            drawn = graph_svg(_layout(groups, {}, False), "namespaces", hidden, by_name, "", False)
+            failed = records.get(str((journal.get("error") or {}).get("node")))
+            first = _top_namespace(failed) if failed else None
+            drawings += drawn + _group_views(nodes, datasets, first, bool(views))
             views.append("namespaces")
             if not hidden:
                 note = (
                     f"{count} nodes are too many to draw one by one: each box is a namespace "
-                    "(click it to list its nodes)."
+                    "(click it for its nodes; expand it where the page says it can)."
                 )
     return drawings, views, note
 
@@ -268,9 +359,11 @@ def _graph_section(journal: Mapping[str, Any]) -> str:
         switches.append(
             '<label><input type="checkbox" id="show-datasets" checked> datasets</label>'
         )
-    if "namespaces" in views and len(views) > 1:
+    if "namespaces" in views:
         switches.append(
-            '<label><input type="checkbox" id="collapse-namespaces"> namespaces collapsed</label>'
+            '<span class="namespace-switch">namespaces '
+            '<button type="button" id="collapse-all">collapse all</button>'
+            '<button type="button" id="expand-all">expand all</button></span>'
         )
     toolbar = (
         '<div class="toolbar">'

@@ -140,7 +140,14 @@ def _vertices_and_links(
 ) -> tuple[list[_Vertex], dict[tuple[str, str], list[str]]]:
     """The drawing's vertices, and its links (source key, target key) -> dataset names."""
     vertices = [
-        _Vertex(f"n:{n['name']}", "node", str(n["name"]), n, node_width(str(n["name"])), 0.0)
+        _Vertex(
+            f"n:{n['name']}",
+            "node",
+            str(n["name"]),
+            n,
+            node_width(str(n.get("label") or n["name"])),
+            0.0,
+        )
         for n in nodes
     ]
     for vertex in vertices:

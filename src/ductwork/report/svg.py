@@ -14,6 +14,7 @@ from typing import Any
 from ductwork.report.layout import LANE_HEIGHT, MARGIN, GraphLayout, Timeline
 
 __all__ = [
+    "ALL",
     "STATUS_CLASSES",
     "dataset_class",
     "graph_svg",
@@ -22,6 +23,7 @@ __all__ = [
     "timeline_svg",
 ]
 
+ALL = "*"  # a graph's ``expanded`` when every namespace is drawn node by node
 STATUS_CLASSES = {
     "done": "st-done",
     "failed": "st-failed",
@@ -85,22 +87,36 @@ def _dataset_title(record: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _group_title(record: Mapping[str, Any]) -> str:
+    members = record.get("members", 0)
+    return (
+        f"namespace {record['name']}: {members} node{'' if members == 1 else 's'}, "
+        f"status {record['status']} (the worst of its nodes)\n"
+        "click for details; double-click to expand"
+    )
+
+
 def graph_svg(
     layout: GraphLayout,
     view: str,
     hidden: bool = False,
     records: Mapping[str, Mapping[str, Any]] | None = None,
+    expanded: str = ALL,
+    datasets_drawn: bool = True,
 ) -> str:
     """The pipeline as an SVG: a box per node coloured by status, a pill per dataset.
 
-    ``view`` names the drawing (``datasets``, ``nodes`` or ``namespaces``) for the page's
-    switch; ``records`` are the nodes as they are now, by name, when the layout was made from
-    older ones (a live report keeps the layout and redraws the statuses).
+    ``view`` names the drawing (``datasets``, ``nodes``, ``namespaces``, ``mixed-N``) for the
+    page's switches; ``records`` are the nodes as they are now, by name, when the layout was
+    made from older ones (a live report keeps the layout and redraws the statuses).
+    ``expanded`` names the namespaces drawn node by node (:data:`ALL`: every one; the others
+    are one box each), and ``datasets_drawn`` says whether datasets are vertices here.
     """
     records = records or {}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" id="graph-{escape(view)}" '
-        f'data-view="{escape(view)}" data-width="{layout.width:.0f}" '
+        f'data-view="{escape(view)}" data-expanded="{escape(expanded)}" '
+        f'data-datasets="{int(datasets_drawn)}" data-width="{layout.width:.0f}" '
         f'data-height="{layout.height:.0f}" viewBox="0 0 {layout.width:.0f} '
         f'{layout.height:.0f}" role="img" aria-label="pipeline graph"'
         f"{' hidden' if hidden else ''}>"
@@ -118,13 +134,17 @@ def graph_svg(
         text_y = box.height / 2 + 4
         if box.kind == "node":
             record = records.get(box.name, box.node)
+            group = bool(record.get("namespace_group"))
+            title = _group_title(record) if group else node_title(record)
             parts.append(
-                f'<g class="node {status_class(record.get("status"))}" '
-                f'data-node="{escape(box.name)}" transform="translate({box.x:.1f},{box.y:.1f})" '
-                f'tabindex="0"><title>{escape(node_title(record))}</title>'
+                f'<g class="node{" group" if group else ""} {status_class(record.get("status"))}" '
+                f'data-node="{escape(box.name)}"{" data-group" if group else ""} '
+                f'transform="translate({box.x:.1f},{box.y:.1f})" '
+                f'tabindex="0"><title>{escape(title)}</title>'
                 f'<rect width="{box.width:.0f}" height="{box.height:.0f}" rx="6"/>'
                 f'<text x="{box.width / 2:.1f}" y="{text_y:.0f}">'
-                f"{escape(label(box.name, box.width - 14, 7.2))}</text></g>"
+                f"{escape(label(str(record.get('label') or box.name), box.width - 14, 7.2))}"
+                "</text></g>"
             )
         else:
             parts.append(

@@ -77,7 +77,10 @@
       line("inputs", (node.inputs || []).join(", ") || "none");
       line("outputs", (node.outputs || []).join(", ") || "none");
       if (node.tags && node.tags.length) { line("tags", node.tags.join(", ")); }
-      if (node.namespace) { line("namespace", node.namespace); }
+      if (node.namespace) {
+        line("namespace", node.namespace);
+        namespaceAction(topNamespace(node));
+      }
       if (node.error) {
         line("error", node.error.type + ": " + node.error.message);
         const holder = document.createElement("div");
@@ -107,7 +110,29 @@
       details.hidden = false;
     }
 
-    function describeNamespace(name) {
+    function action(id, text, handler) {
+      const row = document.createElement("p");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.id = id;
+      button.textContent = text;
+      button.addEventListener("click", handler);
+      row.appendChild(button);
+      details.appendChild(row);
+    }
+
+    // Expand or collapse namespace ``name`` from the details, when the report drew that mix.
+    function namespaceAction(name) {
+      if (!groupNames.includes(name) || expanded === null) { return; }
+      const verb = isExpanded(name) ? "collapse" : "expand";
+      if (canToggle(name)) {
+        action(verb + "-namespace", verb + " namespace " + name, () => toggleNamespace(name));
+      } else {
+        line(verb, "not drawn in this report (too many boxes); filter the table by namespace");
+      }
+    }
+
+    function describeNamespace(name, filter) {
       const members = data.nodes.filter((n) => topNamespace(n) === name);
       heading(name, "namespace");
       const counts = {};
@@ -116,9 +141,10 @@
         .map((s) => counts[s] + " " + s).join(", ") + ")");
       const failed = members.filter((n) => n.status === "failed").map((n) => n.name);
       if (failed.length) { line("failed", failed.join(", ")); }
+      namespaceAction(name);
       details.hidden = false;
       const select = document.getElementById("filter-namespace");
-      if (select) { select.value = name; applyFilters(); }
+      if (select && filter !== false) { select.value = name; applyFilters(); }
     }
 
     function select(name, kind) {
@@ -244,41 +270,129 @@
       return svgs.find((svg) => !svg.hasAttribute("hidden"));
     }
 
-    function showView(name) {
-      svgs.forEach((svg) => {
-        if (svg.getAttribute("data-view") === name) { svg.removeAttribute("hidden"); }
-        else { svg.setAttribute("hidden", ""); }
-      });
-      state.view = name;
-      const svg = visibleSvg();
-      if (svg && !boxes.has(svg)) { fit(svg); }
-      root.setAttribute("data-graph-view", name);
+    // ---- which drawing: the datasets switch, and which namespaces are expanded ----------
+    // A drawing's data-expanded names the namespaces it draws node by node ("*": all, "":
+    // none); the others are one box each. Only the mixes the report drew can be shown.
+    const groupNames = Array.from(new Set(data.nodes.map(topNamespace).filter(Boolean))).sort();
+    const datasetSwitch = document.getElementById("show-datasets");
+    let expanded = null;
+
+    function expandedSet(key) {
+      return key === "*" ? groupNames.slice() : key.split(",").filter(Boolean);
     }
 
-    function currentViewName() {
-      const datasets = document.getElementById("show-datasets");
-      const collapsed = document.getElementById("collapse-namespaces");
-      if (collapsed && collapsed.checked) { return "namespaces"; }
-      if (datasets) { return datasets.checked ? "datasets" : "nodes"; }
-      return svgs.length ? svgs[0].getAttribute("data-view") : "";
+    function keyOf(names) {
+      const unique = Array.from(new Set(names)).sort();
+      return unique.length === groupNames.length && groupNames.length ? "*" : unique.join(",");
+    }
+
+    function viewFor(key, withDatasets) {
+      const matching = svgs.filter((svg) => svg.getAttribute("data-expanded") === key);
+      return matching.find((svg) => (svg.getAttribute("data-datasets") === "1") === withDatasets)
+        || matching[0] || null;
+    }
+
+    function wantDatasets() {
+      return datasetSwitch ? datasetSwitch.checked : true;
+    }
+
+    function toggled(name) {
+      const names = expandedSet(expanded || "");
+      const at = names.indexOf(name);
+      if (at >= 0) { names.splice(at, 1); } else { names.push(name); }
+      return keyOf(names);
+    }
+
+    function isExpanded(name) {
+      return expanded === "*" || expandedSet(expanded || "").includes(name);
+    }
+
+    function canToggle(name) {
+      return Boolean(viewFor(toggled(name), wantDatasets()));
+    }
+
+    function showSvg(target) {
+      svgs.forEach((svg) => {
+        if (svg === target) { svg.removeAttribute("hidden"); }
+        else { svg.setAttribute("hidden", ""); }
+      });
+      const first = !boxes.has(target);
+      if (first) { fit(target); }
+      expanded = target.getAttribute("data-expanded");
+      state.expanded = expanded;
+      state.datasets = wantDatasets();
+      root.setAttribute("data-graph-view", target.getAttribute("data-view"));
+      root.setAttribute("data-expanded", expanded);
+      updateGroupControls();
+      return first;
+    }
+
+    // The boxes of namespace ``name`` in ``svg``: its own box, or its nodes'.
+    function namespaceBoxes(svg, name) {
+      return Array.from(svg.querySelectorAll("g.node")).filter((el) => {
+        const label = el.getAttribute("data-node");
+        const node = byName.get(label);
+        return node ? topNamespace(node) === name : label === name;
+      });
+    }
+
+    function setExpanded(key, focus) {
+      const svg = viewFor(key, wantDatasets());
+      if (!svg) { return false; }
+      const first = showSvg(svg);
+      if (focus && first) {
+        const whole = [0, 0, Number(svg.getAttribute("data-width")),
+          Number(svg.getAttribute("data-height"))];
+        const members = namespaceBoxes(svg, focus);
+        if (members.length && scaleFor(whole) < 0.5) {
+          const target = union(members.map(boxOf));
+          show(svg, target, Math.max(Math.min(scaleFor(target), 1), 0.3));
+        }
+      }
+      return true;
+    }
+
+    function toggleNamespace(name) {
+      if (setExpanded(toggled(name), name)) { describeNamespace(name, false); }
+    }
+
+    function updateGroupControls() {
+      const all = document.getElementById("expand-all");
+      const none = document.getElementById("collapse-all");
+      if (all) { all.disabled = expanded === "*" || !viewFor("*", wantDatasets()); }
+      if (none) { none.disabled = expanded === "" || !viewFor("", wantDatasets()); }
+    }
+
+    function initialSvg() {
+      if (state.expanded != null) {
+        if (datasetSwitch && state.datasets != null) { datasetSwitch.checked = state.datasets; }
+        const saved = viewFor(state.expanded, wantDatasets());
+        if (saved) { return saved; }
+      }
+      const shown = visibleSvg() || svgs[0];
+      if (datasetSwitch) { datasetSwitch.checked = shown.getAttribute("data-datasets") === "1"; }
+      return shown;
     }
 
     if (view && svgs.length) {
-      if (state.view) {
-        const datasets = document.getElementById("show-datasets");
-        const collapsed = document.getElementById("collapse-namespaces");
-        if (datasets) { datasets.checked = state.view === "datasets"; }
-        if (collapsed) { collapsed.checked = state.view === "namespaces"; }
-      }
       svgs.forEach((svg) => {
         const saved = state.boxes && state.boxes[svg.getAttribute("data-view")];
         if (saved) { setBox(svg, saved); }
       });
-      showView(currentViewName());
-      ["show-datasets", "collapse-namespaces"].forEach((id) => {
-        const input = document.getElementById(id);
-        if (input) { input.addEventListener("change", () => showView(currentViewName())); }
-      });
+      showSvg(initialSvg());
+      if (datasetSwitch) {
+        datasetSwitch.addEventListener("change", () => {
+          const svg = viewFor(expanded, wantDatasets());
+          if (svg) { showSvg(svg); }
+        });
+      }
+      const all = document.getElementById("expand-all");
+      const none = document.getElementById("collapse-all");
+      if (all) { all.addEventListener("click", () => setExpanded("*", null)); }
+      if (none) { none.addEventListener("click", () => setExpanded("", null)); }
+      svgs.forEach((svg) => svg.querySelectorAll("g.group").forEach((el) => {
+        el.addEventListener("dblclick", () => toggleNamespace(el.getAttribute("data-node")));
+      }));
       document.getElementById("zoom-fit").addEventListener("click", () => fit(visibleSvg()));
       document.getElementById("zoom-in").addEventListener("click", () => zoom(visibleSvg(), 1.25));
       document.getElementById("zoom-out").addEventListener("click", () => zoom(visibleSvg(), 0.8));
