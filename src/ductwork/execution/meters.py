@@ -23,6 +23,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ductwork.pipeline import Node
+
 try:
     import resource
 except ImportError:  # pragma: no cover - Windows
@@ -35,8 +37,8 @@ _RSS_UNIT = 1 if sys.platform == "darwin" else 1024
 
 
 @contextmanager
-def resource_meter() -> Iterator[dict[str, float]]:
-    """Measure the wrapped node: ``cpu_seconds`` and ``rss_peak`` (see the module)."""
+def resource_meter(node: Node | None = None) -> Iterator[dict[str, float]]:
+    """Measure the wrapped run of ``node``: ``cpu_seconds`` and ``rss_peak`` (see the module)."""
     metrics: dict[str, float] = {}
     cpu = time.thread_time()
     try:

@@ -45,10 +45,10 @@ PreRunCheck = Callable[[Node, CatalogProtocol], bool]
 """Asked before a node runs; True skips it (its outputs are up to date): no hook fires, and its
 outcome says ``skipped=True``. Must be picklable (it travels with the shell)."""
 
-Meter = Callable[[], AbstractContextManager[dict[str, float]]]
-"""Measures one node's run: the context manager wraps all its attempts and yields a dict that
-it fills on exit (e.g. ``{"rss_peak": ..., "cpu_seconds": ...}``); the dict becomes the
-outcome's ``metrics``. Must be picklable (it travels with the shell)."""
+Meter = Callable[[Node], AbstractContextManager[dict[str, float]]]
+"""Measures one node's run: called with the node, the context manager wraps all its attempts
+and yields a dict that it fills on exit (e.g. ``{"rss_peak": ..., "cpu_seconds": ...}``); the
+dict becomes the outcome's ``metrics``. Must be picklable (it travels with the shell)."""
 
 
 @dataclass
@@ -153,7 +153,7 @@ class NodeShell:
         if self.meter is None:
             error = self._failure(node, catalog, stop, worker, contain_exits)
             return NodeOutcome(node, error, started, time.time(), worker)
-        with self.meter() as metrics:
+        with self.meter(node) as metrics:
             error = self._failure(node, catalog, stop, worker, contain_exits)
         return NodeOutcome(node, error, started, time.time(), worker, False, metrics or NO_METRICS)
 
