@@ -268,6 +268,8 @@ def _run(request: RunRequest, session: _Session, console: Console, live: bool) -
 def _run_pipeline(
     request: RunRequest, session: _Session, journal: RunJournal, observer: RunObserver
 ) -> None:
+    if session.hook_manager is not None:  # the journal times each load and save
+        session.hook_manager.register(journal.hooks, name="ductwork.journal")
     if request.incremental:
         run_incrementally(
             session.runner,

@@ -21,10 +21,14 @@ e.g. ``"mymod:pipe"``), ``runner``, ``status`` (``running``, ``success``, ``fail
 every node of the pipeline in topological order with ``name``, ``status`` (``done``, ``failed``,
 ``skipped``, ``not run``, ``running``, ``interrupted``), ``started``, ``finished``, ``worker``,
 ``reason`` (why it runs or is skipped), ``error``, ``inputs``, ``outputs``, ``tags`` and
-``namespace`` (and, where the runner measures them, ``attempts``, ``peak_rss`` in bytes and
-``cpu_time`` in seconds). Given the catalog, it also holds ``datasets``: by name, ``persisted``
-and ``type``, and after the run ``size`` (bytes), ``rows`` and ``columns`` where they are cheap
-to know (:mod:`ductwork.report.datasets`); and ``phases``, the run's own stretches (``name``,
+``namespace`` (and, where the runner measures them, ``attempts``, ``peak_rss`` in bytes,
+``cpu_time``, ``load_time`` and ``save_time`` in seconds, and the ``pid`` of the process it ran
+in: :mod:`ductwork.report.measures`). Given the catalog, it also holds ``datasets``: by name,
+``persisted`` and ``type``, and after the run ``size`` (bytes on disk), ``rows`` and ``columns``
+where they are cheap to know (:mod:`ductwork.report.datasets`). With its hook plugin
+(``journal.hooks``) registered in the run's hook manager, each dataset also gets ``save_time``,
+``load_time`` (all loads) and ``loads``, ``rows`` and ``columns`` of the data that passed, and
+``memory`` (its size in memory, in bytes). And ``phases``: the run's own stretches (``name``,
 ``started``, ``finished``) that its caller recorded.
 """
 
@@ -44,10 +48,10 @@ from types import TracebackType
 from typing import Any
 
 from ductwork.exceptions import JournalError
-from ductwork.execution.meters import resource_meter
 from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node, Pipeline
 from ductwork.report.datasets import dataset_names, describe_datasets, measure_datasets
+from ductwork.report.measures import DatasetMeasures, journal_meter, record_metrics
 from ductwork.runner import NodeOutcome, RunObserver
 from ductwork.runner.runner import generate_run_id
 
@@ -175,7 +179,9 @@ class RunJournal(RunObserver):
         self._lock = threading.RLock()
         self._timer: threading.Timer | None = None
         self._catalog = catalog
-        self.meter = resource_meter  # every node's CPU time and peak memory, where it ran
+        self.meter = journal_meter  # every node's CPU time, peak memory, attempts, where it ran
+        # Register in the run's hook manager to time loads and saves (the command line does).
+        self.hooks = DatasetMeasures()
         skipped = skipped or {}
         reasons = reasons or {}
         self._nodes = [_node_record(node, skipped, reasons) for node in pipeline.nodes]
@@ -240,11 +246,8 @@ class RunJournal(RunObserver):
         with self._lock:
             entry = self._nodes[self._index[outcome.node.name]]
             entry.update(started=outcome.started, finished=outcome.finished, worker=outcome.worker)
-            metrics = outcome.metrics
-            if "rss_peak" in metrics:
-                entry["peak_rss"] = int(metrics["rss_peak"])
-            if "cpu_seconds" in metrics:
-                entry["cpu_time"] = round(metrics["cpu_seconds"], 6)
+            if outcome.metrics:
+                record_metrics(entry, self._record.setdefault("datasets", {}), outcome.metrics)
             if outcome.error is None:
                 entry["status"] = "skipped" if outcome.skipped else "done"
             else:

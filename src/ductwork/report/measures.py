@@ -1,0 +1,206 @@
+"""What the journal measures where a node runs: its datasets' load and save times and shapes.
+
+Two halves that meet in the process the node runs in (the run's own, a worker process, a Dask
+worker):
+
+- :class:`DatasetMeasures`, a hook plugin (register it in the run's hook manager; the command
+  line does): ``before_dataset_loaded`` and ``after_dataset_loaded`` time each load, the
+  ``_saved`` pair each save, and the data tells its rows and columns (``shape``) and its size in
+  memory (``nbytes``) where it has them; ``on_node_retry`` counts the attempts. The plugin holds
+  no state, so it travels to workers with the run's other plugins.
+- :func:`journal_meter`, the node shell's meter: it wraps all of a node's attempts, takes
+  :func:`~ductwork.execution.meters.resource_meter`'s CPU time and peak memory, opens the record
+  the hooks fill for that node, and puts it all in the outcome's ``metrics`` (flat numbers, so
+  they travel back from workers with the outcome): ``load_seconds:<dataset>``,
+  ``save_seconds:<dataset>``, ``rows:<dataset>``, ``columns:<dataset>``, ``bytes:<dataset>``,
+  ``attempts`` and ``pid``.
+
+The cost is two hook calls and two clock reads a dataset (a few microseconds), measured in
+``benchmarks/bench_runners.py`` with the journal on. Nothing is asked of the data that could be
+slow: ``shape`` only counts when it is made of plain integers (a Dask frame's unknown length
+is not computed), and a pandas frame's size is its columns' buffers (``deep=False``).
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from ductwork.execution.meters import resource_meter
+from ductwork.hooks import hook_impl
+from ductwork.pipeline import Node
+from ductwork.pipeline.transcoding import strip_transcoding
+
+__all__ = ["DatasetMeasures", "journal_meter", "record_metrics", "split_metrics"]
+
+_LOAD, _SAVE = "load_seconds", "save_seconds"
+_DATASET_KEYS = (_LOAD, _SAVE, "rows", "columns", "bytes")
+
+
+class _Open:
+    """The measurements of one running node, and the loads and saves under way."""
+
+    __slots__ = ("metrics", "started")
+
+    def __init__(self, metrics: dict[str, float]) -> None:
+        self.metrics = metrics
+        self.started: dict[tuple[str, str], float] = {}
+
+
+# The nodes being measured in this process, by id(node): the hooks receive the very node
+# object the shell runs (even on the I/O threads of asynchronous mode).
+_OPEN: dict[int, _Open] = {}
+
+
+@contextmanager
+def journal_meter(node: Node) -> Iterator[dict[str, float]]:
+    """Measure ``node``'s run: CPU time, peak memory, its datasets, its attempts, the pid."""
+    with resource_meter(node) as metrics:
+        record = _OPEN[id(node)] = _Open(metrics)
+        try:
+            yield metrics
+        finally:
+            _OPEN.pop(id(node), None)
+            record.metrics["pid"] = float(os.getpid())
+
+
+def _plain_int(value: object) -> int | None:
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def _shape(data: object) -> tuple[int | None, int | None]:
+    shape = getattr(data, "shape", None)
+    if not isinstance(shape, tuple) or not shape:
+        return None, None
+    sizes = [_plain_int(value) for value in shape[:2]]
+    return sizes[0], sizes[1] if len(sizes) > 1 else None
+
+
+def _memory(data: object) -> int | None:
+    size = _plain_int(getattr(data, "nbytes", None))
+    if size is not None:
+        return size
+    usage = getattr(data, "memory_usage", None)
+    if callable(usage) and hasattr(data, "columns"):  # a pandas frame: its buffers only
+        try:
+            return int(usage(index=True, deep=False).sum())
+        except Exception:
+            return None
+    return None
+
+
+def _record_data(record: _Open, name: str, data: object, saved: bool) -> None:
+    rows, columns = _shape(data)
+    metrics = record.metrics
+    if rows is not None:
+        key = f"rows:{name}"
+        # The chunks of a generator's output add up.
+        metrics[key] = metrics.get(key, 0.0) + rows if saved else float(rows)
+    if columns is not None:
+        metrics[f"columns:{name}"] = float(columns)
+    if saved:
+        size = _memory(data)
+        if size is not None:
+            metrics[f"bytes:{name}"] = metrics.get(f"bytes:{name}", 0.0) + size
+
+
+class DatasetMeasures:
+    """Hook plugin: times every load and save, and notes the data's shape and the attempts."""
+
+    def _begin(self, node: Node, kind: str, name: str) -> None:
+        record = _OPEN.get(id(node))
+        if record is not None:
+            record.started[(kind, name)] = time.perf_counter()
+
+    def _end(self, node: Node, kind: str, name: str, data: object) -> None:
+        record = _OPEN.get(id(node))
+        if record is None:
+            return
+        began = record.started.pop((kind, name), None)
+        if began is None:
+            return
+        took = time.perf_counter() - began
+        base = strip_transcoding(name)
+        key = f"{kind}:{base}"
+        record.metrics[key] = record.metrics.get(key, 0.0) + took
+        _record_data(record, base, data, kind == _SAVE)
+
+    @hook_impl
+    def before_dataset_loaded(self, dataset_name: str, node: Node) -> None:
+        self._begin(node, _LOAD, dataset_name)
+
+    @hook_impl
+    def after_dataset_loaded(self, dataset_name: str, data: Any, node: Node) -> None:
+        self._end(node, _LOAD, dataset_name, data)
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, node: Node) -> None:
+        self._begin(node, _SAVE, dataset_name)
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:
+        self._end(node, _SAVE, dataset_name, data)
+
+    @hook_impl
+    def on_node_retry(self, node: Node, attempt: int) -> None:
+        record = _OPEN.get(id(node))
+        if record is not None:
+            record.metrics["attempts"] = float(attempt + 1)
+
+
+def split_metrics(
+    metrics: Mapping[str, float],
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """An outcome's metrics as the node's own (``cpu_seconds`` ...) and per dataset, by name."""
+    own: dict[str, float] = {}
+    datasets: dict[str, dict[str, float]] = {}
+    for key, value in metrics.items():
+        kind, _, name = key.partition(":")
+        if name and kind in _DATASET_KEYS:
+            datasets.setdefault(name, {})[kind] = value
+        else:
+            own[key] = value
+    return own, datasets
+
+
+def record_metrics(
+    entry: dict[str, Any], datasets: dict[str, dict[str, Any]], metrics: Mapping[str, float]
+) -> None:
+    """Put an outcome's ``metrics`` in the journal: the node's ``entry`` and ``datasets``.
+
+    The node gets ``cpu_time``, ``peak_rss``, ``attempts``, ``pid``, and ``load_time`` and
+    ``save_time`` (all its loads and saves); each dataset ``save_time``, ``load_time`` (summed
+    over the nodes that loaded it) and ``loads``, ``rows`` and ``columns``, and ``memory`` (its
+    size in memory when saved, in bytes).
+    """
+    own, per_dataset = split_metrics(metrics)
+    if "rss_peak" in own:
+        entry["peak_rss"] = int(own["rss_peak"])
+    if "cpu_seconds" in own:
+        entry["cpu_time"] = round(own["cpu_seconds"], 6)
+    for key in ("attempts", "pid"):
+        if key in own:
+            entry[key] = int(own[key])
+    loads = sum(m.get(_LOAD, 0.0) for m in per_dataset.values())
+    saves = sum(m.get(_SAVE, 0.0) for m in per_dataset.values())
+    if any(_LOAD in m for m in per_dataset.values()):
+        entry["load_time"] = round(loads, 6)
+    if any(_SAVE in m for m in per_dataset.values()):
+        entry["save_time"] = round(saves, 6)
+    for name, measured in per_dataset.items():
+        facts = datasets.setdefault(name, {})
+        if _LOAD in measured:
+            facts["load_time"] = round(facts.get("load_time", 0.0) + measured[_LOAD], 6)
+            facts["loads"] = facts.get("loads", 0) + 1
+        if _SAVE in measured:
+            facts["save_time"] = round(facts.get("save_time", 0.0) + measured[_SAVE], 6)
+        for key, field in (("rows", "rows"), ("columns", "columns"), ("bytes", "memory")):
+            if key in measured:
+                facts[field] = int(measured[key])
