@@ -7,6 +7,7 @@ rows the table lists. Without a browser these tests are skipped, saying so.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -356,3 +357,36 @@ def test_namespaces_collapse_and_expand_one_at_a_time(browser: Chromium, tmp_pat
     _click_text(browser, "#expand-all")
     browser.wait_for("document.documentElement.dataset.expanded === '*'")
     assert not [name for name in browser.evaluate(ON_SCREEN) if name.startswith("group:")]
+
+
+def test_dask_lanes_name_the_worker_address_and_its_process(
+    browser: Chromium, tmp_path: Path
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    from ductwork.runner import DaskRunner
+
+    pipeline = Pipeline(
+        [node(lambda x: x + 1, "start", f"out{i}", name=f"step{i}") for i in range(4)]
+    )
+    catalog = DataCatalog()
+    catalog["start"] = 1
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster, timeout=60) as client,
+    ):
+        pids = client.run(os.getpid)  # address -> pid of each worker process
+        with RunJournal(tmp_path, pipeline, runner="dask") as journal:
+            DaskRunner(client=client).run(pipeline, catalog, observer=journal)
+    _open(browser, tmp_path, dict(journal.record), "dask")
+    labels = browser.evaluate(
+        "Array.from(document.querySelectorAll('#timeline g.lane .lane-label'))"
+        ".map((t) => t.textContent)"
+    )
+    expected = {
+        f"{address.removeprefix('tcp://')} \u00b7 pid {pid}" for address, pid in pids.items()
+    }
+    assert labels, "the timeline has lanes"
+    assert set(labels) <= expected, (labels, expected)
+    assert len(set(labels)) == len(labels)

@@ -64,7 +64,7 @@ _ON_ERROR = (
 )
 _DATA_FIELDS = (
     *("name", "status", "started", "finished", "worker", "inputs", "outputs", "tags"),
-    *("namespace", "attempts", "peak_rss", "cpu_time"),
+    *("namespace", "attempts", "peak_rss", "cpu_time", "pid", "load_time", "save_time"),
 )
 
 
@@ -426,6 +426,8 @@ def _metric_headers(nodes: Sequence[Mapping[str, Any]]) -> str:
     if not any(n.get("cpu_time") is not None or n.get("peak_rss") is not None for n in nodes):
         return ""
     return (
+        '<th data-key="io" class="num" title="loading its inputs and saving its outputs">'
+        "I/O (s)</th>"
         '<th data-key="cpu" class="num">CPU (s)</th>'
         '<th data-key="rss" class="num" title="peak resident memory of the node\'s process">'
         "peak RSS (MB)</th>"

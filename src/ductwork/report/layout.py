@@ -43,7 +43,7 @@ ROW_WIDTH = 1600  # components are packed into rows about this wide
 ORDERING_ROUNDS = 2
 
 LANE_HEIGHT = 26
-LANE_LABEL_WIDTH = 200
+LANE_LABEL_WIDTH = 240
 TIMELINE_WIDTH = 1000
 
 
@@ -414,6 +414,14 @@ class Timeline:
     axis_y: float
 
 
+def lane_key(node: Mapping[str, Any]) -> str:
+    """The lane of a node: its worker, and for a worker named by its address (Dask) the pid of
+    the process too, so that a worker restarted at the same address gets a lane of its own."""
+    worker = str(node.get("worker") or "(not known)")
+    pid = node.get("pid")
+    return f"{worker} \u00b7 pid {pid}" if pid is not None and "://" in worker else worker
+
+
 def layout_timeline(
     nodes: Sequence[Mapping[str, Any]],
     run_start: float | None,
@@ -438,7 +446,7 @@ def layout_timeline(
     scale = TIMELINE_WIDTH / span
     workers: dict[str, list[Mapping[str, Any]]] = {}
     for n in sorted(began, key=lambda n: (n["started"], n["name"])):
-        workers.setdefault(str(n.get("worker") or "(not known)"), []).append(n)
+        workers.setdefault(lane_key(n), []).append(n)
     top = MARGIN + (22 if phases else 0)
     lanes = tuple(
         Lane(

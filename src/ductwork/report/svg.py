@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from ductwork.report.layout import LANE_HEIGHT, MARGIN, GraphLayout, Timeline
+from ductwork.report.layout import (
+    LANE_HEIGHT,
+    LANE_LABEL_WIDTH,
+    MARGIN,
+    GraphLayout,
+    Timeline,
+    lane_key,
+)
 
 __all__ = [
     "ALL",
@@ -23,6 +30,7 @@ __all__ = [
     "timeline_svg",
 ]
 
+_LANE_TEXT = LANE_LABEL_WIDTH - 10 - MARGIN  # pixels for a lane's label
 ALL = "*"  # a graph's ``expanded`` when every namespace is drawn node by node
 STATUS_CLASSES = {
     "done": "st-done",
@@ -70,9 +78,9 @@ def node_title(node: Mapping[str, Any]) -> str:
     lines = [str(node["name"]), f"status: {node['status']}"]
     if node.get("started") is not None and node.get("finished") is not None:
         took = seconds(node["finished"] - node["started"])
-        lines.append(f"took {took} on {short_worker(str(node.get('worker')))}")
+        lines.append(f"took {took} on {short_worker(lane_key(node))}")
     elif node.get("started") is not None:
-        lines.append(f"started on {short_worker(str(node.get('worker')))}, never finished")
+        lines.append(f"started on {short_worker(lane_key(node))}, never finished")
     error = node.get("error")
     if error:
         lines.append(f"error: {error.get('type')}: {error.get('message')}")
@@ -190,7 +198,7 @@ def timeline_svg(timeline: Timeline) -> str:
         parts.append(
             f'<g class="lane" data-worker="{escape(lane.worker)}">'
             f'<title>{escape(lane.worker)}</title><text class="lane-label" x="{MARGIN}" '
-            f'y="{lane.y + 17:.1f}">{escape(label(worker, 190 - MARGIN, 6.8))}</text>'
+            f'y="{lane.y + 17:.1f}">{escape(label(worker, _LANE_TEXT, 6.8))}</text>'
         )
         for node, x, bar_width in lane.bars:
             name = str(node["name"])

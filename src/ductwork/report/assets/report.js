@@ -26,6 +26,13 @@
     return String(worker || "").replace(/^(tcp|tls|inproc):\/\//, "");
   }
 
+  // Where a node ran; a worker named by its address (Dask) also says its process.
+  function workerOf(node) {
+    const worker = shortWorker(node.worker);
+    return node.pid != null && /:\/\//.test(String(node.worker || ""))
+      ? worker + " \u00b7 pid " + node.pid : worker;
+  }
+
   function topNamespace(node) {
     return node.namespace ? String(node.namespace).split(".")[0] : "";
   }
@@ -63,9 +70,9 @@
       line("status", node.status);
       if (node.reason) { line("why", node.reason); }
       if (node.started != null && node.finished != null) {
-        line("took", seconds(node.finished - node.started) + " on " + shortWorker(node.worker));
+        line("took", seconds(node.finished - node.started) + " on " + workerOf(node));
       } else if (node.started != null) {
-        line("started", "on " + shortWorker(node.worker) + ", never finished");
+        line("started", "on " + workerOf(node) + ", never finished");
       }
       if (node.attempts != null && node.attempts > 1) {
         line("attempts", node.attempts + " (" + (node.attempts - 1) + " retries)");
@@ -74,6 +81,8 @@
         line("peak memory (RSS) of its process", bytes(node.peak_rss));
       }
       if (node.cpu_time != null) { line("CPU time", seconds(node.cpu_time)); }
+      if (node.load_time != null) { line("loading its inputs", seconds(node.load_time)); }
+      if (node.save_time != null) { line("saving its outputs", seconds(node.save_time)); }
       line("inputs", (node.inputs || []).join(", ") || "none");
       line("outputs", (node.outputs || []).join(", ") || "none");
       if (node.tags && node.tags.length) { line("tags", node.tags.join(", ")); }
@@ -97,11 +106,16 @@
         : facts.persisted ? "persisted" : "in memory";
       line("kind", kind);
       if (facts.type) { line("type", facts.type); }
-      if (facts.size != null) { line("size", bytes(facts.size)); }
+      if (facts.size != null) { line("size on disk", bytes(facts.size)); }
+      if (facts.memory != null) { line("size in memory", bytes(facts.memory)); }
       if (facts.rows != null) { line("rows", String(facts.rows)); }
       if (facts.columns != null) { line("columns", String(facts.columns)); }
-      if (facts.load_time != null) { line("load time", seconds(facts.load_time)); }
       if (facts.save_time != null) { line("save time", seconds(facts.save_time)); }
+      if (facts.load_time != null) {
+        const loads = facts.loads || 1;
+        line("load time", seconds(facts.load_time)
+          + (loads > 1 ? " in all, " + loads + " loads" : ""));
+      }
       const base = (n) => String(n).split("@")[0];
       const made = data.nodes.filter((n) => (n.outputs || []).some((o) => base(o) === name));
       const read = data.nodes.filter((n) => (n.inputs || []).some((i) => base(i) === name));
@@ -446,9 +460,11 @@
       order: i + 1,
       name: node.name,
       status: node.status,
-      worker: shortWorker(node.worker),
+      worker: workerOf(node),
       start: node.started != null ? node.started - start : null,
       took: node.started != null && node.finished != null ? node.finished - node.started : null,
+      io: node.load_time != null || node.save_time != null
+        ? (node.load_time || 0) + (node.save_time || 0) : null,
       cpu: node.cpu_time != null ? node.cpu_time : null,
       rss: node.peak_rss != null ? node.peak_rss / 1e6 : null,
       note: node.error ? node.error.type + ": " + node.error.message : node.reason || "",
@@ -485,6 +501,7 @@
         cell(tr, row.start == null ? "" : row.start.toFixed(2), "num");
         cell(tr, row.took == null ? "" : row.took.toFixed(3), "num");
         if (metrics) {
+          cell(tr, row.io == null ? "" : row.io.toFixed(3), "num");
           cell(tr, row.cpu == null ? "" : row.cpu.toFixed(3), "num");
           cell(tr, row.rss == null ? "" : row.rss.toFixed(1), "num");
         }
@@ -538,7 +555,7 @@
     document.querySelectorAll("#nodes th[data-key]").forEach((th) => {
       th.addEventListener("click", () => {
         const key = th.getAttribute("data-key");
-        sort.down = sort.key === key ? !sort.down : ["took", "cpu", "rss"].includes(key);
+        sort.down = sort.key === key ? !sort.down : ["took", "io", "cpu", "rss"].includes(key);
         sort.key = key;
         state.sort = sort;
         document.querySelectorAll("#nodes th").forEach((h) => h.removeAttribute("aria-sort"));
