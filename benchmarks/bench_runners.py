@@ -9,7 +9,11 @@ is the best of ``--repeat`` rounds over all cells: on a shared machine the slowe
 the neighbours.
 
     python benchmarks/bench_runners.py [--sizes 1000,10000,100000] [--runners sequential,thread]
-        [--parallel-sizes 500]
+        [--parallel-sizes 500] [--journal]
+
+``--journal`` adds two columns: the same runs with the run journal as observer (it measures
+each node), and with its dataset hooks registered as well (they time every load and save), as
+``ductwork run`` runs them.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import tempfile
 import time
 from typing import Any
 
@@ -66,13 +71,27 @@ def catalog_of(lib: str, parallel: bool) -> Any:
     return catalog_cls({"d0": io.MemoryDataset(0)})
 
 
-def time_run(lib: str, runner: str, shape: str, size: int) -> float:
+def time_run(lib: str, runner: str, shape: str, size: int, journal: str = "off") -> float:
+    """Seconds to run; ``journal``: ``off``, ``on`` (the journal observes and measures each
+    node) or ``io`` (and its dataset hooks time every load and save, as ``ductwork run``)."""
     pipeline = build(lib, shape, size)
     catalog = catalog_of(lib, runner == "parallel")
     instance = runner_of(lib, runner)
-    started = time.perf_counter()
-    instance.run(pipeline, catalog)
-    return time.perf_counter() - started
+    if journal == "off":
+        started = time.perf_counter()
+        instance.run(pipeline, catalog)
+        return time.perf_counter() - started
+    from ductwork.hooks import create_hook_manager
+    from ductwork.report import RunJournal
+
+    with tempfile.TemporaryDirectory() as folder:
+        hooks = create_hook_manager()
+        started = time.perf_counter()
+        with RunJournal(folder, pipeline) as observer:
+            if journal == "io":
+                hooks.register(observer.hooks)
+            instance.run(pipeline, catalog, hooks, observer=observer)
+        return time.perf_counter() - started
 
 
 def kedro_available() -> bool:
@@ -83,7 +102,9 @@ def kedro_available() -> bool:
     return True
 
 
-def best_times(repeat: int, cells: list[tuple[str, str, int]]) -> dict[tuple[str, str, int], float]:
+def best_times(
+    repeat: int, cells: list[tuple[str, str, int]], journal: str = "off"
+) -> dict[tuple[str, str, int], float]:
     """The best time of each (runner, shape, size) over ``repeat`` rounds.
 
     Rounds go through every cell in turn rather than repeating one cell back to back, so that
@@ -93,7 +114,7 @@ def best_times(repeat: int, cells: list[tuple[str, str, int]]) -> dict[tuple[str
     best: dict[tuple[str, str, int], float] = {}
     for _ in range(repeat):
         for cell in cells:
-            seconds = time_run("ductwork", *cell)
+            seconds = time_run("ductwork", *cell, journal=journal)
             best[cell] = min(seconds, best.get(cell, seconds))
     return best
 
@@ -133,12 +154,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parallel-sizes", default="500")
     parser.add_argument("--shapes", default="chain,fan")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--journal",
+        action="store_true",
+        help="also time each run with the run journal on, and with its dataset hooks too",
+    )
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     with_kedro = kedro_available()
     header = ["runner", "shape", "nodes", "ductwork µs/node"] + (
         ["kedro µs/node"] if with_kedro else []
     )
+    if args.journal:
+        header += ["journal on µs/node", "journal + I/O hooks µs/node"]
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     cells = [
@@ -148,12 +176,16 @@ def main(argv: list[str] | None = None) -> None:
         for size in (args.parallel_sizes if runner == "parallel" else args.sizes).split(",")
     ]
     best = best_times(args.repeat, cells)
+    journaled = (
+        [best_times(args.repeat, cells, mode) for mode in ("on", "io")] if args.journal else []
+    )
     kedro_1k: dict[Any, float] = {}
     for cell in cells:
         runner, shape, size = cell
         row = [runner, shape, f"{size:,}", f"{best[cell] / size * 1e6:10.1f}"]
         if with_kedro:
             row.append(kedro_cell(runner, shape, size, kedro_1k))
+        row += [f"{times[cell] / size * 1e6:10.1f}" for times in journaled]
         print(" | ".join(row), flush=True)
     print()
     print(concurrency_check())

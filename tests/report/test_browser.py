@@ -18,7 +18,7 @@ import pytest
 from ductwork.io import DataCatalog
 from ductwork.pipeline import Pipeline, node
 from ductwork.report import RunJournal, render_html
-from ductwork.runner import ThreadRunner
+from ductwork.runner import SequentialRunner, ThreadRunner
 from tests.report.chromium import BROWSER, Chromium
 
 pytestmark = [
@@ -222,7 +222,7 @@ def test_timeline_lanes_are_distinct(browser: Chromium, tmp_path: Path) -> None:
     first, second = sorted(lanes, key=lambda lane: lane["top"])
     assert first["bottom"] <= second["top"], "lanes do not overlap on screen"
     phases = browser.evaluate(
-        "Array.from(document.querySelectorAll('#timeline g.phase')).map((g) => g.dataset.phase)"
+        "Array.from(document.querySelectorAll('svg.timeline g.phase')).map((g) => g.dataset.phase)"
     )
     assert "validation and workers starting" in phases
 
@@ -390,3 +390,72 @@ def test_dask_lanes_name_the_worker_address_and_its_process(
     assert labels, "the timeline has lanes"
     assert set(labels) <= expected, (labels, expected)
     assert len(set(labels)) == len(labels)
+
+
+def test_details_show_load_and_save_times_shapes_and_attempts(
+    browser: Chromium, tmp_path: Path
+) -> None:
+    pytest.importorskip("pandas")
+    from tests.report.test_measures import _run
+
+    _open(browser, tmp_path, _run(tmp_path, SequentialRunner()), "measured")
+    browser.evaluate(
+        "document.querySelector('svg.graph:not([hidden]) g.dataset[data-dataset=\"matrix\"]')"
+        ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+    )
+    text = browser.evaluate("document.getElementById('details').innerText")
+    assert "rows: 250" in text
+    assert "columns: 2" in text
+    assert "size in memory: 3.9 KB" in text
+    assert "save time: " in text
+    assert "load time: " in text
+    browser.evaluate("document.querySelector('#nodes tr[data-row=\"flaky\"]').click()")
+    text = browser.evaluate("document.getElementById('details').innerText")
+    assert "attempts: 2 (1 retry)" in text
+    assert "loading its inputs: " in text
+    # The table has an I/O column with a figure for each node that ran.
+    io = browser.evaluate(
+        """(() => {
+          const headers = Array.from(document.querySelectorAll('#nodes th'))
+            .map((th) => th.textContent);
+          const at = headers.indexOf('I/O (s)');
+          return Array.from(document.querySelectorAll('#nodes tbody tr'))
+            .map((tr) => tr.children[at].textContent);
+        })()"""
+    )
+    assert len(io) == 3
+    assert all(value for value in io), io
+    assert float(io[0]) > 0, "reading the CSV file takes time"
+
+
+def test_a_long_start_up_is_hidden_until_asked_for(browser: Chromium, tmp_path: Path) -> None:
+    journal = _journal_of(_layered(2, 3), tmp_path)
+    for i, entry in enumerate(journal["nodes"]):
+        entry.update(status="done", started=110.0 + i * 0.1, finished=110.1 + i * 0.1)
+        entry["worker"] = "MainThread"
+    journal.update(status="success", started=100.0, finished=111.0)
+    journal["phases"] = [{"name": "loading the project", "started": 96.0, "finished": 100.0}]
+    _open(browser, tmp_path, journal, "start-up")
+    shown = """(() => {
+      const svg = Array.from(document.querySelectorAll("svg.timeline"))
+        .filter((s) => s.getBoundingClientRect().width > 0);
+      return svg.map((s) => ({
+        id: s.id,
+        phases: Array.from(s.querySelectorAll("g.phase")).map((g) => g.dataset.phase),
+        labels: Array.from(s.querySelectorAll("g.bar text")).map((t) => t.textContent),
+        widths: Array.from(s.querySelectorAll("g.bar rect"))
+          .map((r) => r.getBoundingClientRect().width),
+      }));
+    })()"""
+    [nodes_only] = browser.evaluate(shown)
+    assert nodes_only["id"] == "timeline"
+    assert "loading the project" not in nodes_only["phases"]
+    assert min(nodes_only["widths"]) > 40, "each bar is wide enough to read"
+    assert all(nodes_only["labels"]), nodes_only
+    assert "14.00 s of start-up" in browser.evaluate(
+        "document.getElementById('timeline-section').innerText"
+    )
+    browser.evaluate("document.getElementById('timeline-whole-run').click()")
+    [whole] = browser.evaluate(shown)
+    assert whole["id"] == "timeline-whole"
+    assert {"loading the project", "validation and workers starting"} <= set(whole["phases"])

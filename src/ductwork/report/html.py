@@ -31,7 +31,7 @@ from importlib.resources import files
 from typing import Any
 
 from ductwork.report.layout import GraphLayout, layout_graph, layout_timeline
-from ductwork.report.svg import STATUS_CLASSES, graph_svg, timeline_svg
+from ductwork.report.svg import STATUS_CLASSES, graph_svg, seconds, timeline_svg
 from ductwork.report.tracebacks import split_traceback
 
 __all__ = [
@@ -434,6 +434,42 @@ def _metric_headers(nodes: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
+# When the nodes ran for less than this share of the run, the timeline opens on them alone.
+_NODES_SHARE = 0.3
+
+
+def _timelines(journal: Mapping[str, Any]) -> str:
+    """The timeline of the whole run; and, when start-up took most of it, one of the nodes'
+    stretch alone, shown first (a switch shows the whole run)."""
+    nodes, finished = journal["nodes"], journal.get("finished")
+    phases = _phases(journal)
+    whole = layout_timeline(nodes, journal.get("started"), finished, phases)
+    starts = [n["started"] for n in nodes if n.get("started") is not None]
+    known = [p["started"] for p in phases if p.get("started") is not None] + starts
+    ends = [n["finished"] for n in nodes if n.get("finished") is not None] + starts
+    end = max([*ends, *([finished] if finished else [])], default=None)
+    if not starts or end is None or end <= min(known):
+        return f'<div class="scroll">{timeline_svg(whole)}</div>'
+    first, begin = min(starts), min(known)
+    if (end - first) >= _NODES_SHARE * (end - begin):
+        return f'<div class="scroll">{timeline_svg(whole)}</div>'
+    clipped = [
+        {**p, "started": max(p["started"], first)}
+        for p in phases
+        if p.get("started") is not None and (p.get("finished") or end) > first
+    ]
+    zoomed = layout_timeline(nodes, first, finished, clipped)
+    switch = (
+        '<div class="toolbar"><label><input type="checkbox" id="timeline-whole-run"> the whole '
+        f"run: {escape(seconds(first - begin))} of start-up before the first node are hidden"
+        "</label></div>"
+    )
+    return (
+        f'{switch}<div class="scroll">{timeline_svg(zoomed)}'
+        f"{timeline_svg(whole, 'timeline-whole', hidden=True)}</div>"
+    )
+
+
 def _timeline_section(journal: Mapping[str, Any]) -> str:
     nodes = journal["nodes"]
     began = sum(1 for n in nodes if n.get("started") is not None)
@@ -443,10 +479,7 @@ def _timeline_section(journal: Mapping[str, Any]) -> str:
             "node's start and duration, sortable.</p>"
         )
     else:
-        timeline = layout_timeline(
-            nodes, journal.get("started"), journal.get("finished"), _phases(journal)
-        )
-        drawing = f'<div class="scroll">{timeline_svg(timeline)}</div>'
+        drawing = _timelines(journal)
     return (
         f'<section id="timeline-section"><h2>Timeline, per worker</h2>{drawing}</section>'
         f'<section id="table-section"><h2>Nodes</h2>{_filters(journal)}'

@@ -39,6 +39,13 @@ __all__ = ["DatasetMeasures", "journal_meter", "record_metrics", "split_metrics"
 
 _LOAD, _SAVE = "load_seconds", "save_seconds"
 _DATASET_KEYS = (_LOAD, _SAVE, "rows", "columns", "bytes")
+_NODE_FIELDS = {
+    "rss_peak": "peak_rss",
+    "cpu_seconds": "cpu_time",
+    "attempts": "attempts",
+    "pid": "pid",
+}
+_SHAPE_FIELDS = {"rows": "rows", "columns": "columns", "bytes": "memory"}
 
 
 class _Open:
@@ -178,29 +185,29 @@ def record_metrics(
     The node gets ``cpu_time``, ``peak_rss``, ``attempts``, ``pid``, and ``load_time`` and
     ``save_time`` (all its loads and saves); each dataset ``save_time``, ``load_time`` (summed
     over the nodes that loaded it) and ``loads``, ``rows`` and ``columns``, and ``memory`` (its
-    size in memory when saved, in bytes).
+    size in memory when saved, in bytes). One pass: this runs on the run's thread for every node.
     """
-    own, per_dataset = split_metrics(metrics)
-    if "rss_peak" in own:
-        entry["peak_rss"] = int(own["rss_peak"])
-    if "cpu_seconds" in own:
-        entry["cpu_time"] = round(own["cpu_seconds"], 6)
-    for key in ("attempts", "pid"):
-        if key in own:
-            entry[key] = int(own[key])
-    loads = sum(m.get(_LOAD, 0.0) for m in per_dataset.values())
-    saves = sum(m.get(_SAVE, 0.0) for m in per_dataset.values())
-    if any(_LOAD in m for m in per_dataset.values()):
-        entry["load_time"] = round(loads, 6)
-    if any(_SAVE in m for m in per_dataset.values()):
-        entry["save_time"] = round(saves, 6)
-    for name, measured in per_dataset.items():
-        facts = datasets.setdefault(name, {})
-        if _LOAD in measured:
-            facts["load_time"] = round(facts.get("load_time", 0.0) + measured[_LOAD], 6)
+    loads = saves = None
+    for key, value in metrics.items():
+        kind, colon, name = key.partition(":")
+        if not colon:
+            field = _NODE_FIELDS.get(key)
+            if field is not None:
+                entry[field] = round(value, 6) if field == "cpu_time" else int(value)
+            continue
+        facts = datasets.get(name)
+        if facts is None:
+            facts = datasets[name] = {}
+        if kind == _LOAD:
+            loads = (loads or 0.0) + value
+            facts["load_time"] = round(facts.get("load_time", 0.0) + value, 6)
             facts["loads"] = facts.get("loads", 0) + 1
-        if _SAVE in measured:
-            facts["save_time"] = round(facts.get("save_time", 0.0) + measured[_SAVE], 6)
-        for key, field in (("rows", "rows"), ("columns", "columns"), ("bytes", "memory")):
-            if key in measured:
-                facts[field] = int(measured[key])
+        elif kind == _SAVE:
+            saves = (saves or 0.0) + value
+            facts["save_time"] = round(facts.get("save_time", 0.0) + value, 6)
+        elif kind in _SHAPE_FIELDS:
+            facts[_SHAPE_FIELDS[kind]] = int(value)
+    if loads is not None:
+        entry["load_time"] = round(loads, 6)
+    if saves is not None:
+        entry["save_time"] = round(saves, 6)

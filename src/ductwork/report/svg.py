@@ -167,11 +167,12 @@ def graph_svg(
     return "".join(parts)
 
 
-def timeline_svg(timeline: Timeline) -> str:
+def timeline_svg(timeline: Timeline, element_id: str = "timeline", hidden: bool = False) -> str:
     """The run as an SVG timeline: the run's phases, a lane per worker, a bar per node."""
     width, height, axis_y = timeline.width, timeline.height, timeline.axis_y
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" id="timeline" class="timeline" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="{element_id}" class="timeline" '
+        f"{'hidden ' if hidden else ''}"
         f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
         'role="img" aria-label="timeline of nodes per worker">'
     ]

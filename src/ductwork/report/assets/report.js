@@ -75,7 +75,8 @@
         line("started", "on " + workerOf(node) + ", never finished");
       }
       if (node.attempts != null && node.attempts > 1) {
-        line("attempts", node.attempts + " (" + (node.attempts - 1) + " retries)");
+        const retries = node.attempts - 1;
+        line("attempts", node.attempts + " (" + retries + (retries === 1 ? " retry)" : " retries)"));
       }
       if (node.peak_rss != null) {
         line("peak memory (RSS) of its process", bytes(node.peak_rss));
@@ -542,7 +543,7 @@
       shown = PAGE;
       renderRows();
       const filtering = Boolean(status || namespace || name);
-      document.querySelectorAll("#timeline g.bar, svg.graph g.node").forEach((el) => {
+      document.querySelectorAll("svg.timeline g.bar, svg.graph g.node").forEach((el) => {
         const node = byName.get(el.getAttribute("data-node"));
         el.classList.toggle("filtered-out", filtering && node !== undefined && !keep(node));
       });
@@ -573,6 +574,18 @@
       input.addEventListener("change", applyFilters);
     });
     more.addEventListener("click", () => { shown += PAGE; renderRows(); });
+    // The timeline of the nodes alone, or of the whole run with its start-up.
+    const wholeRun = document.getElementById("timeline-whole-run");
+    if (wholeRun) {
+      const showWhole = () => {
+        document.getElementById("timeline").toggleAttribute("hidden", wholeRun.checked);
+        document.getElementById("timeline-whole").toggleAttribute("hidden", !wholeRun.checked);
+        state.wholeRun = wholeRun.checked;
+      };
+      wholeRun.checked = Boolean(state.wholeRun);
+      wholeRun.addEventListener("change", showWhole);
+      showWhole();
+    }
     applyFilters();
     if (state.selected) { select(state.selected[0], state.selected[1]); }
 
