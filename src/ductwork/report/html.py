@@ -48,7 +48,7 @@ GRAPH_NODES = 2500
 # The views with some namespaces collapsed: at most this many boxes in all (datasets count
 # double), with datasets drawn up to GROUP_DATASETS nodes.
 GROUP_VIEW_BOXES = 3000
-GROUP_DATASETS = 400
+GROUP_DATASETS = 200
 TIMELINE_BARS = 3000
 # Reasons older journals gave every node, which say nothing.
 _EMPTY_REASONS = frozenset({"selected (runs without --only-missing-outputs)"})
@@ -288,21 +288,34 @@ def _group_views(
     whole_drawn: bool,
 ) -> str:
     """The drawings with some namespaces collapsed, within :data:`GROUP_VIEW_BOXES` boxes."""
+    members: dict[str, int] = {}
+    outside = 0
+    for n in nodes:
+        top = _top_namespace(n)
+        if top is None:
+            outside += 1
+        else:
+            members[top] = members.get(top, 0) + 1
     drawings: list[str] = []
     spent = 0
-    with_datasets = len(nodes) <= GROUP_DATASETS
-    for expanded in _group_sets(_namespaces(nodes), first, whole_drawn):
+    kinds = [True, False] if len(nodes) <= GROUP_DATASETS else [False]
+    for expanded in _group_sets(sorted(members), first, whole_drawn):
+        # Boxes of this mix, counted before drawing it: the others' boxes, and these' nodes.
+        boxes = outside + len(members) - len(expanded) + sum(members[n] for n in expanded)
+        if spent + boxes > GROUP_VIEW_BOXES:
+            if spent + outside + len(members) > GROUP_VIEW_BOXES:
+                break  # not even the smallest mix fits
+            continue
         groups = _collapsed(nodes, expanded)
-        kinds = [True, False] if with_datasets else [False]
+        records = {str(g["name"]): g for g in groups}
+        key = _expanded_key(expanded)
         for datasets_drawn in kinds:
-            cost = len(groups) * (2 if datasets_drawn else 1)
+            cost = boxes * (2 if datasets_drawn else 1)
             if spent + cost > GROUP_VIEW_BOXES:
                 continue
             spent += cost
-            records = {str(g["name"]): g for g in groups}
             view = f"mixed-{len(drawings)}"
             layout = _layout(groups, datasets if datasets_drawn else {}, datasets_drawn)
-            key = _expanded_key(expanded)
             drawings.append(graph_svg(layout, view, True, records, key, datasets_drawn))
     return "".join(drawings)
 

@@ -338,6 +338,13 @@
       state.datasets = wantDatasets();
       root.setAttribute("data-graph-view", target.getAttribute("data-view"));
       root.setAttribute("data-expanded", expanded);
+      if (datasetSwitch) {
+        // A mix drawn without datasets (a big graph) says so at the switch.
+        const missing = datasetSwitch.checked && target.getAttribute("data-datasets") !== "1";
+        datasetSwitch.indeterminate = missing;
+        datasetSwitch.parentElement.title = missing
+          ? "datasets are not drawn in this mix of namespaces (too many boxes)" : "";
+      }
       updateGroupControls();
       return first;
     }
