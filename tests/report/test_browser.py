@@ -452,7 +452,7 @@ def test_a_long_start_up_is_hidden_until_asked_for(browser: Chromium, tmp_path: 
     assert "loading the project" not in nodes_only["phases"]
     assert min(nodes_only["widths"]) > 40, "each bar is wide enough to read"
     assert all(nodes_only["labels"]), nodes_only
-    assert "14.00 s of start-up" in browser.evaluate(
+    assert "with the 14.00 s of start-up" in browser.evaluate(
         "document.getElementById('timeline-section').innerText"
     )
     browser.evaluate("document.getElementById('timeline-whole-run').click()")

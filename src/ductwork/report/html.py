@@ -456,7 +456,8 @@ def _timelines(journal: Mapping[str, Any]) -> str:
     stretch alone, shown first (a switch shows the whole run)."""
     nodes, finished = journal["nodes"], journal.get("finished")
     phases = _phases(journal)
-    whole = layout_timeline(nodes, journal.get("started"), finished, phases)
+    origin = journal.get("started")
+    whole = layout_timeline(nodes, origin, finished, phases, origin)
     starts = [n["started"] for n in nodes if n.get("started") is not None]
     known = [p["started"] for p in phases if p.get("started") is not None] + starts
     ends = [n["finished"] for n in nodes if n.get("finished") is not None] + starts
@@ -471,10 +472,10 @@ def _timelines(journal: Mapping[str, Any]) -> str:
         for p in phases
         if p.get("started") is not None and (p.get("finished") or end) > first
     ]
-    zoomed = layout_timeline(nodes, first, finished, clipped)
+    zoomed = layout_timeline(nodes, first, finished, clipped, origin)
     switch = (
-        '<div class="toolbar"><label><input type="checkbox" id="timeline-whole-run"> the whole '
-        f"run: {escape(seconds(first - begin))} of start-up before the first node are hidden"
+        '<div class="toolbar"><label><input type="checkbox" id="timeline-whole-run"> show the '
+        f"whole run, with the {escape(seconds(first - begin))} of start-up before the first node"
         "</label></div>"
     )
     return (

@@ -13,6 +13,7 @@ Everything here is pure: journal records in, rectangles and SVG path strings out
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -417,7 +418,7 @@ class Timeline:
 def lane_key(node: Mapping[str, Any]) -> str:
     """The lane of a node: its worker, and for a worker named by its address (Dask) the pid of
     the process too, so that a worker restarted at the same address gets a lane of its own."""
-    worker = str(node.get("worker") or "(not known)")
+    worker = str(node.get("worker") or "(worker not recorded)")
     pid = node.get("pid")
     return f"{worker} \u00b7 pid {pid}" if pid is not None and "://" in worker else worker
 
@@ -427,12 +428,14 @@ def layout_timeline(
     run_start: float | None,
     run_end: float | None = None,
     phases: Sequence[Mapping[str, Any]] = (),
+    origin: float | None = None,
 ) -> Timeline:
     """Lay out a bar per node that started, one lane per worker, time going right.
 
     A node that started and never finished (interrupted, or still running) gets a bar up to
     the end of the run (or of the latest event). ``phases`` are the run's own stretches
-    (``name``, ``started``, ``finished``), drawn as a labelled band above the lanes.
+    (``name``, ``started``, ``finished``), drawn as a labelled band above the lanes. The axis
+    counts seconds from ``origin`` (the run's start, as the table does; default: the left edge).
     """
     began = [n for n in nodes if n.get("started") is not None]
     known = [n["started"] for n in began] + ([run_start] if run_start else [])
@@ -473,7 +476,8 @@ def layout_timeline(
         for p in phases
         if p.get("started") is not None
     )
-    ticks = tuple((t, LANE_LABEL_WIDTH + t * scale) for t in _ticks(span))
+    low = start - (origin if origin is not None else start)
+    ticks = tuple((t, LANE_LABEL_WIDTH + (t - low) * scale) for t in _ticks(span, low))
     axis_y = top + len(lanes) * LANE_HEIGHT + 4
     return Timeline(
         lanes,
@@ -485,15 +489,17 @@ def layout_timeline(
     )
 
 
-def _ticks(span: float) -> list[float]:
-    """Round tick values (1, 2 or 5 times a power of ten) covering ``span`` in 4 to 10 steps."""
+def _ticks(span: float, low: float = 0.0) -> list[float]:
+    """Round tick values (multiples of 1, 2 or 5 times a power of ten) from ``low`` to
+    ``low + span``, in 4 to 10 steps."""
     step = 10.0 ** _floor_log10(span / 5)
     for factor in (1, 2, 5, 10):
         if span / (step * factor) <= 10:
             step *= factor
             break
-    count = int(span / step + 1e-9)
-    return [round(i * step, 9) for i in range(count + 1)]
+    first = math.ceil(low / step - 1e-9)
+    last = math.floor((low + span) / step + 1e-9)
+    return [round(i * step, 9) + 0.0 for i in range(first, last + 1)]
 
 
 def _floor_log10(value: float) -> int:
