@@ -28,8 +28,8 @@ from ductwork.runner.processes.protocol import (
     READY,
     Setup,
     Task,
+    handle_record,
     unpack_error,
-    unpack_record,
 )
 from ductwork.runner.processes.worker import main as worker_main
 
@@ -209,7 +209,7 @@ class Pool:
             worker.closed = True
             return False  # the sentinel reports the death
         if message[0] == LOG:
-            unpack_record(message[1])
+            handle_record(message[1])
         else:
             events.append(Event(worker, message))
         return True

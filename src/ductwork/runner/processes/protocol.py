@@ -7,7 +7,8 @@ One duplex pipe per worker. The parent sends, pickled:
 * ``None`` to stop.
 
 A worker answers with tuples whose first item says what they are: ``(READY,)`` once set up,
-``(FAILED_START, error)`` if it could not be, ``(LOG, record)`` for each log record, and one
+``(FAILED_START, error)`` if it could not be, ``(LOG, record)`` for each log record (as
+:class:`logging.handlers.QueueHandler` prepares it: message and traceback as text), and one
 ``(DONE, outcome, error, outputs)`` per task: the node's outcome detached from its node (see
 :meth:`~ductwork.execution.NodeOutcome.detached`; its times, ``skipped`` and ``metrics`` travel as
 they are), its error packed, the blobs of its in-memory outputs. A node's exception travels as a
@@ -34,11 +35,10 @@ __all__ = [
     "PackedError",
     "Setup",
     "Task",
+    "handle_record",
     "logging_levels",
     "pack_error",
-    "pack_record",
     "unpack_error",
-    "unpack_record",
 ]
 
 READY = "ready"
@@ -152,28 +152,8 @@ def logging_levels() -> tuple[dict[str, int], int]:
     return levels, manager.disable
 
 
-def pack_record(record: logging.LogRecord) -> dict[str, Any]:
-    """A log record as a picklable dict: the message formatted, the exception as text."""
-    state = dict(record.__dict__)
-    state["msg"] = record.getMessage()
-    state["args"] = None
-    if record.exc_info:
-        state["exc_text"] = record.exc_text or logging.Formatter().formatException(record.exc_info)
-    state["exc_info"] = None
-    try:
-        pickle.dumps(state, protocol=5)
-    except Exception:  # an `extra` value that cannot travel: send its repr
-        state = {key: _plain(value) for key, value in state.items()}
-    return state
-
-
-def _plain(value: Any) -> Any:
-    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
-
-
-def unpack_record(state: dict[str, Any]) -> None:
+def handle_record(record: logging.LogRecord) -> None:
     """Hand a worker's log record to this process's logger of the same name."""
-    record = logging.makeLogRecord(state)
     logger = logging.getLogger(record.name)
     if logger.isEnabledFor(record.levelno):
         logger.handle(record)

@@ -30,6 +30,7 @@ import signal
 import sys
 import threading
 import time
+from logging.handlers import QueueHandler
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -51,7 +52,6 @@ from ductwork.runner.processes.protocol import (
     Setup,
     Task,
     pack_error,
-    pack_record,
     unpack_error,
 )
 from ductwork.runner.processes.transport import Blob
@@ -60,7 +60,11 @@ __all__ = ["TransportDataset", "main"]
 
 
 class _Sender:
-    """Sends messages to the parent; log records may come from any thread of the worker."""
+    """Sends messages to the parent; log records may come from any thread of the worker.
+
+    It is also the "queue" of the worker's :class:`~logging.handlers.QueueHandler`, which
+    prepares each record to travel (message formatted with its arguments and traceback).
+    """
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -71,19 +75,17 @@ class _Sender:
         with self._lock:
             self._conn.send_bytes(data)
 
-
-class _PipeHandler(logging.Handler):
-    """Forwards every record to the parent process."""
-
-    def __init__(self, sender: _Sender) -> None:
-        super().__init__()
-        self._sender = sender
-
-    def emit(self, record: logging.LogRecord) -> None:
+    def put_nowait(self, record: logging.LogRecord) -> None:
+        record.stack_info = None  # in the message already (Python 3.12's prepare clears it)
         try:
-            self._sender.send((LOG, pack_record(record)))
-        except Exception:
-            self.handleError(record)
+            self.send((LOG, record))
+        except Exception:  # an `extra` value that cannot travel: send its repr
+            record.__dict__.update({k: _plain(v) for k, v in record.__dict__.items()})
+            self.send((LOG, record))
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
 
 
 class _Exchange:
@@ -203,7 +205,7 @@ def _configure_logging(setup: Setup, sender: _Sender) -> None:
     # Records go to the parent, whose handlers decide where they end up; a handler inherited
     # through fork would write a second copy, and a logger that does not propagate would lose
     # them: clear the one, make the other propagate.
-    handler = _PipeHandler(sender)
+    handler = QueueHandler(sender)  # type: ignore[arg-type]  # a queue in all but name
     for item in list(logging.root.manager.loggerDict.values()):
         if isinstance(item, logging.Logger):
             item.handlers.clear()
