@@ -5,12 +5,19 @@ ductwork's runners, which use nothing else. The one thing a run needs beyond the
 datasets it created for its intermediates, goes through :func:`forget_datasets`: the catalog's
 public ``forget`` when it has one (``DataCatalog`` does), else the one adapter for catalogs
 written for Kedro, which only have Kedro's private ``_datasets``.
+
+Code outside :mod:`ductwork.io` that must know more of a dataset than its public methods say
+asks the adapters at the end of this module (:func:`file_location`, :func:`memory_data`), so
+that the private attributes they read are read in one place.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Iterator
 from typing import Any, Protocol, runtime_checkable
+
+from ductwork.io.memory_dataset import _EMPTY, MemoryDataset
 
 
 @runtime_checkable
@@ -106,3 +113,38 @@ def forget_datasets(catalog: CatalogProtocol, names: Collection[str]) -> None:
     if isinstance(datasets, dict):
         for name in names:
             datasets.pop(name, None)
+
+
+def file_location(dataset: Any) -> tuple[Any, str, str] | None:
+    """``(filesystem, path, protocol)`` of a file-based dataset's current load path, or None.
+
+    Reads what file datasets (ductwork's and Kedro's) keep privately: ``_fs``, ``_protocol``, and
+    the load path from ``_get_load_path`` (else ``_get_save_path``, ``_filepath``, ``_path``).
+    A local file gives ``(None, absolute path, "file")``.
+    """
+    fs = getattr(dataset, "_fs", None)
+    path = None
+    for attribute in ("_get_load_path", "_get_save_path"):
+        getter = getattr(dataset, attribute, None)
+        if callable(getter):
+            try:
+                path = getter()
+                break
+            except Exception:  # a versioned dataset with no version yet
+                continue
+    if path is None:
+        path = getattr(dataset, "_filepath", None) or getattr(dataset, "_path", None)
+    if path is None:
+        return None
+    protocol = str(getattr(dataset, "_protocol", "file") or "file")
+    if protocol in ("file", "local") or fs is None:
+        return (None, os.path.abspath(str(path)), "file")
+    return (fs, str(path), protocol)
+
+
+def memory_data(dataset: Any) -> Any:
+    """The data a ``MemoryDataset`` holds, uncopied (``None``: it holds none, or is not one)."""
+    if not isinstance(dataset, MemoryDataset):
+        return None
+    data = dataset._data
+    return None if data is _EMPTY else data

@@ -337,7 +337,7 @@ class DataCatalog:
         _logger.info("Confirming dataset '%s'", ds_name)
         dataset.confirm()
 
-    # --- for runners ------------------------------------------------------------------------------
+    # --- what a run asks of its catalog -----------------------------------------------------------
 
     def is_ephemeral(self, ds_name: str) -> bool:
         """Return whether the data of ``ds_name`` lives only in memory during a run.
@@ -363,8 +363,8 @@ class DataCatalog:
         """Return a catalog of the same class holding only ``names``.
 
         The dataset objects are shared, not copied; configured entries stay lazy; factory
-        patterns and versions carry over. A process runner pickles such a subset to send a
-        worker only what its nodes use.
+        patterns and versions carry over. For code that should see only part of a catalog (no
+        runner needs it: they ask for datasets by name).
 
         Raises:
             DatasetNotFoundError: A name is not declared in this catalog.
