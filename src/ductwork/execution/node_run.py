@@ -41,7 +41,6 @@ def run_node(
     node: Node,
     catalog: CatalogProtocol,
     hooks: HookSnapshot,
-    *,
     run_id: str | None = None,
     io_pool: Executor | None = None,
     checkpoint: Callable[[], None] | None = None,

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from ductwork.exceptions import NodeCancelledError, NodeTimeoutError
@@ -31,7 +32,6 @@ from ductwork.execution.time_limits import (
     TimeLimit,
     interrupt,
     stop_checkpoint,
-    watched,
 )
 from ductwork.hooks.manager import HookSnapshot, plugins_from, registered_plugins
 from ductwork.io import CatalogProtocol
@@ -173,19 +173,15 @@ class NodeShell:
         be Ctrl-C).
         """
         retry, timeout = node_policy(node, self.options)
+        checkpoint = None if stop is None else stop_checkpoint(node, stop)
         try:
-            if retry is None and timeout is None:  # most nodes: one attempt, no clock to watch
-                checkpoint = None if stop is None else stop_checkpoint(node, stop)
-                run_node(
-                    node,
-                    catalog,
-                    self.hooks,
-                    run_id=self.run_id,
-                    io_pool=self._io_pool,
-                    checkpoint=checkpoint,
-                )
+            if timeout is not None:  # enforced the way the place the shell runs in can
+                work = partial(self._attempts, node, catalog, retry)
+                self.time_limit(node, timeout, work, stop, worker)
+            elif retry is None:  # most nodes: one attempt, nothing to watch
+                run_node(node, catalog, self.hooks, self.run_id, self._io_pool, checkpoint)
             else:
-                self._attempt_in_time(node, catalog, retry, timeout, stop, worker)
+                self._attempts(node, catalog, retry, checkpoint, stop)
         except Exception as error:
             return error
         except BaseException as error:
@@ -193,23 +189,6 @@ class NodeShell:
                 return error
             raise
         return None
-
-    def _attempt_in_time(
-        self,
-        node: Node,
-        catalog: CatalogProtocol,
-        retry: Retry | None,
-        timeout: float | None,
-        stop: threading.Event | None,
-        worker: str,
-    ) -> None:
-        def work(checkpoint: Checkpoint | None, stop: threading.Event | None) -> None:
-            self._attempts(node, catalog, retry, checkpoint, stop)
-
-        if timeout is None:
-            watched(node, 0.0, work, stop, worker)
-        else:
-            self.time_limit(node, timeout, work, stop, worker)
 
     def _attempts(
         self,
@@ -228,14 +207,7 @@ class NodeShell:
         attempt = 1
         while True:
             try:
-                run_node(
-                    node,
-                    catalog,
-                    self.hooks,
-                    run_id=self.run_id,
-                    io_pool=self._io_pool,
-                    checkpoint=checkpoint,
-                )
+                run_node(node, catalog, self.hooks, self.run_id, self._io_pool, checkpoint)
                 return
             except Exception as error:
                 # A time limit or a cancellation ends the node, whatever its retry policy says.
