@@ -109,6 +109,9 @@ def test_generator_node_saves_each_chunk(tmp_path: Path) -> None:
     last = pd.read_csv(project.path / "data/03_primary/revenue_chunks.csv")
     assert len(saves) == -(-len(clean) // 8) > 1  # one save per chunk of 8 rows
     assert last["name"].tolist() == clean["name"].tolist()[8 * (len(saves) - 1) :]
+    # The journal names the pipeline the user asked for.
+    (journal,) = project.journals()
+    assert (journal["pipeline"], journal["pipeline_name"]) == ("data_processing",) * 2
 
 
 def test_lambda_node_runs_under_processes_where_kedros_runner_refuses(tmp_path: Path) -> None:
@@ -145,6 +148,7 @@ def test_journal_is_written_under_the_project_and_ductwork_report_reads_it(
     assert journal["run_id"] == run_id
     assert journal["status"] == "success"
     assert journal["runner"] == "kedro:ParallelRunner"
+    assert (journal["pipeline"], journal["pipeline_name"]) == ("__default__",) * 2
     assert {entry["status"] for entry in journal["nodes"]} == {"done"}
     assert len(journal["nodes"]) == 10
 

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Collection, Mapping
 from functools import partial
 from pathlib import Path
+from types import FrameType
 from typing import Any, ClassVar
 
 from kedro.runner import AbstractRunner as KedroAbstractRunner
@@ -130,6 +131,7 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
                 errors for what cannot run (missing inputs, what cannot reach the workers),
                 raised before any node runs.
         """
+        pipeline_name = _session_pipeline_name(sys._getframe(1))
         converted = convert_pipeline(pipeline)
         catalog_for_run = run_catalog(catalog, converted.pipeline)
         kedro_hooks = None
@@ -144,7 +146,7 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
             f"{type(self).__module__.rsplit('.', 1)[0]}.{type(self).__name__}", self._params
         )
         runner = self._ductwork_runner()
-        journal = self._new_journal(plan, run_id, command)
+        journal = self._new_journal(plan, run_id, command, pipeline_name)
         resumer = _Resumer(self._logger, command, journal)
         runner._suggest_resume_scenario = resumer  # type: ignore[method-assign]
         with run_observers(journal, len(plan.to_run.nodes), _title(pipeline)) as observer:
@@ -159,7 +161,7 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
         return save_free_outputs(catalog, catalog_for_run, plan.to_run.outputs())
 
     def _new_journal(
-        self, plan: Any, run_id: str | None, command: ResumeCommand
+        self, plan: Any, run_id: str | None, command: ResumeCommand, pipeline_name: str | None
     ) -> RunJournal | None:
         if not self._journal:
             return None
@@ -168,11 +170,11 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
             plan.pipeline,
             run_id=run_id,
             runner=f"kedro:{type(self).__name__}",
-            pipeline_spec="kedro",
+            pipeline_spec=pipeline_name,
             reasons=plan.reasons,
             skipped=plan.skipped,
             info={
-                "pipeline_name": None,
+                "pipeline_name": pipeline_name,
                 "command": command.again(),
                 "options": dict(self._params),
                 "cwd": os.getcwd(),
@@ -346,6 +348,24 @@ def _log_missing_outputs(logger: logging.Logger, skipped: Mapping[str, str], tot
 
 def _title(pipeline: Any) -> str:
     return f"kedro run ({len(pipeline.nodes)} nodes)"
+
+
+def _session_pipeline_name(caller: FrameType) -> str | None:
+    """The name of the pipeline Kedro's session runs, when ``caller`` is ``KedroSession.run``.
+
+    Kedro hands the runner the filtered pipeline, not its name; the name is only in the run
+    parameters the session gives its hooks (``pipeline_names`` in newer releases, ``pipeline_name``
+    in older ones), which the session holds as a local of ``run`` while it calls the runner.
+    Several pipelines (``--pipelines a,b``) are named ``a,b``; none is Kedro's ``__default__``.
+    A runner called some other way (a script calling ``run`` itself) gets None.
+    """
+    if caller.f_globals.get("__name__") != "kedro.framework.session.session":
+        return None
+    record = caller.f_locals.get("record_data")
+    if not isinstance(record, Mapping):
+        return None
+    names = record.get("pipeline_names") or [record.get("pipeline_name") or "__default__"]
+    return ",".join(str(name) for name in names)
 
 
 def _project_path() -> Path:
