@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cloudpickle
 import pytest
 from kedro.framework.hooks import hook_impl as kedro_hook_impl
 from kedro.framework.hooks.manager import _create_hook_manager
@@ -18,6 +19,7 @@ from kedro.pipeline import Pipeline, node
 from kedro.runner import AbstractRunner as KedroAbstractRunner
 from pluggy import HookspecMarker
 
+import ductwork.io as dw
 import ductwork.kedro
 from ductwork.exceptions import NotPicklableError
 from ductwork.kedro import DaskRunner, ParallelRunner, SequentialRunner, ThreadRunner
@@ -183,6 +185,48 @@ def test_on_node_retry_is_forwarded_only_where_kedros_manager_has_the_spec(
     SequentialRunner(retries=1).run(kedro_pipeline, catalog, manager)
     assert catalog.load("b") == 1
     assert watcher.attempts == ([("flaky", 1)] if has_spec else [])
+
+
+def test_hooks_on_a_worker_get_the_sessions_catalog_over_the_workers_datasets() -> None:
+    session = DataCatalog(
+        {"params:x": MemoryDataset(3), "elsewhere": MemoryDataset("other pipeline's")}
+    )
+    # What a worker holds: a stand-in for the parameter whose data it was not sent, and an
+    # output the node has just saved.
+    worker = dw.DataCatalog({"params:x": dw.MemoryDataset(), "b": dw.MemoryDataset(5)})
+    # The hooks travel as they do to a worker: pickled with the session's catalog.
+    travelled = cloudpickle.loads(
+        cloudpickle.dumps(KedroHooks(_create_hook_manager(), {}, session))
+    )
+    view = travelled.catalog(worker)
+    assert isinstance(view, DataCatalog)
+    assert {"params:x", "elsewhere", "b"} <= set(view.keys())
+    assert view.load("params:x") == 3  # the session's, since the worker has none
+    assert view.load("b") == 5  # the worker's
+    assert view.load("elsewhere") == "other pipeline's"
+    assert travelled.catalog(worker) is view  # built once per worker catalog
+    worker.save("params:x", 4)
+    assert view.load("params:x") == 4  # what the worker holds comes first
+
+
+def test_a_session_catalog_that_cannot_travel_leaves_the_workers_datasets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    session = DataCatalog(
+        {
+            "params:x": MemoryDataset(3),
+            "locked": MemoryDataset(threading.Lock(), copy_mode="assign"),
+        }
+    )
+    worker = dw.DataCatalog({"b": dw.MemoryDataset(5)})
+    with caplog.at_level("INFO", logger="ductwork.kedro._hooks"):
+        travelled = cloudpickle.loads(
+            cloudpickle.dumps(KedroHooks(_create_hook_manager(), {}, session))
+        )
+    assert "cannot be sent to the workers" in caplog.text
+    view = travelled.catalog(worker)
+    assert set(view.keys()) == {"b"}
+    assert view.load("b") == 5
 
 
 class Unpicklable:

@@ -3,19 +3,22 @@
 ductwork's node path fires its node and dataset hooks with ductwork's node and the run's catalog;
 the plugins here forward each call to the Kedro project's hook manager with Kedro's arguments:
 Kedro's own node object, and Kedro's catalog (the session's in the process that called ``run``;
-in a worker process or on a Dask worker, a Kedro ``DataCatalog`` over that worker's datasets).
+in a worker process or on a Dask worker, a copy of the session's over that worker's datasets,
+see :mod:`._view`).
 Only the hooks that some Kedro plugin implements are forwarded, so a project without node hooks
 keeps ductwork's fast path. Pipeline hooks are not forwarded: Kedro's session fires them.
 
 Worker processes and Dask workers receive these plugins the way they receive any ductwork
 plugin, pickled once per run: the Kedro plugins that implement node or dataset hooks travel with
 them (cloudpickle; each worker gets its own copy, made after ``before_pipeline_run`` has run) and
-are registered there on a Kedro hook manager of their own. ``on_node_retry``, which Kedro has no
-specification for, is forwarded only to a manager that has one.
+are registered there on a Kedro hook manager of their own; the session's catalog travels too
+(when it cannot be pickled, the hooks there get the worker's datasets only). ``on_node_retry``,
+which Kedro has no specification for, is forwarded only to a manager that has one.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -32,6 +35,8 @@ __all__ = ["NODE_HOOKS", "KedroHooks", "bridge_manager"]
 # ductwork's node and dataset hooks; the pipeline hooks are the session's.
 NODE_HOOKS = tuple(name for name in HOOK_NAMES if "pipeline" not in name)
 
+_logger = logging.getLogger(__name__)
+
 
 class KedroHooks:
     """A Kedro hook manager and what translating ductwork's hook arguments to Kedro's takes."""
@@ -42,13 +47,22 @@ class KedroHooks:
         kedro_nodes: Mapping[str, Any],
         kedro_catalog: Any = None,
         run_catalog: Any = None,
+        *,
+        session_catalog: bytes | None = None,
     ) -> None:
-        """Forward to ``manager``; ``run_catalog`` stands for ``kedro_catalog`` in hook calls."""
+        """Forward to ``manager``; ``run_catalog`` stands for ``kedro_catalog`` in hook calls.
+
+        ``session_catalog`` is the session's catalog, pickled, in a worker (where hooks get a
+        view of it over the worker's catalog).
+        """
         self.manager = manager
         self.hook = manager.hook
         self._nodes = kedro_nodes
         self._kedro_catalog = kedro_catalog
         self._run_catalog = run_catalog
+        self._session_bytes = session_catalog
+        self._session_copy: Any = None
+        self._portable = True
         self._views: dict[int, tuple[Any, Any]] = {}
 
     def implemented(self) -> list[str]:
@@ -106,22 +120,38 @@ class KedroHooks:
             return self._kedro_catalog
         held = self._views.get(id(catalog))
         if held is None or held[0] is not catalog:
-            held = (catalog, _kedro_view(catalog))
+            from ductwork.kedro._view import worker_view  # noqa: PLC0415  (imports Kedro)
+
+            if self._session_copy is None and self._session_bytes is not None:
+                self._session_copy = cloudpickle.loads(self._session_bytes)
+            held = (catalog, worker_view(catalog, self._session_copy))
             self._views[id(catalog)] = held
         return held[1]
 
+    def _portable_session(self) -> bytes | None:
+        """The session's catalog pickled for the workers, once per run (None: it cannot be)."""
+        if self._session_bytes is None and self._kedro_catalog is not None and self._portable:
+            try:
+                self._session_bytes = cloudpickle.dumps(self._kedro_catalog)
+            except Exception as error:
+                _logger.info(
+                    "The session's catalog cannot be sent to the workers (%s: %s); hooks there "
+                    "get a catalog of the run's datasets only.",
+                    type(error).__name__,
+                    error,
+                )
+                self._portable = False
+        return self._session_bytes
+
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self.plugins(), dict(self._nodes)))
+        return (_rebuild, (self.plugins(), dict(self._nodes), self._portable_session()))
 
 
-def _kedro_view(catalog: Any) -> Any:
-    """A Kedro ``DataCatalog`` holding a worker catalog's datasets (the same objects)."""
-    from kedro.io import DataCatalog  # noqa: PLC0415  (only where a hook needs one)
-
-    return DataCatalog(datasets={name: catalog.get(name) for name in catalog})
-
-
-def _rebuild(plugins: Iterable[tuple[str | None, object]], nodes: dict[str, Any]) -> KedroHooks:
+def _rebuild(
+    plugins: Iterable[tuple[str | None, object]],
+    nodes: dict[str, Any],
+    session_catalog: bytes | None,
+) -> KedroHooks:
     """In a worker: a Kedro hook manager holding the plugins that travelled."""
     from kedro.framework.hooks import specs  # noqa: PLC0415
 
@@ -136,7 +166,7 @@ def _rebuild(plugins: Iterable[tuple[str | None, object]], nodes: dict[str, Any]
         manager.add_hookspecs(spec)
     for name, plugin in plugins:
         manager.register(plugin, name=name)
-    return KedroHooks(manager, nodes)
+    return KedroHooks(manager, nodes, session_catalog=session_catalog)
 
 
 class _Forward:

@@ -2,9 +2,11 @@
 
 The file is ``$DWFIXTURE_HOOK_RECORD`` (nothing is recorded when it is unset). Each line names
 the hook, the node (Kedro's node object must arrive: its ``name`` and ``namespace`` are read),
-the dataset, the process id and whether the catalog argument is a Kedro catalog. Lines are
-appended with one ``write`` call on a file opened in append mode, so lines from worker processes
-do not interleave.
+the dataset, the process id and whether the catalog argument is a Kedro catalog; after a node
+runs, also which of some of the session's entries the catalog holds and which of them a hook can
+load from it (as hooks that log or check data do: Kedro's hooks get the session's whole catalog,
+in its process runner's workers too). Lines are appended with one ``write`` call on a file
+opened in append mode, so lines from worker processes do not interleave.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 from kedro.pipeline import Node
+
+# Entries of the session's catalog a node hook may look up, whichever node it is called for.
+PROBED = ("companies", "metrics", "parameters", "params:min_staff", "slow_output")
+# Those that hold data from the start of the run (a hook loading them must get it).
+LOADED = ("companies", "parameters", "params:min_staff")
 
 
 class RecordingHooks:
@@ -58,7 +65,14 @@ class RecordingHooks:
 
     @hook_impl
     def after_node_run(self, node: Node, catalog: Any, outputs: dict[str, Any]) -> None:
-        self._record("after_node_run", node=node, catalog=catalog, outputs=sorted(outputs))
+        self._record(
+            "after_node_run",
+            node=node,
+            catalog=catalog,
+            outputs=sorted(outputs),
+            holds=[name for name in PROBED if name in catalog],
+            loads=[name for name in LOADED if _loads(catalog, name)],
+        )
 
     @hook_impl
     def on_node_error(self, error: Exception, node: Node) -> None:
@@ -79,3 +93,11 @@ class RecordingHooks:
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:
         self._record("after_dataset_saved", node=node, dataset=dataset_name)
+
+
+def _loads(catalog: Any, name: str) -> bool:
+    try:
+        catalog.load(name)
+    except Exception:
+        return False
+    return True
