@@ -18,7 +18,7 @@ KEDRO_SPEC_.venv-kedro-1.1 := kedro==1.1.0
 KEDRO_SPEC_.venv-kedro-latest := kedro>=1.1,<2
 KEDRO_EXTRAS := kedro,dev,pandas,dask,report
 # What the fixture project's catalog uses, at the release matching each Kedro.
-KEDRO_DATASETS := kedro-datasets[pandas-csvdataset,pandas-parquetdataset]
+KEDRO_DATASETS := kedro-datasets[pandas-csvdataset,pandas-parquetdataset,pandas-exceldataset]
 
 .PHONY: test demo lint typecheck pytest pytest-kedro bench clean
 

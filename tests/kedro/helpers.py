@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import kedro
+import pandas as pd
 
 FIXTURE = Path(__file__).parent / "project"
 BIN = Path(sys.executable).parent
@@ -94,20 +95,29 @@ class Project:
 
     def data_files(self) -> dict[str, str]:
         """Each file under data/, by path (a versioned dataset's version as <version>), with a
-        digest of its bytes."""
+        digest of its bytes (of an Excel file, of its cells: the file holds its write time)."""
         found = {}
         for path in sorted((self.path / "data").rglob("*")):
             if path.is_file():
                 parts = list(path.relative_to(self.path).parts)
                 if "model.pkl" in parts[:-1]:
                     parts[parts.index("model.pkl") + 1] = "<version>"
-                found["/".join(parts)] = hashlib.sha256(path.read_bytes()).hexdigest()
+                found["/".join(parts)] = hashlib.sha256(_content(path)).hexdigest()
         return found
 
     def journals(self) -> list[dict[str, Any]]:
         runs = self.path / ".ductwork" / "runs"
         paths = sorted(runs.glob("*.json")) if runs.exists() else []
         return [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+
+
+def _content(path: Path) -> bytes:
+    if path.suffix != ".xlsx":
+        return path.read_bytes()
+    sheets = pd.read_excel(path, sheet_name=None)
+    return json.dumps(
+        {name: sheet.to_dict(orient="split") for name, sheet in sheets.items()}, default=str
+    ).encode()
 
 
 def runner_arg(name: str) -> str:
