@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import kedro
 import pandas as pd
+
+import kedro
 
 FIXTURE = Path(__file__).parent / "project"
 BIN = Path(sys.executable).parent

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ductwork.io import DataCatalog, MemoryDataset
+from ductwork.io.travel import copy_mode_of
 from ductwork.pipeline import Pipeline
 
 __all__ = ["is_kedro_memory", "run_catalog", "save_free_outputs"]
@@ -49,7 +50,7 @@ def run_catalog(kedro_catalog: Any, pipeline: Pipeline) -> DataCatalog:
 
 
 def _memory_copy(dataset: Any) -> MemoryDataset:
-    copy_mode = getattr(dataset, "_copy_mode", None)
+    copy_mode = copy_mode_of(dataset)
     if dataset.exists():
         return MemoryDataset(data=dataset.load(), copy_mode=copy_mode)
     return MemoryDataset(copy_mode=copy_mode)
