@@ -360,3 +360,44 @@ def _doubled(frame: Any) -> Any:
     with open(os.environ["DUCTWORK_TEST_LOG"], "a", encoding="utf-8") as log:
         log.write(f"{int(frame['x'].sum())}\n")
     return frame * 2
+
+
+def _scaled(frame: Any, k: int) -> Any:
+    return frame.assign(v=frame["v"] * k)
+
+
+def _total(frame: Any) -> int:
+    return int(frame["v"].sum())
+
+
+@pytest.mark.parametrize("runner", [SequentialRunner, ParallelRunner])
+def test_a_shared_memory_catalog_runs_as_the_session_gives_it(
+    runner: type[KedroAbstractRunner], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Kedro's session makes a SharedMemoryDataCatalog for its own process runner (and a project
+    # may name it in settings.py); its memory datasets need a multiprocessing manager that
+    # only Kedro's ParallelRunner starts, and ductwork's runners run it without one.
+    import pandas as pd
+    from kedro.io import SharedMemoryDataCatalog
+    from kedro_datasets.pandas import CSVDataset
+
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame({"v": [1, 2, 3]}).to_csv("raw.csv", index=False)
+    catalog = SharedMemoryDataCatalog(
+        {
+            "raw": CSVDataset(filepath="raw.csv"),
+            "params:k": MemoryDataset(2),
+            "out": CSVDataset(filepath="out.csv", save_args={"index": False}),
+        }
+    )
+    kedro_pipeline = Pipeline(
+        [
+            node(_scaled, ["raw", "params:k"], "scaled", name="scale"),
+            node(_total, "scaled", "total", name="total"),
+            node(_scaled, ["scaled", "params:k"], "out", name="save"),
+        ]
+    )
+    result = runner().run(kedro_pipeline, catalog, _create_hook_manager())
+    assert catalog.load("total") == 12
+    assert result["total"] is catalog.get("total")
+    assert pd.read_csv("out.csv")["v"].tolist() == [4, 8, 12]
