@@ -32,13 +32,13 @@ from contextlib import AbstractContextManager, ExitStack
 from typing import Any
 
 from dask.typing import Key
-from distributed import CancelledError, Client, Future, KilledWorker, as_completed
+from distributed import Client, Future, as_completed
 
-from ductwork.exceptions import NodeTimeoutError, RunnerError, WorkerLostError
+from ductwork.exceptions import NodeTimeoutError
 from ductwork.execution import NodeOutcome
 from ductwork.pipeline import Node
 from ductwork.pipeline.transcoding import strip_transcoding
-from ductwork.runner._dask.outcomes import Outcomes
+from ductwork.runner._dask.outcomes import Outcomes, task_error
 from ductwork.runner._dask.plan import prepare_worker_run
 from ductwork.runner._dask.worker import (
     RunPlugin,
@@ -255,10 +255,7 @@ class DaskExecutor:
     def _outcome(self, node: Node, future: Future[Any], submitted: float) -> NodeOutcome:
         if future.status == "finished":
             return self._events.outcome(node, None, submitted)
-        if future.status == "cancelled":
-            error = _error(node, CancelledError(future.key))
-        else:
-            error = _error(node, (None, future.exception(), future.traceback()))
+        error = task_error(node, future)
         address = getattr(error, "worker_address", None)
         if isinstance(error, NodeTimeoutError) and address and self._client is not None:
             # The node's thread cannot be stopped inside the worker: restart the worker.
@@ -282,22 +279,3 @@ class DaskExecutor:
         for name, value in zip(wanted, map(data_of, values, wanted), strict=True):
             if not isinstance(value, Unloadable):
                 self._context.catalog.save(name, value)
-
-
-def _error(node: Node, result: Any) -> BaseException:
-    """The exception to report for ``node`` from a failed outcome future's ``result``."""
-    if isinstance(result, CancelledError):
-        return RunnerError(
-            f"Node '{node.name}' was cancelled on the Dask cluster ({result}). Check that the "
-            "scheduler is still running and reachable, and run again."
-        )
-    _type, error, traceback = result
-    assert isinstance(error, BaseException)
-    if isinstance(error, KilledWorker):
-        lost = WorkerLostError(
-            f"Node '{node.name}': the Dask workers running it died ({error}). It may use more "
-            "memory than a worker has, or crash the interpreter; the workers' logs say more."
-        )
-        lost.__cause__ = error
-        return lost
-    return error.with_traceback(traceback) if traceback is not None else error

@@ -5,6 +5,9 @@ its worker (:data:`~ductwork.runner._dask.worker.OUTCOMES_TOPIC`) just before th
 task finished, on the same connection: the client has it when it learns the task is done, with
 no task of its own and no fetch of the node's data. A client has one handler per topic, so one
 subscription per client serves every run on it, routed by the run's plugin name.
+
+A node whose task failed or was cancelled is reported with :func:`task_error`: its own error,
+or one that names what the cluster did (a lost worker, a cancellation).
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from distributed import Client
+from distributed import CancelledError, Client, Future, KilledWorker
 
+from ductwork.exceptions import RunnerError, WorkerLostError
 from ductwork.execution import NodeOutcome
 from ductwork.pipeline import Node
 from ductwork.runner._dask.worker import OUTCOMES_TOPIC, outcome_from_event
 
-__all__ = ["Outcomes"]
+__all__ = ["Outcomes", "task_error"]
 
 
 class Outcomes:
@@ -60,6 +64,26 @@ class Outcomes:
         if message is None:  # a task that never ran (cancelled, its worker lost, unpicklable)
             return NodeOutcome(node, error, submitted, time.time(), "dask")
         return outcome_from_event(message, node, error)
+
+
+def task_error(node: Node, future: Future[Any]) -> BaseException:
+    """The exception to report for ``node``, whose task's ``future`` failed or was cancelled:
+    the node's own error with its worker's traceback, or one that says what Dask did."""
+    if future.status == "cancelled":
+        return RunnerError(
+            f"Node '{node.name}' was cancelled on the Dask cluster ({CancelledError(future.key)})."
+            " Check that the scheduler is still running and reachable, and run again."
+        )
+    error, traceback = future.exception(), future.traceback()
+    assert isinstance(error, BaseException)
+    if isinstance(error, KilledWorker):
+        lost = WorkerLostError(
+            f"Node '{node.name}': the Dask workers running it died ({error}). It may use more "
+            "memory than a worker has, or crash the interpreter; the workers' logs say more."
+        )
+        lost.__cause__ = error
+        return lost
+    return error.with_traceback(traceback) if traceback is not None else error
 
 
 # One subscription per client to the topic of node outcomes, shared by every run on that client
