@@ -26,6 +26,7 @@ from rich.console import Console
 import ductwork
 from ductwork import __version__
 from ductwork.cli.configuration import ConfigOptions, load_hooks, load_project_config
+from ductwork.cli.fork_server import start_workers_early
 from ductwork.cli.incremental_command import explain, run_incrementally
 from ductwork.cli.interrupt import InterruptGuard
 from ductwork.cli.plan import SELECTED, Filters, RunPlan, format_dry_run, plan_run, select
@@ -165,6 +166,7 @@ def _prepare(request: RunRequest, console: Console) -> _Session | None:
         request.catalog, request.params, request.env, request.conf_source, request.hooks
     )
     config = load_project_config(given, settings, cwd)
+    start_workers_early(runner, spec, config.catalog)  # they import the project as this does
     hook_manager = load_hooks(given, settings)
     pipeline, name = load_pipeline(spec, request.pipeline_name or settings.pipeline_name)
     selected = select(pipeline, request.filters)
