@@ -78,7 +78,6 @@ def run_loop(
             graph that the scheduler cannot satisfy).
     """
     scheduler = Scheduler(pipeline.graph, keep=pipeline.inputs() | pipeline.outputs())
-    capacity = min(executor.capacity, options.max_running or executor.capacity)
     result = RunResult([], [], [])
     in_flight, total = 0, len(pipeline.nodes)
     log_completions = logger.isEnabledFor(logging.INFO)  # asked once: it is asked per node
@@ -88,7 +87,8 @@ def run_loop(
     node_started, node_finished = observer.node_started, observer.node_finished
     finished, failures = result.finished, result.failures
     while scheduler.is_active() and (options.keep_going or not failures):
-        for node in get_ready(capacity - in_flight):
+        capacity = executor.capacity  # it may change with the nodes' durations
+        for node in get_ready(min(capacity, options.max_running or capacity) - in_flight):
             submit(node)
             node_started(node)
             in_flight += 1

@@ -53,7 +53,12 @@ from ductwork.runner.validation import Offenders, check_travel, data_problems
 
 __all__ = ["ProcessExecutor"]
 
-_DEPTH = 2  # nodes a worker holds at once: the one it runs, and the next
+# Nodes a worker holds at once: the one it runs, and the next, so that it need not wait for the
+# parent between nodes. When nodes take less than _QUICK seconds, the parent's turn-around would
+# leave the workers idle: they then hold up to _QUICK_DEPTH (sent in one message each).
+_DEPTH = 2
+_QUICK_DEPTH = 16
+_QUICK = 0.002
 
 
 class ProcessExecutor:
@@ -70,10 +75,9 @@ class ProcessExecutor:
         # A worker holds the next node while it runs one, so it need not wait for the parent
         # between nodes; not when nodes have time limits, which count from a node's sending.
         policy = context.shell.policy
-        timed = any(policy(node).timeout is not None for node in context.pipeline.nodes)
-        self._depth = 1 if timed else _DEPTH
+        self._timed = any(policy(node).timeout is not None for node in context.pipeline.nodes)
+        self._depth = 1 if self._timed else _DEPTH
         self._workers = workers
-        self.capacity = workers * self._depth
         self._context = context
         self._shell = context.shell.enforcing(watched)  # the parent stops overdue workers
         self.prefix = _prefix_for_run()
@@ -88,6 +92,7 @@ class ProcessExecutor:
         self._input_errors: dict[str, PackedError] = {}
         self._pickled_nodes: dict[Node, bytes] = {}
         self._backlog: list[Node] = []  # submitted while a replacement worker was starting
+        self._outbox: dict[WorkerHandle, list[Task]] = {}  # sent at the next wait, one message
         self._numbers = itertools.count()
 
     # --- entering: validate, export free inputs, start the workers --------------------------
@@ -146,6 +151,11 @@ class ProcessExecutor:
 
     # --- running ----------------------------------------------------------------------------
 
+    @property
+    def capacity(self) -> int:
+        """How many nodes the workers may hold at once (more while nodes are quick)."""
+        return self._workers * self._depth
+
     def submit(self, node: Node) -> None:
         """Send ``node`` and its in-memory inputs to the least busy worker."""
         ready = [w for w in self._pool.workers if w.ready and len(w.queue) < self._depth]
@@ -160,12 +170,19 @@ class ProcessExecutor:
         timeout = self._shell.policy(node).timeout
         worker.queue.append((node, time.time()))
         worker.deadline = None if timeout is None else time.monotonic() + timeout
-        worker.send(Task(self._pickled_nodes[node], inputs, takes, errors))
+        task = Task(self._pickled_nodes[node], inputs, takes, errors)
+        self._outbox.setdefault(worker, []).append(task)
+
+    def _send_outbox(self) -> None:
+        for worker, tasks in self._outbox.items():
+            worker.send(tasks)
+        self._outbox.clear()
 
     def next_outcomes(self) -> list[NodeOutcome]:
         """Wait until a worker reports a node finished, dies, or overruns its time limit."""
         outcomes: list[NodeOutcome] = []
         while not outcomes:
+            self._send_outbox()
             for event in self._pool.events(self._time_to_next_deadline()):
                 outcome = self._outcome(event)
                 if outcome is not None:
@@ -190,6 +207,9 @@ class ProcessExecutor:
             return None
         _, detached, packed, outputs = message
         assert isinstance(detached, NodeOutcome)
+        if not self._timed:
+            quick = detached.finished - detached.started < _QUICK
+            self._depth = _QUICK_DEPTH if quick else _DEPTH
         self._blobs.update(outputs)
         worker.queue.pop(0)
         self._free(worker)

@@ -67,10 +67,10 @@ class WorkerHandle:
         """How outcomes name this worker."""
         return f"pid {self.process.pid}"
 
-    def send(self, task: Task | None) -> None:
-        """Send ``task`` (``None`` to stop); a dead worker is left for its sentinel to report."""
+    def send(self, tasks: list[Task] | None) -> None:
+        """Send ``tasks`` (``None`` to stop); a dead worker is left for its sentinel to report."""
         with contextlib.suppress(OSError):
-            self.conn.send_bytes(pickle.dumps(task, protocol=5))
+            self.conn.send_bytes(pickle.dumps(tasks, protocol=5))
 
     def lost_error(self, starting: bool = False) -> WorkerLostError:
         """The error for this worker's death, naming its node and how it died."""

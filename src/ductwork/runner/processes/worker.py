@@ -179,10 +179,11 @@ class _Worker:
                 data = conn.recv_bytes()
             except (EOFError, OSError):  # the parent is gone
                 return
-            task: Task | None = pickle.loads(data)
-            if task is None:
+            tasks: list[Task] | None = pickle.loads(data)
+            if tasks is None:
                 return
-            self._sender.send(self._run(task))
+            for task in tasks:
+                self._sender.send(self._run(task))
 
     def _run(self, task: Task) -> tuple[Any, ...]:
         try:
