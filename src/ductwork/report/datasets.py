@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ductwork.io import CatalogProtocol
+from ductwork.io._protocols import file_location
 from ductwork.pipeline.transcoding import strip_transcoding
 from ductwork.runner.selection import is_persisted
 
@@ -44,13 +45,8 @@ def describe_datasets(catalog: CatalogProtocol, names: Iterable[str]) -> dict[st
 
 
 def _local_path(dataset: Any) -> str | None:
-    if getattr(dataset, "_protocol", None) != "file":
-        return None
-    try:
-        path = dataset._get_load_path()
-    except Exception:  # no version saved yet, or not a file dataset after all
-        return None
-    return str(path)
+    location = file_location(dataset)
+    return location[1] if location is not None and location[2] == "file" else None
 
 
 def _table_shape(path: str) -> tuple[int, int] | None:
