@@ -9,8 +9,8 @@ Its executor, :class:`ThreadExecutor`, has daemon threads take nodes from one qu
 them through another. A running thread cannot be stopped from outside, so stopping is
 cooperative and, past a point, by abandonment:
 
-- Each node gets a ``stop`` event. Once set, the node does not start another attempt and saves
-  nothing: its next checkpoint (after its function returns) raises.
+- Each node has a ``stop`` event (its own if it has a time limit, else the run's). Once set, the
+  node does not start another attempt and saves nothing: its next checkpoint raises.
 - A node past its time limit is reported failed with ``NodeTimeoutError`` at once; its thread is
   abandoned (it finishes the call in the background, saves nothing, and ends) and a fresh
   thread takes its place, so the run keeps its worker count.
@@ -72,12 +72,14 @@ class ThreadRunner(AbstractRunner):
 class _Assignment:
     """One node handed to the threads, with what it takes to stop it."""
 
-    def __init__(self, node: Node, timeout: float | None) -> None:
+    def __init__(self, node: Node, timeout: float | None, run_stop: threading.Event) -> None:
         self.node = node
         self.timeout = timeout
         self.started = time.time()
         self.deadline = None if timeout is None else time.monotonic() + timeout
-        self.stop = threading.Event()
+        # Only a node with a time limit can be stopped alone; the others stop with the run
+        # (an Event per node would cost a node without a time limit more than its shell).
+        self.stop = run_stop if timeout is None else threading.Event()
         self.worker = "?"  # the name of the thread that took the node
         self._settled = False
         self._lock = threading.Lock()
@@ -114,13 +116,14 @@ class ThreadExecutor:
         self._grace = grace
         self._tasks: queue.SimpleQueue[_Assignment | None] = queue.SimpleQueue()
         self._outcomes: queue.SimpleQueue[NodeOutcome] = queue.SimpleQueue()
+        self._stop = threading.Event()  # the run is ending: no node saves anything more
         self._running: dict[Node, _Assignment] = {}  # only the calling thread touches this
         self._threads: dict[str, threading.Thread] = {}  # by name; abandoned ones are removed
         self._spawned = 0
 
     def submit(self, node: Node) -> None:
         """Hand ``node`` to the next free thread."""
-        task = _Assignment(node, self._shell.policy(node).timeout)
+        task = _Assignment(node, self._shell.policy(node).timeout, self._stop)
         self._running[node] = task
         self._tasks.put(task)
 
@@ -202,6 +205,7 @@ class ThreadExecutor:
                 self._tasks.get_nowait()
             except queue.Empty:
                 break
+        self._stop.set()
         for task in self._running.values():
             task.stop.set()
         for _ in self._threads:
