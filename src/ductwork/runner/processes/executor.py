@@ -4,26 +4,21 @@ The caller's catalog stays in the parent. For each dataset the pipeline uses, th
 once how it travels:
 
 * **in memory** (see :func:`ductwork.io.travel.is_in_memory`): the data travels through shared
-  memory (:mod:`.transport`). Free inputs are pickled by the parent before any worker starts;
-  a node's outputs by the worker that made them. The parent keeps each dataset's
-  :class:`~.transport.Blob` and sends it with every node that loads the dataset, telling the
-  last reader to unlink the segment as soon as it has mapped it. Released datasets are unlinked
-  at once; after a successful run the free outputs are copied into the caller's datasets
-  (so they outlive the runner), and every segment of the run is unlinked on every exit path.
+  memory (:mod:`.transport`); the parent keeps track of it in :mod:`.data`;
 * **persisted** (files, tables): the datasets themselves travel, once, to every worker, which
   loads and saves them itself.
 
-Workers start once per run and receive each node once, when it is submitted.
+Workers start once per run and receive each node once, when it is submitted, or before, when
+it follows nodes queued on the same worker (:mod:`.ahead`). Nodes go to a worker in one message
+per pass of the run loop.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import secrets
 import sys
 import time
-from collections import Counter
 from collections.abc import Collection, Iterable
 from multiprocessing.context import BaseContext
 from typing import Any
@@ -32,24 +27,23 @@ import cloudpickle
 
 from ductwork.execution import NodeOutcome
 from ductwork.execution.time_limits import timeout_error, watched
-from ductwork.io.travel import is_in_memory, not_picklable_error
+from ductwork.io.travel import not_picklable_error
 from ductwork.pipeline import Node
 from ductwork.runner.executors import RunContext
 from ductwork.runner.processes import transport
+from ductwork.runner.processes.ahead import Ahead
+from ductwork.runner.processes.data import RunData
 from ductwork.runner.processes.pool import Event, Pool, WorkerHandle
 from ductwork.runner.processes.protocol import (
     DONE,
     READY,
-    PackedError,
     Payload,
     Setup,
     Task,
     logging_levels,
-    pack_error,
     unpack_error,
 )
-from ductwork.runner.processes.transport import Blob
-from ductwork.runner.validation import Offenders, check_travel, data_problems
+from ductwork.runner.validation import Offenders, check_travel
 
 __all__ = ["ProcessExecutor"]
 
@@ -83,17 +77,13 @@ class ProcessExecutor:
         self.prefix = _prefix_for_run()
         """The prefix of every shared-memory segment name of this run."""
         self._pool = Pool(mp_context)
-        catalog, pipeline = context.catalog, context.pipeline
-        self._free_inputs = pipeline.inputs()
-        self._datasets = {name: catalog.get(name) for name in sorted(pipeline.datasets())}
-        self._memory = {name for name, ds in self._datasets.items() if is_in_memory(ds)}
-        self._loads_left = Counter(n for node in pipeline.nodes for n in node.inputs)
-        self._blobs: dict[str, Blob] = {}
-        self._input_errors: dict[str, PackedError] = {}
+        self._data = RunData(context.pipeline, context.catalog, self.prefix)
         self._pickled_nodes: dict[Node, bytes] = {}
         self._backlog: list[Node] = []  # submitted while a replacement worker was starting
+        enabled = not self._timed and context.shell.options.max_running is None
+        self._ahead = Ahead(context.pipeline, enabled)
+        self._handed: list[NodeOutcome] = []  # early outcomes of nodes the loop has handed out
         self._outbox: dict[WorkerHandle, list[Task]] = {}  # sent at the next wait, one message
-        self._numbers = itertools.count()
 
     # --- entering: validate, export free inputs, start the workers --------------------------
 
@@ -108,38 +98,24 @@ class ProcessExecutor:
 
     def _prepare(self) -> bytes:
         offenders: Offenders = {}
-        self._export_free_inputs(offenders)  # segments made here are removed if this raises
-        shipped = {n: ds for n, ds in self._datasets.items() if n not in self._memory}
+        data = self._data
+        data.export_free_inputs(offenders)  # segments made here are removed if this raises
+        shipped = {n: ds for n, ds in data.datasets.items() if n not in data.memory}
         self._pickled_nodes = check_travel(
             self._context.pipeline.nodes,
-            self._datasets,
+            data.datasets,
             shipped,
             self._shell.plugins,
             "the worker processes",
             offenders,
         )
-        payload = Payload(shipped, sorted(self._memory), self._shell)
+        payload = Payload(shipped, sorted(data.memory), self._shell)
         try:
             return bytes(cloudpickle.dumps(payload, protocol=5))
         except Exception as error:  # each part pickles alone, yet not together
             reasons = [f"{type(error).__name__}: {error}"]
             headline = "Cannot send the worker set-up to the worker processes:"
             raise not_picklable_error(headline, {"the worker set-up": reasons}) from error
-
-    def _export_free_inputs(self, offenders: Offenders) -> None:
-        for name in sorted(self._free_inputs & self._memory):
-            try:
-                data = self._datasets[name].load()
-            except Exception as error:  # raised in the worker, when the node loads it
-                self._input_errors[name] = pack_error(error)
-                continue
-            try:
-                self._blobs[name] = transport.dump(data, self._new_segment_name)
-            except Exception as error:
-                offenders[f"dataset '{name}'"] = data_problems(data, error)
-
-    def _new_segment_name(self) -> str:
-        return f"{self.prefix}p_{next(self._numbers)}"
 
     def _start(self, payload: bytes) -> None:
         count = min(self._workers, len(self._context.pipeline.nodes))
@@ -157,21 +133,46 @@ class ProcessExecutor:
         return self._workers * self._depth
 
     def submit(self, node: Node) -> None:
-        """Send ``node`` and its in-memory inputs to the least busy worker."""
+        """Send ``node`` and its in-memory inputs to the least busy worker (unless it was sent
+        ahead); then the nodes that follow it there (see :mod:`.ahead`)."""
+        if node in self._ahead.early:
+            self._handed.append(self._ahead.early.pop(node))
+        elif node in self._ahead.sent:
+            self._ahead.sent.discard(node)  # its outcome is reported when it comes
+        else:
+            self._dispatch(node)
+
+    def _dispatch(self, node: Node) -> None:
+        self._ahead.started.add(node)
         ready = [w for w in self._pool.workers if w.ready and len(w.queue) < self._depth]
         if not ready:  # a worker that replaces a lost one is still starting
             self._backlog.append(node)
             return
         worker = min(ready, key=lambda w: len(w.queue))
-        inputs = {name: self._blobs[name] for name in node.inputs if name in self._blobs}
-        # The last load of a dataset: the worker unlinks the segment once it has mapped it.
-        takes = frozenset(name for name in inputs if self._loads_left[name] == 1)
-        errors = {n: self._input_errors[n] for n in node.inputs if n in self._input_errors}
+        self._send(node, worker, [])
+        self._send_followers(node, worker, {n for n, _ in worker.queue})
+
+    def _send(self, node: Node, worker: WorkerHandle, after: list[Node]) -> None:
+        local = frozenset(n for p in after for n in p.outputs if n in self._data.memory)
+        inputs, takes, errors = self._data.for_node(node, local)
         timeout = self._shell.policy(node).timeout
         worker.queue.append((node, time.time()))
         worker.deadline = None if timeout is None else time.monotonic() + timeout
-        task = Task(self._pickled_nodes[node], inputs, takes, errors)
+        names = tuple(p.name for p in after)
+        task = Task(self._pickled_nodes[node], inputs, takes, errors, local, names)
         self._outbox.setdefault(worker, []).append(task)
+
+    def _send_followers(self, node: Node, worker: WorkerHandle, queued: set[Node]) -> None:
+        """Send ``worker`` the nodes that wait only for ``node`` and others it holds (``queued``),
+        and theirs, while it holds fewer than it may."""
+        for follower, after in self._ahead.followers(node, queued):
+            if len(worker.queue) >= self._depth:
+                return
+            self._ahead.started.add(follower)
+            self._ahead.sent.add(follower)
+            self._send(follower, worker, after)
+            queued.add(follower)
+            self._send_followers(follower, worker, queued)
 
     def _send_outbox(self) -> None:
         for worker, tasks in self._outbox.items():
@@ -180,7 +181,7 @@ class ProcessExecutor:
 
     def next_outcomes(self) -> list[NodeOutcome]:
         """Wait until a worker reports a node finished, dies, or overruns its time limit."""
-        outcomes: list[NodeOutcome] = []
+        outcomes, self._handed = self._handed, []
         while not outcomes:
             self._send_outbox()
             for event in self._pool.events(self._time_to_next_deadline()):
@@ -197,8 +198,9 @@ class ProcessExecutor:
             if node is None:
                 raise worker.lost_error()
             outcome = NodeOutcome.ended(node, worker.lost_error(), worker.submitted, worker.label)
+            lost_ahead = node in self._ahead.sent  # sent again when the loop hands it out
             self._replace(worker)
-            return outcome
+            return None if lost_ahead else outcome
         if message[0] == READY:  # a replacement worker
             worker.ready = True
             self._free(worker)
@@ -207,21 +209,32 @@ class ProcessExecutor:
             return None
         _, detached, packed, outputs = message
         assert isinstance(detached, NodeOutcome)
-        if not self._timed:
-            quick = detached.finished - detached.started < _QUICK
-            self._depth = _QUICK_DEPTH if quick else _DEPTH
-        self._blobs.update(outputs)
+        self._data.produced(outputs)
         worker.queue.pop(0)
         self._free(worker)
         if packed is not None:
-            return detached.attached(node, unpack_error(packed), worker.label)
-        self._count_loads(node)
-        return detached.attached(node, None, worker.label)
+            outcome = detached.attached(node, unpack_error(packed), worker.label)
+        else:
+            if not self._timed:
+                quick = detached.finished - detached.started < _QUICK
+                self._depth = _QUICK_DEPTH if quick else _DEPTH
+            self._data.loaded(node)
+            self._ahead.succeeded(node)
+            outcome = detached.attached(node, None, worker.label)
+        if node in self._ahead.sent:  # kept until the loop hands it out (if it ever does)
+            self._ahead.sent.discard(node)
+            self._ahead.early[node] = outcome
+            return None
+        return outcome
 
     def _free(self, worker: WorkerHandle) -> None:
         worker.deadline = None
         while self._backlog and len(worker.queue) < self._depth:
-            self.submit(self._backlog.pop(0))
+            self._dispatch(self._backlog.pop(0))
+        if self._ahead.enabled and len(worker.queue) < self._depth:
+            queued = {n for n, _ in worker.queue}
+            for node in list(queued):  # the chains it holds may go on
+                self._send_followers(node, worker, queued)
 
     def _time_to_next_deadline(self) -> float | None:
         deadlines = [w.deadline for w in self._pool.workers if w.deadline is not None]
@@ -241,37 +254,23 @@ class ProcessExecutor:
     def _replace(self, worker: WorkerHandle) -> None:
         # A worker lost or stopped mid-node may have left segments it never reported: remove
         # them, but not those of outputs it did report, which other nodes still read. The
-        # nodes it held but had not started go to the other workers.
-        self._backlog[:0] = [node for node, _ in worker.queue[1:]]
+        # nodes it held but had not started go to the other workers; those sent ahead are
+        # forgotten, to be sent when the loop hands them out.
+        held = [node for node, _ in worker.queue]
+        self._backlog[:0] = [node for node in held[1:] if node not in self._ahead.sent]
+        self._ahead.started.difference_update(n for n in held if n in self._ahead.sent)
+        self._ahead.sent.difference_update(held)
         worker.queue.clear()
         self._pool.replace(worker)
-        live = {blob.segment for blob in self._blobs.values() if blob.segment is not None}
-        transport.sweep(f"{self.prefix}{worker.index}_", keep=live)
-
-    def _count_loads(self, node: Node) -> None:
-        for name in node.inputs:
-            self._loads_left[name] -= 1
-            if self._loads_left[name] == 0 and name in self._free_inputs:
-                self._drop(name)  # the parent's copy of a free input nobody reads any more
+        transport.sweep(f"{self.prefix}{worker.index}_", keep=self._data.live_segments())
 
     def release(self, names: Iterable[str]) -> None:
         """Unlink the released datasets' segments; release them in the caller's catalog."""
-        for name in names:
-            self._drop(name)
-            self._context.catalog.release(name)
-
-    def _drop(self, name: str) -> None:
-        blob = self._blobs.pop(name, None)
-        if blob is not None and blob.segment is not None:
-            transport.unlink(blob.segment)
+        self._data.release(names, self._context.catalog)
 
     def collect(self, names: Collection[str]) -> None:
         """Copy the in-memory free outputs out of shared memory into the caller's datasets."""
-        for name in sorted(names):
-            blob = self._blobs.get(name)
-            if blob is not None:
-                self._datasets[name].save(transport.load(blob))
-                self._drop(name)
+        self._data.collect(names)
 
     # --- leaving ----------------------------------------------------------------------------
 
@@ -288,8 +287,7 @@ class ProcessExecutor:
             self._pool.kill()  # e.g. Ctrl-C while waiting for workers to stop
             raise
         finally:
-            for name in list(self._blobs):
-                self._drop(name)
+            self._data.drop_all()
             transport.sweep(self.prefix)
 
 

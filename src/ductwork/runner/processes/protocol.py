@@ -88,12 +88,16 @@ class Task(NamedTuple):
         inputs: The node's in-memory inputs.
         takes: The inputs this node is the last to read: the worker unlinks their segments.
         errors: Inputs the parent could not provide, with the error to raise on loading them.
+        local: Inputs to read from the worker's own recent outputs (see :mod:`.ahead`).
+        after: The nodes that must have succeeded on this worker for this one to run.
     """
 
     node: bytes
     inputs: dict[str, Blob]
     takes: frozenset[str]
     errors: dict[str, PackedError]
+    local: frozenset[str] = frozenset()
+    after: tuple[str, ...] = ()
 
 
 class PackedError(NamedTuple):

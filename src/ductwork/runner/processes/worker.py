@@ -30,13 +30,14 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from logging.handlers import QueueHandler
 from multiprocessing.connection import Connection
 from typing import Any
 
 import cloudpickle
 
-from ductwork.exceptions import DatasetError
+from ductwork.exceptions import DatasetError, RunnerError
 from ductwork.execution import NodeOutcome
 from ductwork.io import AbstractDataset, DataCatalog
 from ductwork.io.pickling import find_unpicklable
@@ -57,6 +58,8 @@ from ductwork.runner.processes.protocol import (
 from ductwork.runner.processes.transport import Blob
 
 __all__ = ["TransportDataset", "main"]
+
+_RECENT = 32  # nodes whose outputs a worker keeps for nodes sent ahead (more than it holds)
 
 
 class _Sender:
@@ -89,7 +92,8 @@ def _plain(value: Any) -> Any:
 
 
 class _Exchange:
-    """The in-memory data of the node being run: its inputs' blobs, its outputs' blobs."""
+    """The in-memory data of the node being run: its inputs' blobs, its outputs' blobs; and the
+    outputs of the last nodes that succeeded here, which nodes sent ahead read (see ..ahead)."""
 
     def __init__(self, prefix: str) -> None:
         self._prefix = prefix
@@ -99,9 +103,12 @@ class _Exchange:
         self.takes: frozenset[str] = frozenset()
         self.errors: dict[str, PackedError] = {}
         self.outputs: dict[str, Blob] = {}
+        self.recent: deque[dict[str, Blob]] = deque(maxlen=_RECENT)
 
     def begin(self, node: Node, task: Task) -> None:
         self.node, self.inputs, self.takes, self.errors = node, task.inputs, task.takes, task.errors
+        for outputs in self.recent if task.local else ():  # the oldest first: the latest wins
+            self.inputs = {**self.inputs, **{n: outputs[n] for n in task.local if n in outputs}}
         self.outputs = {}
 
     def finish(self) -> dict[str, Blob]:
@@ -172,6 +179,7 @@ class _Worker:
             datasets[name] = TransportDataset(name, self._exchange)
         self._catalog = DataCatalog(datasets)
         self._shell = payload.shell.__enter__()  # its I/O threads, for the worker's lifetime
+        self._succeeded: set[str] = set()  # for nodes sent ahead (see ..ahead)
 
     def serve(self, conn: Connection) -> None:
         while True:
@@ -189,17 +197,27 @@ class _Worker:
         try:
             node: Node = cloudpickle.loads(task.node)
         except BaseException as failure:  # e.g. its function's module does not import here
-            now = time.time()
-            unstarted = NodeOutcome(None, None, now, now, "")  # type: ignore[arg-type]
-            return (DONE, unstarted, pack_error(failure), {})
+            return _unstarted(failure)
+        if not self._succeeded.issuperset(task.after):  # a node it follows failed here
+            return _unstarted(RunnerError(f"Node '{node.name}' not run: a node before it failed."))
         self._exchange.begin(node, task)
         # SystemExit from a node too: report it, keep serving.
         outcome = self._shell.run(node, self._catalog, contain_exits=True)
         error = None if outcome.error is None else pack_error(outcome.error)
-        return (DONE, outcome.detached(), error, self._exchange.finish())
+        outputs = self._exchange.finish()
+        if error is None:
+            self._succeeded.add(node.name)
+            self._exchange.recent.append(outputs)
+        return (DONE, outcome.detached(), error, outputs)
 
     def close(self) -> None:
         self._shell.close()
+
+
+def _unstarted(failure: BaseException) -> tuple[Any, ...]:
+    now = time.time()
+    unstarted = NodeOutcome(None, None, now, now, "")  # type: ignore[arg-type]
+    return (DONE, unstarted, pack_error(failure), {})
 
 
 def _configure_logging(setup: Setup, sender: _Sender) -> None:

@@ -1,0 +1,110 @@
+"""How ParallelRunner hands out nodes: a chain goes on a worker without the parent's round trip.
+
+A node whose only unfinished producers are queued on one worker is sent there ahead of the run
+loop; the worker runs it right after them, reading their outputs from its own memory, and runs
+it only if they succeeded there.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ductwork.datasets import PickleDataset
+from ductwork.exceptions import NodesFailedError
+from ductwork.execution import NodeOutcome
+from ductwork.hooks import create_hook_manager
+from ductwork.io import DataCatalog, MemoryDataset
+from ductwork.pipeline import Pipeline, node
+from ductwork.runner import ParallelRunner, RunObserver
+from tests.runner.helpers import CustomNodeError, EventLog, fail, identity, read_events
+from tests.runner.helpers import wait_for_file as wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def mark_and_pass(marker: str, value: Any) -> Any:
+    """Leave ``marker`` behind (the node ran), and pass ``value`` on."""
+    Path(marker).touch()
+    return value
+
+
+def pid_of(_value: Any) -> int:
+    return os.getpid()
+
+
+class WaitsInTheLoop(RunObserver):
+    """Holds up the run loop when ``first`` finishes, until ``marker`` exists.
+
+    The loop waits for its observer, so a node the loop has not handed out yet runs meanwhile
+    only if the executor sent it ahead; otherwise the wait times out.
+    """
+
+    def __init__(self, first: str, marker: Path) -> None:
+        self.first, self.marker = first, marker
+        self.outcomes: list[NodeOutcome] = []
+
+    def node_finished(self, outcome: NodeOutcome) -> None:
+        self.outcomes.append(outcome)
+        if outcome.node.name == self.first:
+            wait_for(self.marker, timeout=30)
+
+
+def test_the_next_link_of_a_chain_runs_before_the_loop_hands_it_out(tmp_path: Path) -> None:
+    marker = tmp_path / "second_ran"
+    pipeline = Pipeline(
+        [
+            node(identity, "x", "a", name="first"),
+            node(lambda a: mark_and_pass(str(marker), a + 1), "a", "b", name="second"),
+            node(identity, "b", "c", name="third"),
+        ]
+    )
+    observer = WaitsInTheLoop("first", marker)
+    catalog = DataCatalog({"x": MemoryDataset(1)})
+    result = ParallelRunner(max_workers=2).run(pipeline, catalog, observer=observer)
+    assert result["c"].load() == 2
+    assert [o.node.name for o in observer.outcomes] == ["first", "second", "third"]
+    assert len({o.worker for o in observer.outcomes}) == 1  # one worker ran the chain
+
+
+@pytest.mark.parametrize("keep_going", [False, True])
+def test_a_node_sent_ahead_does_not_run_when_the_node_before_it_fails(
+    tmp_path: Path, keep_going: bool
+) -> None:
+    marker, log = tmp_path / "after_ran", tmp_path / "events.jsonl"
+    stale = PickleDataset(filepath=str(tmp_path / "mid.pkl"))
+    stale.save("from an earlier run")  # what the follower would read if it ran anyway
+    pipeline = Pipeline(
+        [
+            node(identity, "x", "a", name="start"),
+            node(fail, "a", "mid", name="fails"),
+            node(lambda mid: mark_and_pass(str(marker), mid), "mid", "out", name="after"),
+        ]
+    )
+    catalog = DataCatalog({"x": MemoryDataset(1), "mid": stale})
+    runner = ParallelRunner(max_workers=2, keep_going=keep_going)
+    with pytest.raises((CustomNodeError, NodesFailedError)) as info:
+        runner.run(pipeline, catalog, create_hook_manager(EventLog(log)))
+    if keep_going:
+        assert isinstance(info.value, NodesFailedError)
+        assert [name for name, _ in info.value.failures] == ["fails"]
+    else:
+        assert isinstance(info.value, CustomNodeError)
+    assert not marker.exists()
+    assert {e.get("node") for e in read_events(log)} - {None} == {"start", "fails"}
+
+
+def test_a_chain_of_persisted_and_memory_data_on_one_worker(tmp_path: Path) -> None:
+    pipeline = Pipeline(
+        [node(identity, "x", "d0", name="n0")]
+        + [node(lambda v: v + 1, f"d{i}", f"d{i + 1}", name=f"n{i + 1}") for i in range(40)]
+        + [node(pid_of, "d40", "pid", name="last")]
+    )
+    files = {f"d{i}": PickleDataset(filepath=str(tmp_path / f"d{i}.pkl")) for i in range(0, 41, 5)}
+    catalog = DataCatalog({"x": MemoryDataset(0), **files})
+    result = ParallelRunner(max_workers=2).run(pipeline, catalog)
+    assert catalog.load("d40") == 40
+    assert isinstance(result["pid"].load(), int)
