@@ -42,6 +42,7 @@ test keeps it true; add a new class here too)::
             HookResultError                [TypeError]
             MissingInputsError             [ValueError]
             NodeCancelledError
+            NodeExitError
             NodeTimeoutError               [TimeoutError]
             NodesFailedError
             NotPicklableError              [AttributeError]
@@ -74,6 +75,7 @@ __all__ = [
     "JournalError",
     "MissingInputsError",
     "NodeCancelledError",
+    "NodeExitError",
     "NodeInputError",
     "NodeOutputError",
     "NodeSignatureError",
@@ -362,6 +364,36 @@ class DatasetNotPicklableError(NotPicklableError, DatasetError):
     same reasons and advice as the process runners' :class:`NotPicklableError`; the catalog
     only knows datasets, so ``offenders`` is keyed by dataset name.
     """
+
+
+class NodeExitError(RunnerError):
+    """A node tried to end the process: it raised ``SystemExit`` (``sys.exit``, argparse, a
+    click ``main()``) or called ``os._exit`` under ``ductwork run``.
+
+    The node fails like any other (its downstream does not run, the run is reported failed);
+    the process never ends with the node's exit code as if the pipeline had finished.
+
+    Attributes:
+        code: The exit code the node asked for.
+    """
+
+    def __init__(self, message: str, code: object = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+    def __reduce__(self) -> tuple[type[NodeExitError], tuple[str, object]]:
+        return (type(self), (str(self), self.code))
+
+    @classmethod
+    def of(cls, exit: SystemExit) -> NodeExitError:
+        """The failure standing for ``exit`` raised by a node (chained to it)."""
+        error = cls(
+            f"the node raised SystemExit({exit.code!r}) (sys.exit, argparse or a click main()) "
+            "and was stopped: a node cannot end the run; return or raise an exception instead.",
+            exit.code,
+        )
+        error.__cause__ = exit
+        return error
 
 
 class WorkerLostError(RunnerError):

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ductwork.exceptions import DuctworkError, NodeTimeoutError, RunnerOptionError
+from ductwork.exceptions import DuctworkError, NodeExitError, NodeTimeoutError, RunnerOptionError
 from ductwork.execution import NodeShell, RunOptions, node_policy, run_node
 from ductwork.execution.time_limits import watched
 from ductwork.hooks import create_hook_manager, hook_impl
@@ -193,16 +193,28 @@ def test_a_pre_run_check_skips_a_node_and_its_outcome_says_so() -> None:
     assert {subject for _, subject in order.events} == {"a", "b", "fresh", "d"}
 
 
-def test_exits_raised_by_a_node_are_contained_only_when_asked() -> None:
+def test_a_nodes_system_exit_is_always_its_failure() -> None:
     def leave(x: int) -> int:
         raise SystemExit(3)
 
     catalog = DataCatalog({"x": MemoryDataset(1)})
     shell = NodeShell("r")
-    contained = shell.run(node(leave, "x", "y"), catalog, contain_exits=True)
-    assert isinstance(contained.error, SystemExit)
-    with pytest.raises(SystemExit):
-        shell.run(node(leave, "x", "y"), catalog)
+    for contain in (True, False):
+        outcome = shell.run(node(leave, "x", "y"), catalog, contain_exits=contain)
+        assert isinstance(outcome.error, NodeExitError)
+        assert isinstance(outcome.error.__cause__, SystemExit)
+
+
+def test_a_nodes_keyboard_interrupt_is_contained_only_when_asked() -> None:
+    def interrupt(x: int) -> int:
+        raise KeyboardInterrupt
+
+    catalog = DataCatalog({"x": MemoryDataset(1)})
+    shell = NodeShell("r")
+    contained = shell.run(node(interrupt, "x", "y"), catalog, contain_exits=True)
+    assert isinstance(contained.error, KeyboardInterrupt)
+    with pytest.raises(KeyboardInterrupt):
+        shell.run(node(interrupt, "x", "y"), catalog)
 
 
 def test_a_watched_time_limit_is_left_to_the_caller_who_sets_stop() -> None:

@@ -26,6 +26,7 @@ from rich.console import Console
 import ductwork
 from ductwork import __version__
 from ductwork.cli.configuration import ConfigOptions, load_hooks, load_project_config
+from ductwork.cli.exit_guard import guard_process_exit
 from ductwork.cli.fork_server import start_workers_early
 from ductwork.cli.incremental_command import explain, run_incrementally
 from ductwork.cli.interrupt import InterruptGuard
@@ -257,14 +258,18 @@ def _run(request: RunRequest, session: _Session, console: Console, live: bool) -
         journal.path,
     )
     error: BaseException | None = None
+    guard = InterruptGuard(partial(_stop_now, journal, console))
     with live_report(journal.path, request.serve, console):
-        with InterruptGuard(partial(_stop_now, journal, console)):
+        with guard, guard_process_exit():
             try:
                 with display:
                     _run_pipeline(request, session, journal, Observers([journal, progress]))
             except (Exception, KeyboardInterrupt) as caught:
                 error = caught
-        return _conclude(request, session, journal, console, error)
+            except SystemExit as exit:  # not from a node (the shell makes those NodeExitError)
+                error = RuntimeError(f"the run raised SystemExit({exit.code!r}) outside any node")
+        code = _conclude(request, session, journal, console, error)
+    return guard.exit_code if code == INTERRUPTED else code
 
 
 def _run_pipeline(

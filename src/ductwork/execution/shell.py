@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from ductwork.exceptions import NodeCancelledError, NodeTimeoutError
+from ductwork.exceptions import NodeCancelledError, NodeExitError, NodeTimeoutError
 from ductwork.execution.node_run import run_node
 from ductwork.execution.options import NodePolicy, RunOptions, node_policy
 from ductwork.execution.outcome import NO_METRICS, NodeOutcome
@@ -168,9 +168,10 @@ class NodeShell:
         """Run ``node`` with its policy; return its exception (``None`` on success).
 
         The one place where what a node raised is classified: an ``Exception`` is the node's
-        failure; a ``SystemExit`` or ``KeyboardInterrupt`` is too when ``contain_exits`` (the
-        node raised it on a worker), and otherwise ends the run (on the calling thread it may
-        be Ctrl-C).
+        failure; a ``SystemExit`` is always the node's failure, as a ``NodeExitError`` (a node
+        cannot end the run, nor make it exit 0 unfinished); a ``KeyboardInterrupt`` is the
+        node's failure when ``contain_exits`` (the node raised it on a worker), and otherwise
+        ends the run (on the calling thread it may be Ctrl-C).
         """
         retry, timeout = node_policy(node, self.options)
         checkpoint = None if stop is None else stop_checkpoint(node, stop)
@@ -184,6 +185,8 @@ class NodeShell:
                 self._attempts(node, catalog, retry, checkpoint, stop)
         except Exception as error:
             return error
+        except SystemExit as exit:
+            return NodeExitError.of(exit)
         except BaseException as error:
             if contain_exits:
                 return error
