@@ -67,10 +67,10 @@ class WorkerHandle:
         """How outcomes name this worker."""
         return f"pid {self.process.pid}"
 
-    def send(self, tasks: list[Task] | None) -> None:
-        """Send ``tasks`` (``None`` to stop); a dead worker is left for its sentinel to report."""
+    def send(self, message: Setup | list[Task] | None) -> None:
+        """Send the set-up, tasks, or ``None`` (stop); a dead worker's sentinel reports it."""
         with contextlib.suppress(OSError):
-            self.conn.send_bytes(pickle.dumps(tasks, protocol=5))
+            self.conn.send_bytes(pickle.dumps(message, protocol=5))
 
     def lost_error(self, starting: bool = False) -> WorkerLostError:
         """The error for this worker's death, naming its node and how it died."""
@@ -137,7 +137,7 @@ class Pool:
         for _ in range(count):
             self.workers.append(self._spawn())
         for worker in self.workers:
-            worker.conn.send_bytes(pickle.dumps(setup(worker.index), protocol=5))
+            worker.send(setup(worker.index))
         self._await_ready()
 
     def replace(self, worker: WorkerHandle) -> WorkerHandle:
@@ -151,7 +151,7 @@ class Pool:
         self.workers.remove(worker)
         fresh = self._spawn()
         self.workers.append(fresh)
-        fresh.conn.send_bytes(pickle.dumps(self._setup(fresh.index), protocol=5))
+        fresh.send(self._setup(fresh.index))
         return fresh
 
     def _spawn(self) -> WorkerHandle:
@@ -221,9 +221,7 @@ class Pool:
                 worker.send(None)
         deadline = time.monotonic() + _STOP_TIMEOUT
         while any(w.alive for w in self.workers) and time.monotonic() < deadline:
-            for event in self.events(max(0.0, deadline - time.monotonic())):
-                if event.message is None:
-                    event.worker.alive = False
+            self.events(max(0.0, deadline - time.monotonic()))  # marks the workers that ended
         self.kill()
 
     def kill(self) -> None:
