@@ -32,7 +32,7 @@ from contextlib import AbstractContextManager, ExitStack
 from typing import Any
 
 from dask.typing import Key
-from distributed import Client, Future, as_completed
+from distributed import Client, Future
 
 from ductwork.exceptions import NodeTimeoutError
 from ductwork.execution import NodeOutcome
@@ -54,6 +54,7 @@ __all__ = ["DaskExecutor"]
 _logger = logging.getLogger(__name__)
 
 FORWARDED_LOGGER = "ductwork"
+_POLL = 0.1  # seconds between looks at the futures of the nodes that are running
 
 Connect = Callable[[], AbstractContextManager[Client]]
 
@@ -89,13 +90,12 @@ class DaskExecutor:
                 self._loaders.setdefault(name, []).append(node)
         self._data: dict[str, Future[Any]] = {}
         self._tasks: dict[Node, Future[Any]] = {}  # every node handed to Dask, by node
-        self._nodes: dict[Key, tuple[Node, float]] = {}  # by task key: the node, when submitted
+        self._unfinished: dict[str, tuple[Node, float]] = {}  # by name: when it was submitted
         self._handed_out: set[Node] = set()  # by the loop, and not reported finished yet
-        # Finished before the loop handed them out: the future, and when it was submitted.
-        self._early: dict[Node, tuple[Future[Any], float]] = {}
+        self._early: dict[Node, float] = {}  # finished before the loop handed them out
         self._ready: list[NodeOutcome] = []
         self._events = Outcomes()
-        self._finished: as_completed | None = None
+        self._polled = 0.0  # when the futures of the handed-out nodes were last looked at
 
     # --- entering and leaving ---------------------------------------------------------------------
 
@@ -114,7 +114,6 @@ class DaskExecutor:
             client.forward_logging(FORWARDED_LOGGER, level=logging.WARNING)
             stack.callback(self._best_effort, client.unforward_logging, FORWARDED_LOGGER)
             stack.callback(self._drop_futures)
-            self._finished = as_completed(loop=client.loop, raise_errors=False)
             if self._context.shell.options.max_running is None:
                 # Dask's scheduler starts each task as soon as its inputs exist, without a
                 # round trip to the run loop. With max_running, the loop hands out nodes.
@@ -135,7 +134,6 @@ class DaskExecutor:
         self._tasks.clear()
         self._early.clear()
         self._data.clear()
-        self._finished = None
 
     def _unregister_plugin(self, client: Client) -> None:
         self._best_effort(client.unregister_worker_plugin, self._plugin)
@@ -186,7 +184,6 @@ class DaskExecutor:
         """Hand Dask ``batch`` (in topological order) as one graph: a task per node, and one per
         in-memory output of a node that has several, picking that output's data."""
         assert self._client is not None
-        assert self._finished is not None
         graph: dict[Key, Any] = {}
         refs: dict[str, Any] = dict(self._data)  # dataset -> its future, or its key in the graph
         wanted: list[Key] = []
@@ -208,8 +205,7 @@ class DaskExecutor:
         for node in batch:
             future = futures[self._key("node", node.name)]
             self._tasks[node] = future
-            self._nodes[future.key] = (node, submitted)
-            self._finished.add(future)
+            self._unfinished[node.name] = (node, submitted)
         for name, ref in refs.items():
             if name not in self._data:
                 self._data[name] = futures[ref]
@@ -226,34 +222,46 @@ class DaskExecutor:
                 self._submit_ahead(self._consumers_of(node), given=node)
             else:
                 self._submit([node])
-        early = self._early.pop(node, None)
-        if early is not None:
-            self._ready.append(self._outcome(node, *early))
+        submitted = self._early.pop(node, None)
+        if submitted is not None:
+            self._ready.append(self._outcome(node, submitted))
         else:
             self._handed_out.add(node)
 
     def next_outcomes(self) -> list[NodeOutcome]:
-        """Wait for a handed-out node to finish; return it with any others that finished."""
-        assert self._finished is not None
+        """Wait for a handed-out node to finish; return it with any others that finished.
+
+        A node's task reports its end as a worker event (:mod:`.outcomes`); the futures of the
+        handed-out nodes are looked at too, every ``_POLL`` seconds, for tasks that end without
+        one (a lost worker, a cancellation, a task that could not start)."""
         while not self._ready:
-            for future in [next(self._finished), *self._finished.next_batch(block=False)]:
-                self._arrived(future)
+            for name in self._events.arrived(_POLL):
+                self._arrived(name)
+            if time.monotonic() - self._polled >= _POLL:
+                self._polled = time.monotonic()
+                ended = [n.name for n in self._handed_out if self._tasks[n].status != "pending"]
+                for name in ended:
+                    self._arrived(name)
         ready, self._ready = self._ready, []
         return ready
 
-    def _arrived(self, future: Future[Any]) -> None:
-        node, submitted = self._nodes.pop(future.key)
+    def _arrived(self, name: str) -> None:
+        entry = self._unfinished.pop(name, None)
+        if entry is None:  # reported already
+            return
+        node, submitted = entry
         if node in self._handed_out:
             self._handed_out.discard(node)
-            self._ready.append(self._outcome(node, future, submitted))
+            self._ready.append(self._outcome(node, submitted))
         else:
             # Dask ran it before the loop got to it. Its outcome is read when the loop does: a
             # failed node's dependants fail in Dask with its error, but the loop withdraws them,
             # and they must neither be reported nor restart a worker again.
-            self._early[node] = (future, submitted)
+            self._early[node] = submitted
 
-    def _outcome(self, node: Node, future: Future[Any], submitted: float) -> NodeOutcome:
-        if future.status == "finished":
+    def _outcome(self, node: Node, submitted: float) -> NodeOutcome:
+        future = self._tasks[node]
+        if self._events.succeeded(node.name, future):
             return self._events.outcome(node, None, submitted)
         error = task_error(node, future)
         address = getattr(error, "worker_address", None)

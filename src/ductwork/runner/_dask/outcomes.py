@@ -23,7 +23,7 @@ from distributed import CancelledError, Client, Future, KilledWorker
 from ductwork.exceptions import RunnerError, WorkerLostError
 from ductwork.execution import NodeOutcome
 from ductwork.pipeline import Node
-from ductwork.runner._dask.worker import OUTCOMES_TOPIC, outcome_from_event
+from ductwork.runner._dask.worker import OUTCOMES_TOPIC, event_failed, outcome_from_event
 
 __all__ = ["Outcomes", "task_error"]
 
@@ -40,6 +40,7 @@ class Outcomes:
 
     def __init__(self) -> None:
         self._messages: dict[str, list[Any]] = {}
+        self._fresh: list[str] = []  # the nodes whose outcomes came since arrived() last asked
         self._arrived = threading.Condition()
 
     @contextmanager
@@ -51,7 +52,22 @@ class Outcomes:
     def _receive(self, message: list[Any]) -> None:
         with self._arrived:
             self._messages[str(message[1])] = message
+            self._fresh.append(str(message[1]))
             self._arrived.notify_all()
+
+    def arrived(self, timeout: float) -> list[str]:
+        """The nodes whose outcomes came since the last call; waits up to ``timeout`` for one."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: self._fresh, timeout)
+            fresh, self._fresh = self._fresh, []
+        return fresh
+
+    def succeeded(self, name: str, future: Future[Any]) -> bool:
+        """Whether node ``name`` succeeded: as its outcome says, else as its task's ``future``
+        does (its outcome may then still be on its way)."""
+        with self._arrived:
+            message = self._messages.get(name)
+        return future.status == "finished" if message is None else not event_failed(message)
 
     def outcome(
         self, node: Node, error: BaseException | None, submitted: float, wait: bool = True

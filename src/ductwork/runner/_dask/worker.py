@@ -30,14 +30,16 @@ __all__ = [
     "Unloadable",
     "WorkerRun",
     "data_of",
+    "event_failed",
     "outcome_from_event",
     "run_node_task",
 ]
 
 OUTCOMES_TOPIC = "ductwork-node-outcomes"
 """The event topic of node outcomes: ``[run's plugin, node, started, finished, worker, skipped,
-metrics]``. One topic for every run: the scheduler keeps the last events of each topic it has
-seen, so a topic per run would leave a little behind on a long-lived cluster after each run."""
+metrics, failed]``. One topic for every run: the scheduler keeps the last events of each topic
+it has seen, so a topic per run would leave a little behind on a long-lived cluster after each
+run."""
 
 
 class Unloadable:
@@ -162,12 +164,17 @@ def run_node_task(
 def _event_of(plugin_name: str, outcome: NodeOutcome) -> list[Any]:
     metrics = {str(name): float(value) for name, value in outcome.metrics.items()}  # msgpack
     times = [outcome.started, outcome.finished, outcome.worker]
-    return [plugin_name, outcome.node.name, *times, outcome.skipped, metrics]
+    return [plugin_name, outcome.node.name, *times, outcome.skipped, metrics, bool(outcome.error)]
+
+
+def event_failed(message: list[Any]) -> bool:
+    """Whether the node of an outcome event (:data:`OUTCOMES_TOPIC`) failed."""
+    return bool(message[7])
 
 
 def outcome_from_event(message: list[Any], node: Node, error: BaseException | None) -> NodeOutcome:
     """The outcome of ``node`` from its event (:data:`OUTCOMES_TOPIC`), with ``error``."""
-    _run, _name, started, finished, worker, skipped, metrics = message
+    _run, _name, started, finished, worker, skipped, metrics, _failed = message
     return NodeOutcome(
         node, error, float(started), float(finished), str(worker), bool(skipped), dict(metrics)
     )
