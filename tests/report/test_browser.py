@@ -459,3 +459,20 @@ def test_a_long_start_up_is_hidden_until_asked_for(browser: Chromium, tmp_path: 
     [whole] = browser.evaluate(shown)
     assert whole["id"] == "timeline-whole"
     assert {"loading the project", "validation and workers starting"} <= set(whole["phases"])
+
+
+def test_the_filter_dims_namespace_boxes_whose_nodes_all_fail_it(
+    browser: Chromium, tmp_path: Path
+) -> None:
+    _open(browser, tmp_path, _journal_of(_three_namespaces(), tmp_path), "group-filter")
+    _click_text(browser, "#collapse-all")
+    browser.wait_for("document.documentElement.dataset.expanded === ''")
+    browser.evaluate(
+        "const f = document.getElementById('filter-name'); f.value = 'model.sec';"
+        "f.dispatchEvent(new Event('input'))"
+    )
+    dimmed = browser.evaluate(
+        "Array.from(document.querySelectorAll('svg.graph:not([hidden]) g.group'))"
+        ".filter((g) => getComputedStyle(g).opacity < 0.5).map((g) => g.dataset.node).sort()"
+    )
+    assert dimmed == ["clean", "load"]

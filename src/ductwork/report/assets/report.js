@@ -539,6 +539,15 @@
       return (sort.down ? -order : order) || a.order - b.order;
     }
 
+    const membersOf = new Map();
+    data.nodes.forEach((node) => {
+      const top = topNamespace(node);
+      if (top) {
+        if (!membersOf.has(top)) { membersOf.set(top, []); }
+        membersOf.get(top).push(node);
+      }
+    });
+
     function applyFilters() {
       const status = (document.getElementById("filter-status") || {}).value || "";
       const namespace = (document.getElementById("filter-namespace") || {}).value || "";
@@ -552,7 +561,14 @@
       const filtering = Boolean(status || namespace || name);
       document.querySelectorAll("svg.timeline g.bar, svg.graph g.node").forEach((el) => {
         const node = byName.get(el.getAttribute("data-node"));
-        el.classList.toggle("filtered-out", filtering && node !== undefined && !keep(node));
+        // A namespace's box stays lit while any of its nodes passes the filter.
+        let kept = true;
+        if (filtering && node !== undefined) { kept = keep(node); }
+        else if (filtering) {
+          const members = membersOf.get(el.getAttribute("data-node"));
+          kept = !members || members.some(keep);
+        }
+        el.classList.toggle("filtered-out", !kept);
       });
       document.getElementById("filter-count").textContent = filtering
         ? matching.length + " of " + rows.length + " nodes" : rows.length + " nodes";
