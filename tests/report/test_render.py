@@ -310,6 +310,8 @@ def test_collapsed_views_stay_within_their_budget() -> None:
     mixed = {key: svg for key, svg in drawings.items() if key[0] not in {"*", ""}}
     assert mixed, "some namespaces can be opened one by one"
     assert ("ns42", "0") in mixed  # the failed node's namespace first
+    assert ("ns41", "0") in mixed  # then those upstream of it
+    assert ("ns59", "0") not in mixed  # downstream and far: left out when the budget ends
     assert sum(svg.count("<g class=") for svg in mixed.values()) <= GROUP_VIEW_BOXES
 
 

@@ -30,6 +30,7 @@ from html import escape
 from importlib.resources import files
 from typing import Any
 
+from ductwork.pipeline.transcoding import strip_transcoding
 from ductwork.report.layout import GraphLayout, layout_graph, layout_timeline
 from ductwork.report.svg import STATUS_CLASSES, graph_svg, seconds, timeline_svg
 from ductwork.report.tracebacks import split_traceback
@@ -258,15 +259,38 @@ def _expanded_key(expanded: frozenset[str]) -> str:
     return ",".join(sorted(expanded))
 
 
-def _group_sets(
-    namespaces: Sequence[str], first: str | None, whole_drawn: bool
-) -> list[frozenset[str]]:
+def _upstream_first(
+    nodes: Sequence[Mapping[str, Any]], namespaces: Sequence[str], first: str | None
+) -> list[str]:
+    """``namespaces`` with ``first`` and the namespaces upstream of it (nearest first) ahead:
+    where a person looking into a failure goes next."""
+    if first is None:
+        return list(namespaces)
+    producer = {strip_transcoding(name): _top_namespace(n) for n in nodes for name in n["outputs"]}
+    parents: dict[str, set[str]] = {}
+    for n in nodes:
+        top = _top_namespace(n)
+        for name in n["inputs"]:
+            source = producer.get(strip_transcoding(name))
+            if top is not None and source is not None and source != top:
+                parents.setdefault(top, set()).add(source)
+    seen, queue = {first: None}, [first]
+    for name in queue:
+        for parent in sorted(parents.get(name, ())):
+            if parent not in seen:
+                seen[parent] = None
+                queue.append(parent)
+    return list(seen) + [name for name in namespaces if name not in seen]
+
+
+def _group_sets(namespaces: Sequence[str], whole_drawn: bool) -> list[frozenset[str]]:
     """The sets of expanded namespaces worth drawing, most useful first.
 
-    One namespace opened from the collapsed graph (the failed node's first), then one closed
-    in the whole graph when that is drawn, then, for a few namespaces, every other mix.
+    One namespace opened from the collapsed graph (in the order given: the failed node's and
+    those upstream of it first), then one closed in the whole graph when that is drawn, then,
+    for a few namespaces, every other mix.
     """
-    order = sorted(namespaces, key=lambda name: name != first)
+    order = list(namespaces)
     everything = frozenset(namespaces)
     sets = [frozenset({name}) for name in order]
     if whole_drawn:
@@ -299,7 +323,8 @@ def _group_views(
     drawings: list[str] = []
     spent = 0
     kinds = [True, False] if len(nodes) <= GROUP_DATASETS else [False]
-    for expanded in _group_sets(sorted(members), first, whole_drawn):
+    order = _upstream_first(nodes, sorted(members), first)
+    for expanded in _group_sets(order, whole_drawn):
         # Boxes of this mix, counted before drawing it: the others' boxes, and these' nodes.
         boxes = outside + len(members) - len(expanded) + sum(members[n] for n in expanded)
         if spent + boxes > GROUP_VIEW_BOXES:
