@@ -86,13 +86,18 @@ def _still_going(path: Path) -> bool:
 
 
 def write_report(journal_dir: Path, run_id: str | None, fmt: str, output: Path | None) -> str:
-    """Write the report of run ``run_id`` (the latest when None); return what to print."""
-    from ductwork.report import find_journal, load_journal, render_chrome_trace, render_html  # noqa: PLC0415
-    from ductwork.report.journal import write_atomically  # noqa: PLC0415
+    """Write the report of run ``run_id`` (the latest when None); return what to print.
 
-    journal = load_journal(find_journal(journal_dir, run_id))
+    Without ``output`` the report goes to ``reports/`` beside the journal folder, named after
+    the journal's file (a checked run id): nothing read from inside a journal picks the path.
+    """
+    from ductwork.report import find_journal, load_journal, render_chrome_trace, render_html  # noqa: PLC0415
+    from ductwork.report.journal import check_run_id, write_atomically  # noqa: PLC0415
+
+    path = find_journal(journal_dir, run_id)
+    journal = load_journal(path)
     text = render_html(journal) if fmt == "html" else render_chrome_trace(journal)
-    target = output or journal_dir.parent / "reports" / f"{journal['run_id']}{FORMATS[fmt]}"
+    target = output or journal_dir.parent / "reports" / f"{check_run_id(path.stem)}{FORMATS[fmt]}"
     try:
         write_atomically(target, text)
     except OSError as error:

@@ -13,7 +13,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ductwork.cli.plan import Filters
 from ductwork.exceptions import JournalError
@@ -52,15 +52,36 @@ class CommandLine:
 
 
 def last_run(directory: Path, spec: str, name: str | None) -> dict[str, Any] | None:
-    """The journal of the latest run of pipeline ``spec`` (``name``) in ``directory``."""
+    """The journal of the latest run of pipeline ``spec`` (``name``) in ``directory``.
+
+    Raises:
+        JournalError: A journal newer than that run (or than every run, when there is none)
+            cannot be read: it may be the very run to resume, so resuming from an older one, or
+            saying there is nothing to resume, could be wrong. The message names each such file.
+    """
+    unreadable: list[str] = []
     for path in journal_paths(directory):
         try:
             journal = load_journal(path)
-        except JournalError:
-            continue  # not ours to judge here; `ductwork report` says what is wrong with it
+        except JournalError as error:
+            unreadable.append(str(error))
+            continue
         if journal.get("pipeline") == spec and journal.get("pipeline_name") == name:
+            if unreadable:
+                _refuse(directory, unreadable, f"the last readable run of {spec} ({path.name})")
             return journal
+    if unreadable:
+        _refuse(directory, unreadable, f"any readable run of {spec}")
     return None
+
+
+def _refuse(directory: Path, unreadable: list[str], what: str) -> NoReturn:
+    shown = "\n  ".join(unreadable[:5]) + ("\n  ..." if len(unreadable) > 5 else "")
+    raise JournalError(
+        f"Cannot resume: {len(unreadable)} journal(s) newer than {what} cannot be read, and one "
+        f"of them may be the run to resume:\n  {shown}\nRepair or move them out of {directory}, "
+        "then resume again."
+    )
 
 
 def still_running(journal: Mapping[str, Any]) -> bool:

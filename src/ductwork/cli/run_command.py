@@ -269,6 +269,14 @@ def _run(request: RunRequest, session: _Session, console: Console, live: bool) -
             except SystemExit as exit:  # not from a node (the shell makes those NodeExitError)
                 error = RuntimeError(f"the run raised SystemExit({exit.code!r}) outside any node")
         code = _conclude(request, session, journal, console, error)
+    if journal.write_error is not None:
+        console.print(
+            f"Error: the run journal {journal.path} could not be written "
+            f"({journal.write_error.strerror or journal.write_error}): it does not record how "
+            "this run ended, and a resume would run again nodes that finished.",
+            markup=False,
+            style="bold red",
+        )
     return guard.exit_code if code == INTERRUPTED else code
 
 

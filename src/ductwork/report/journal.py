@@ -12,6 +12,10 @@ pipelines); an event that comes too soon is written by a timer when the interval
 the file is never more than about ``min_interval`` behind the run (the live report reads it).
 The end of the run is always written. A process killed outright may lose the last fraction of
 a second of events; a resume then re-runs those nodes, which is slower but never wrong.
+The first write creates the file whole and only if it does not exist, so two runs can never
+share one journal; a journal that cannot be created is an error before the run starts, and one
+that cannot be written later is a warning the run survives (:attr:`RunJournal.write_error`).
+Reading (:func:`load_journal`) checks every field a reader uses: see ``_journal_check``.
 
 The file (``journal_version`` 1) holds: ``run_id``, ``pipeline`` (how the pipeline was named,
 e.g. ``"mymod:pipe"``), ``runner``, ``status`` (``running``, ``success``, ``failed``,
@@ -36,8 +40,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
-import re
 import threading
 import time
 import traceback
@@ -50,6 +54,7 @@ from typing import Any
 from ductwork.exceptions import JournalError
 from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node, Pipeline
+from ductwork.report._journal_check import check_journal, is_run_id
 from ductwork.report.datasets import dataset_names, describe_datasets, measure_datasets
 from ductwork.report.measures import DatasetMeasures, journal_meter, record_metrics
 from ductwork.runner import NodeOutcome, RunObserver
@@ -68,10 +73,10 @@ __all__ = [
 ]
 
 JOURNAL_VERSION = 1
+_logger = logging.getLogger(__name__)
 DEFAULT_DIRECTORY = Path(".ductwork") / "runs"
 # Node statuses after which a resumed run need not run the node again.
 FINISHED = frozenset({"done", "skipped"})
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 
 def error_record(error: BaseException, node: str | None = None) -> dict[str, Any]:
@@ -114,9 +119,29 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def create_atomically(path: Path, text: str) -> None:
+    """Create the file at ``path`` holding ``text``, whole, unless it exists.
+
+    The text goes to a temporary file that is then hard-linked to ``path``: linking fails if
+    ``path`` exists, so of two runs creating one journal exactly one wins, and no reader ever
+    sees the file empty or half written.
+
+    Raises:
+        FileExistsError: ``path`` exists.
+        OSError: The folder cannot be written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def check_run_id(run_id: str) -> str:
     """Return ``run_id`` if it can name a journal file, else raise :class:`JournalError`."""
-    if not _RUN_ID.match(run_id):
+    if not is_run_id(run_id):
         raise JournalError(
             f"Run id {run_id!r} cannot name a journal file: use letters, digits, '.', '_' and "
             "'-', starting with a letter or digit."
@@ -179,6 +204,8 @@ class RunJournal(RunObserver):
         self._lock = threading.RLock()
         self._timer: threading.Timer | None = None
         self._catalog = catalog
+        self.write_error: OSError | None = None
+        self._created = False
         self.meter = journal_meter  # every node's CPU time, peak memory, attempts, where it ran
         # Register in the run's hook manager to time loads and saves (the command line does).
         self.hooks = DatasetMeasures()
@@ -218,9 +245,24 @@ class RunJournal(RunObserver):
             phases.append({"name": name, "started": started, "finished": finished})
 
     def start(self) -> None:
-        """Record the start of the run and write the file."""
+        """Claim the journal's file for this run, record the start and write it.
+
+        Raises:
+            JournalError: The file exists (another run has this run id), or cannot be written
+                (an unwritable folder, a full disk): nothing has run yet.
+        """
         self._record["started"] = time.time()
-        self.write()
+        try:
+            self.write()
+        except FileExistsError:
+            raise JournalError(
+                f"Run id {self.run_id!r} is taken ({self.path} exists): choose another run id."
+            ) from None
+        except OSError as error:
+            raise JournalError(
+                f"Cannot write the run journal {self.path}: {error.strerror or error}. "
+                "Nothing has run."
+            ) from error
 
     def decide(self, name: str, reason: str, *, skipped: bool = False) -> None:
         """Record why node ``name`` runs or is skipped, when that is decided during the run
@@ -258,7 +300,7 @@ class RunJournal(RunObserver):
     def _maybe_write(self) -> None:
         wait = self._next_write - time.monotonic()
         if wait <= 0:
-            self.write()
+            self._write_or_warn()
         elif self._timer is None:
             # Written when the interval is over, so that the file keeps up with a slow node.
             self._timer = threading.Timer(wait, self._write_late)
@@ -269,9 +311,26 @@ class RunJournal(RunObserver):
         with self._lock:
             if self._timer is not None:
                 self._timer = None
-                # A failing write is left to the next event's write, on the run's own thread.
-                with contextlib.suppress(OSError):
-                    self.write()
+                self._write_or_warn()
+
+    def _write_or_warn(self) -> None:
+        # Once the run has started, a journal that cannot be written (a full disk) must not
+        # stop it: the run goes on, a warning says so once, and every later write tries again.
+        with self._lock:
+            try:
+                self.write()
+            except OSError as error:
+                if self.write_error is None:
+                    _logger.warning(
+                        "Cannot write the run journal %s (%s); the run goes on, and the journal "
+                        "will be written again when it can.",
+                        self.path,
+                        error.strerror or error,
+                    )
+                self.write_error = error
+                self._next_write = time.monotonic() + self._min_interval
+            else:
+                self.write_error = None
 
     def _cancel_timer(self) -> None:
         with self._lock:
@@ -282,7 +341,9 @@ class RunJournal(RunObserver):
     def finish(self, status: str, error: dict[str, Any] | None = None) -> None:
         """Record the end of the run and write the file.
 
-        Nodes still marked running were stopped with the run: they become ``interrupted``.
+        Nodes still marked running were stopped with the run: they become ``interrupted``. If
+        the file cannot be written, :attr:`write_error` holds why (and a warning was logged):
+        the file then records an earlier moment of the run, and a resume re-runs more nodes.
         """
         with self._lock:
             self._cancel_timer()
@@ -301,15 +362,19 @@ class RunJournal(RunObserver):
             finished=time.time(),
             error=error if error is not None else (failed or {}).get("error"),
         )
-        self.write()
+        self._write_or_warn()
 
     def write(self) -> None:
-        """Write the journal now (atomically)."""
+        """Write the journal now (atomically; the first write creates the file, or fails)."""
         with self._lock:
             began = time.monotonic()
             self._record["counts"] = _counts(self._nodes)
             text = json.dumps(self._record, separators=(",", ":"), default=str)
-            write_atomically(self.path, text)
+            if self._created:
+                write_atomically(self.path, text)
+            else:
+                create_atomically(self.path, text)
+                self._created = True
         now = time.monotonic()
         stretched = (now - began) / self._max_overhead if self._max_overhead else 0.0
         self._next_write = now + max(self._min_interval, stretched)
@@ -365,25 +430,27 @@ def unfinished_nodes(journal: Mapping[str, Any]) -> list[str]:
 
 
 def load_journal(path: str | Path) -> dict[str, Any]:
-    """Read a journal file.
+    """Read a journal file, checking every field a reader uses (see ``_journal_check``).
 
     Raises:
-        JournalError: The file is missing, not a journal, or from a newer ductwork.
+        JournalError: The file is missing, unreadable, not a journal, malformed (the message
+            names the file and the key), or from a newer ductwork.
     """
+    path = Path(path)
     try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise JournalError(f"Cannot read the run journal {path}: {error}") from error
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise JournalError(f"Cannot read the run journal {path}: {reason}") from error
     version = record.get("journal_version") if isinstance(record, dict) else None
-    if not isinstance(version, int) or not isinstance(record.get("nodes"), list):
-        raise JournalError(f"{path} is not a ductwork run journal.")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise JournalError(f"{path} is not a ductwork run journal (no journal_version).")
     if version > JOURNAL_VERSION:
         raise JournalError(
             f"{path} was written by a newer ductwork (journal version {version}); upgrade ductwork "
             "to read it."
         )
-    result: dict[str, Any] = record
-    return result
+    return check_journal(record, path)
 
 
 def journal_paths(directory: str | Path) -> list[Path]:
@@ -391,8 +458,15 @@ def journal_paths(directory: str | Path) -> list[Path]:
     folder = Path(directory)
     if not folder.is_dir():
         return []
-    paths = [path for path in folder.glob("*.json") if not path.name.startswith(".")]
-    return sorted(paths, key=lambda path: (path.stat().st_mtime_ns, path.name), reverse=True)
+    dated = []
+    for path in folder.glob("*.json"):
+        if path.name.startswith("."):
+            continue
+        try:
+            dated.append((path.stat().st_mtime_ns, path.name, path))
+        except OSError:
+            continue  # removed since the listing: not a journal any more
+    return [path for _, _, path in sorted(dated, reverse=True)]
 
 
 def find_journal(directory: str | Path, run_id: str | None = None) -> Path:
