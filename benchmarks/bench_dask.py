@@ -90,9 +90,9 @@ def shipping_table(client: Client, datasets: int, repeat: int) -> None:
     folder = tempfile.gettempdir()
     shipped = {f"d{i}": PickleDataset(filepath=f"{folder}/d{i}.pkl") for i in range(datasets)}
     shell = NodeShell("run")
-    run = WorkerRun(shell, dict(shipped), {"params:alpha": 0.5})
+    run = WorkerRun(shell, {}, dict(shipped), {"params:alpha": 0.5})
     # The alternative sends each task only its node's datasets (say three) and the plugins.
-    own = WorkerRun(shell, dict(list(shipped.items())[:3]), {"params:alpha": 0.5})
+    own = WorkerRun(shell, {}, dict(list(shipped.items())[:3]), {"params:alpha": 0.5})
     size = len(pickle.dumps(run))
     per_task = min(timed(lambda: pickle.loads(pickle.dumps(own))) for _ in range(repeat))
 

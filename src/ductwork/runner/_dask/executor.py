@@ -190,7 +190,8 @@ class DaskExecutor:
         for node in batch:
             inputs = tuple(dict.fromkeys(name for name in node.inputs if name in refs))
             key = self._key("node", node.name)
-            graph[key] = (run_node_task, self._plugin, node, inputs, *(refs[n] for n in inputs))
+            data = (refs[name] for name in inputs)
+            graph[key] = (run_node_task, self._plugin, node.name, inputs, *data)
             wanted.append(key)
             outputs = [name for name in node.outputs if name in self._memory]
             if len(outputs) == 1:  # the node's result holds just that data: no need to pick it

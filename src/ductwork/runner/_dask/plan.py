@@ -41,7 +41,8 @@ def prepare_worker_run(context: RunContext) -> tuple[WorkerRun, frozenset[str]]:
     shell = context.shell.enforcing(on_helper_thread)
     check_travel(pipeline.nodes, datasets, shipped, shell.plugins, "the Dask workers", offenders)
     copy_modes = {n: mode for n in memory if (mode := copy_mode_of(datasets[n])) is not None}
-    return WorkerRun(shell, shipped, free_inputs, copy_modes), memory
+    nodes = {node.name: node for node in pipeline.nodes}
+    return WorkerRun(shell, nodes, shipped, free_inputs, copy_modes), memory
 
 
 def _load_free_inputs(catalog: Any, names: list[str], offenders: Offenders) -> dict[str, Any]:

@@ -83,12 +83,15 @@ class WorkerRun:
 
     Attributes:
         shell: The run's node shell (time limits enforced on a helper thread).
+        nodes: The run's nodes, by name: a task names its node (a name is cheaper than a node
+            for Dask to hash, pickle and ship with every task).
         datasets: The shipped datasets, loaded and saved on the workers, by name.
         free_inputs: The data of the in-memory free inputs (parameters), by name.
         copy_modes: The copy mode of each declared memory dataset that sets one.
     """
 
     shell: NodeShell
+    nodes: dict[str, Node]
     datasets: dict[str, Any]
     free_inputs: dict[str, Any] = field(default_factory=dict)
     copy_modes: dict[str, Any] = field(default_factory=dict)
@@ -140,9 +143,10 @@ class NodeResult:
 
 
 def run_node_task(
-    plugin_name: str, node: Node, memory_inputs: tuple[str, ...], *data: Any
+    plugin_name: str, node_name: str, memory_inputs: tuple[str, ...], *data: Any
 ) -> NodeResult:
-    """Run ``node`` on this worker; ``data`` holds the values of ``memory_inputs``, in order.
+    """Run the node ``node_name`` on this worker; ``data`` holds the values of
+    ``memory_inputs``, in order.
 
     Raises:
         Exception: The node's error, unchanged (Dask sends it, with its traceback, to the
@@ -152,6 +156,7 @@ def run_node_task(
     plugin = worker.plugins[plugin_name]
     assert isinstance(plugin, RunPlugin)
     run = plugin.run
+    node = run.nodes[node_name]
     inputs = {name: data_of(value, name) for name, value in zip(memory_inputs, data, strict=True)}
     catalog, outputs = run.catalog_for(node, inputs)
     outcome = run.shell.run(node, catalog, worker=str(worker.address), stop=threading.Event())
