@@ -32,10 +32,6 @@ from ductwork.pipeline import Node
 
 __all__ = ["run_node"]
 
-Mapper = Callable[..., Iterable[Any]]
-"""How a step is applied to each dataset: ``mapper(step, *iterables)``: the builtin ``map`` (in
-order, lazily, on this thread) or :func:`_on_pool` (all at once on the I/O threads)."""
-
 
 def run_node(
     node: Node,
@@ -69,7 +65,6 @@ def run_node(
             "functions save their outputs chunk by chunk, so they cannot run in "
             "asynchronous mode. Run without is_async=True."
         )
-    each: Mapper = map if io_pool is None else partial(_on_pool, io_pool)
     if hooks.enabled:
         load: Callable[[str], Any] = partial(_load_with_hooks, node, catalog, hooks)
         save: Callable[[str, Any], None] = partial(_save_with_hooks, node, catalog, hooks)
@@ -78,7 +73,11 @@ def run_node(
         # (which would double the cost of a small node).
         load, save = catalog.load, catalog.save
     names = node.input_names
-    inputs = dict(zip(names, each(load, names), strict=False))  # one result per name
+    # The one load: in order on this thread, or all at once on the I/O threads.
+    if io_pool is None:
+        inputs = {name: load(name) for name in names}
+    else:
+        inputs = dict(zip(names, _on_pool(io_pool, load, names), strict=True))
     if hooks.enabled:
         outputs = _call_with_hooks(node, catalog, hooks, inputs, run_id, io_pool is not None)
     else:
@@ -88,13 +87,26 @@ def run_node(
     del inputs
     if checkpoint is not None:
         checkpoint()
-    if streams:
-        _save_chunks(outputs, save, checkpoint)
-    else:
-        for _ in each(save, outputs.keys(), outputs.values()):
-            pass  # map is lazy: iterating runs the saves
+    _save_outputs(outputs, save, io_pool, streams, checkpoint)
     for name in node.confirm_names:
         catalog.confirm(name)
+
+
+def _save_outputs(
+    outputs: dict[str, Any],
+    save: Callable[[str, Any], None],
+    io_pool: Executor | None,
+    streams: bool,
+    checkpoint: Callable[[], None] | None,
+) -> None:
+    # The one save, mapped as the loads are (a generator's chunks: in order, as they come).
+    if streams:
+        _save_chunks(outputs, save, checkpoint)
+    elif io_pool is None:
+        for name, data in outputs.items():
+            save(name, data)
+    else:
+        _on_pool(io_pool, save, outputs.keys(), outputs.values())
 
 
 def _on_pool(pool: Executor, step: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
