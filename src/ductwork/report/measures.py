@@ -26,11 +26,10 @@ from __future__ import annotations
 import operator
 import os
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
-from ductwork.execution.meters import resource_meter
+from ductwork.execution.meters import ResourceMeter
 from ductwork.hooks import hook_impl
 from ductwork.pipeline import Node
 from ductwork.pipeline.transcoding import strip_transcoding
@@ -48,31 +47,34 @@ _NODE_FIELDS = {
 _SHAPE_FIELDS = {"rows": "rows", "columns": "columns", "bytes": "memory"}
 
 
-class _Open:
-    """The measurements of one running node, and the loads and saves under way."""
+class _Open(ResourceMeter):
+    """The meter of one node (CPU time, peak memory, pid), and the record its dataset hooks
+    fill while it runs: the loads and saves under way, and what they measured."""
 
-    __slots__ = ("metrics", "started")
+    __slots__ = ("_key", "started")
 
-    def __init__(self, metrics: dict[str, float]) -> None:
-        self.metrics = metrics
+    def __init__(self, node: Node) -> None:
+        super().__init__(node)
         self.started: dict[tuple[str, str], float] = {}
+        self._key = id(node)
+
+    def __enter__(self) -> dict[str, float]:
+        _OPEN[self._key] = self
+        return super().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        _OPEN.pop(self._key, None)
+        self.metrics["pid"] = float(os.getpid())
 
 
 # The nodes being measured in this process, by id(node): the hooks receive the very node
 # object the shell runs (even on the I/O threads of asynchronous mode).
 _OPEN: dict[int, _Open] = {}
 
-
-@contextmanager
-def journal_meter(node: Node) -> Iterator[dict[str, float]]:
-    """Measure ``node``'s run: CPU time, peak memory, its datasets, its attempts, the pid."""
-    with resource_meter(node) as metrics:
-        record = _OPEN[id(node)] = _Open(metrics)
-        try:
-            yield metrics
-        finally:
-            _OPEN.pop(id(node), None)
-            record.metrics["pid"] = float(os.getpid())
+journal_meter = _Open
+"""The journal's meter: ``journal_meter(node)`` measures ``node``'s run (CPU time, peak
+memory, its datasets, its attempts, the pid) and fills the outcome's metrics."""
 
 
 def _plain_int(value: object) -> int | None:
