@@ -152,7 +152,10 @@ class NodeShell:
             return NodeOutcome(node, None, started, time.time(), worker, skipped=True)
         if self.meter is None:
             error = self._failure(node, catalog, stop, worker, contain_exits)
-            return NodeOutcome(node, error, started, time.time(), worker)
+            # tuple.__new__ directly: NodeOutcome's own __new__ is a Python call, on every node.
+            return _new_outcome(
+                NodeOutcome, (node, error, started, time.time(), worker, False, NO_METRICS)
+            )
         with self.meter(node) as metrics:
             error = self._failure(node, catalog, stop, worker, contain_exits)
         return NodeOutcome(node, error, started, time.time(), worker, False, metrics or NO_METRICS)
@@ -245,6 +248,9 @@ class NodeShell:
             delay=delay,
             run_id=self.run_id,
         )
+
+
+_new_outcome = tuple.__new__
 
 
 def _interrupted(stop: threading.Event | None, delay: float) -> bool:
