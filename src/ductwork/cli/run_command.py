@@ -49,6 +49,7 @@ from ductwork.cli.project import (
 from ductwork.cli.report_command import live_report
 from ductwork.cli.resume import CommandLine, last_run, still_running
 from ductwork.cli.runners import RunnerOptions, catalog_class, make_runner
+from ductwork.cli.secrets import Secrets, scrubbed_stderr
 from ductwork.exceptions import DuctworkError, JournalError, ProjectConfigError
 from ductwork.io import DataCatalog
 from ductwork.report.journal import DEFAULT_DIRECTORY, RunJournal, error_record, unfinished_nodes
@@ -101,15 +102,22 @@ class _Session:
     began: float = field(default_factory=time.time)
     hook_manager: PluginManager | None = None
     env: str | None = None
+    secrets: tuple[str, ...] = ()
 
 
 def execute(request: RunRequest) -> int:
     """Run the command; return its exit code."""
+    secrets = Secrets()
+    with scrubbed_stderr(secrets):
+        return _execute(request, secrets)
+
+
+def _execute(request: RunRequest, secrets: Secrets) -> int:
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     live = console.is_terminal and not request.quiet
     with configure_logging(request.verbosity, request.quiet, console if live else None):
         try:
-            session = _prepare(request, console)
+            session = _prepare(request, console, secrets)
             if session is None:
                 return OK
             if request.dry_run:
@@ -150,7 +158,7 @@ def _settings_runner(request: RunRequest, settings: ProjectSettings) -> RunnerOp
     )
 
 
-def _prepare(request: RunRequest, console: Console) -> _Session | None:
+def _prepare(request: RunRequest, console: Console, secrets: Secrets) -> _Session | None:
     began = time.time()
     cwd = Path.cwd()
     settings = read_settings(cwd)
@@ -167,6 +175,11 @@ def _prepare(request: RunRequest, console: Console) -> _Session | None:
         request.catalog, request.params, request.env, request.conf_source, request.hooks
     )
     config = load_project_config(given, settings, cwd)
+    # Before anything can echo them: every secret of the configuration, scrubbed from stderr
+    # and from the journal's errors from now on.
+    secrets.add_from({"credentials": config.credentials})
+    secrets.add_from(config.catalog, credential_names=True)
+    secrets.add_from(config.parameters)
     start_workers_early(runner, spec, config.catalog)  # they import the project as this does
     hook_manager = load_hooks(given, settings)
     pipeline, name = load_pipeline(spec, request.pipeline_name or settings.pipeline_name)
@@ -180,7 +193,17 @@ def _prepare(request: RunRequest, console: Console) -> _Session | None:
         return None
     plan = plan_run(selected, catalog, only_missing=request.only_missing, resume=resume)
     return _Session(
-        spec, name, options, runner, catalog, plan, journal_dir, began, hook_manager, config.env
+        spec,
+        name,
+        options,
+        runner,
+        catalog,
+        plan,
+        journal_dir,
+        began,
+        hook_manager,
+        config.env,
+        secrets.values,
     )
 
 
@@ -207,6 +230,7 @@ def _open_journal(request: RunRequest, session: _Session) -> RunJournal:
         reasons={name: why for name, why in plan.reasons.items() if why != SELECTED},
         skipped=plan.skipped,
         catalog=session.catalog,
+        secrets=session.secrets,
         info={
             "pipeline_name": session.pipeline_name,
             "command": request.typed,
@@ -333,7 +357,7 @@ def _conclude(
         journal.finish("failed")
         _say_failure(request, session, journal, console, error)
         return NODE_FAILED
-    journal.finish("error", error_record(error))
+    journal.finish("error", error_record(error, secrets=session.secrets))
     if isinstance(error, DuctworkError):
         _usage_error(console, error, request.verbosity)
         return USAGE_ERROR

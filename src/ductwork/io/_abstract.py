@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 
 from ductwork.exceptions import DatasetError
 from ductwork.io._config import VERSION_KEY, VERSIONED_KEY, build_dataset
-from ductwork.io._redact import CREDENTIALS_KEY, REDACTED, raise_scrubbed, redact_value
+from ductwork.io._redact import raise_scrubbed, redact_config
 
 _logger = logging.getLogger(__name__)
 
@@ -30,7 +30,6 @@ _DO = TypeVar("_DO")
 
 _WRAPPED = "__ductwork_wrapped__"
 # Keys whose values a repr never shows, whatever a subclass's _describe returns.
-_SECRET_KEYS = frozenset({CREDENTIALS_KEY, "password", "secret", "token"})
 
 
 def _mark(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -244,10 +243,10 @@ class AbstractDataset(abc.ABC, Generic[_DI, _DO]):
             )
             return f"{prefix}()"
         parts = []
-        for key, value in description.items():
+        for key, value in redact_config(description).items():
             if value is None:
                 continue
-            shown = REDACTED if key in _SECRET_KEYS else redact_value(value)
+            shown = value
             text = pprint.pformat(shown, depth=2, width=sys.maxsize, sort_dicts=False)
             parts.append(f"{key}={text}")
         return f"{prefix}({', '.join(parts)})"

@@ -46,13 +46,14 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from ductwork.exceptions import JournalError
 from ductwork.io import CatalogProtocol
+from ductwork.io._redact import scrub
 from ductwork.pipeline import Node, Pipeline
 from ductwork.report._journal_check import check_journal, is_run_id
 from ductwork.report.datasets import dataset_names, describe_datasets, measure_datasets
@@ -79,8 +80,13 @@ DEFAULT_DIRECTORY = Path(".ductwork") / "runs"
 FINISHED = frozenset({"done", "skipped"})
 
 
-def error_record(error: BaseException, node: str | None = None) -> dict[str, Any]:
-    """An exception as the journal stores it: node, type, message and formatted traceback."""
+def error_record(
+    error: BaseException, node: str | None = None, secrets: Iterable[str] = ()
+) -> dict[str, Any]:
+    """An exception as the journal stores it: node, type, message and formatted traceback.
+
+    The message and the traceback are scrubbed of ``secrets`` and of URLs' credentials.
+    """
     kind = type(error)
     name = (
         kind.__qualname__
@@ -90,17 +96,23 @@ def error_record(error: BaseException, node: str | None = None) -> dict[str, Any
     return {
         "node": node,
         "type": name,
-        "message": _message_of(error),
-        "traceback": "".join(traceback.format_exception(kind, error, error.__traceback__)),
+        "message": scrub(_text_of(error), secrets),
+        "traceback": scrub(_formatted(error), secrets),
     }
 
 
-def _message_of(error: BaseException) -> str:
-    """``str(error)``, or a placeholder: an error whose ``__str__`` raises is still journaled."""
+def _text_of(error: BaseException) -> str:
     try:
         return str(error)
-    except Exception as broken:
+    except Exception as broken:  # an exception whose __str__ raises must still be recorded
         return f"<str() of the error failed: {type(broken).__name__}>"
+
+
+def _formatted(error: BaseException) -> str:
+    try:
+        return "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    except Exception as broken:
+        return f"<the traceback could not be formatted: {type(broken).__name__}>"
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -173,6 +185,7 @@ class RunJournal(RunObserver):
         skipped: Mapping[str, str] | None = None,
         info: Mapping[str, Any] | None = None,
         catalog: CatalogProtocol | None = None,
+        secrets: Iterable[str] = (),
         min_interval: float = 0.5,
         max_overhead: float | None = 0.05,
     ) -> None:
@@ -189,6 +202,7 @@ class RunJournal(RunObserver):
             info: More top-level fields (options, the command that started the run).
             catalog: The run's catalog: the journal records which datasets persist, their
                 types, and after the run their sizes.
+            secrets: Values never to be written: scrubbed from every recorded error.
             min_interval: Seconds between two writes while nodes finish.
             max_overhead: Stretch that interval so that writing takes at most this fraction of
                 the run's time (None: never stretch).
@@ -205,6 +219,7 @@ class RunJournal(RunObserver):
         self._timer: threading.Timer | None = None
         self._catalog = catalog
         self.write_error: OSError | None = None
+        self._secrets = tuple(secrets)
         self._created = False
         self.meter = journal_meter  # every node's CPU time, peak memory, attempts, where it ran
         # Register in the run's hook manager to time loads and saves (the command line does).
@@ -294,7 +309,7 @@ class RunJournal(RunObserver):
                 entry["status"] = "skipped" if outcome.skipped else "done"
             else:
                 entry["status"] = "failed"
-                entry["error"] = error_record(outcome.error, outcome.node.name)
+                entry["error"] = error_record(outcome.error, outcome.node.name, self._secrets)
             self._maybe_write()
 
     def _maybe_write(self) -> None:
@@ -396,7 +411,7 @@ class RunJournal(RunObserver):
         elif any(entry["status"] == "failed" for entry in self._nodes):
             self.finish("failed")
         else:
-            self.finish("error", error_record(exc))
+            self.finish("error", error_record(exc, secrets=self._secrets))
 
 
 def _node_record(
