@@ -121,6 +121,8 @@ def test_a_syntax_error_names_the_place_but_never_quotes_the_line(tmp_path: Path
 def test_unreadable_and_non_utf8_files_are_errors_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(YAMLFileError, match=r"missing\.yml: cannot be read"):
         load_yaml_file(tmp_path / "missing.yml")
+    with pytest.raises(YAMLFileError, match="unacceptable character #x000c at character 4"):
+        load_yaml("a: \x0c", source="control.yml")
     (tmp_path / "latin.yml").write_bytes(b"a: \xff\n")
     with pytest.raises(YAMLFileError, match=r"latin\.yml: is not UTF-8 text"):
         load_yaml_file(tmp_path / "latin.yml")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,7 +21,7 @@ import pluggy
 from ductwork.cli.project import ProjectSettings, kedro_missing, param_datasets
 from ductwork.config import ConfigLoader
 from ductwork.config.runtime_params import is_runtime_param, parse_runtime_params
-from ductwork.exceptions import ProjectConfigError
+from ductwork.exceptions import DuctworkError, ProjectConfigError
 from ductwork.hooks import create_hook_manager
 from ductwork.hooks.manager import register_entry_point_hooks, register_hooks
 from ductwork.io import DataCatalog
@@ -55,13 +55,33 @@ class ProjectConfig:
     parameters: dict[str, Any]
     env: str | None
     conf_source: Path | None
+    catalog_origins: dict[str, str] = field(default_factory=dict)
 
     def make_catalog(self, catalog_class: type[DataCatalog]) -> DataCatalog:
-        """A catalog of the entries, with credentials by name and ``params:`` datasets."""
-        catalog = catalog_class.from_config(self.catalog, self.credentials)
+        """A catalog of the entries, with credentials by name and ``params:`` datasets.
+
+        Raises:
+            ProjectConfigError: An entry is malformed: the message names the file that holds
+                it, then the entry and the key.
+        """
+        try:
+            catalog = catalog_class.from_config(self.catalog, self.credentials)
+        except DuctworkError as error:
+            raise ProjectConfigError(
+                f"The catalog file {self._blame(catalog_class)}: {error}"
+            ) from error
         for key, value in param_datasets(self.parameters).items():
             catalog[key] = value
         return catalog
+
+    def _blame(self, catalog_class: type[DataCatalog]) -> str:
+        """The file of the entry that fails on its own (or of every entry, if none does)."""
+        for name, entry in self.catalog.items():
+            try:
+                catalog_class.from_config({name: entry}, self.credentials)
+            except DuctworkError:
+                return self.catalog_origins.get(str(name), "(not known)")
+        return ", ".join(sorted(set(self.catalog_origins.values()))) or "(not known)"
 
     def __repr__(self) -> str:  # the credentials must never be printed
         return (
@@ -150,7 +170,12 @@ def load_project_config(
         loader.from_files("parameters", param_files) if param_files else loader["parameters"]
     )
     return ProjectConfig(
-        catalog, loader["credentials"], parameters, loader.env if conf_source else None, conf_source
+        catalog,
+        loader["credentials"],
+        parameters,
+        loader.env if conf_source else None,
+        conf_source,
+        loader.origins("catalog"),
     )
 
 

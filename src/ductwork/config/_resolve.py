@@ -135,12 +135,13 @@ def _check_env_use(config: Mapping[str, Any], kind: str, origin: Origin) -> None
 
 def _raw_at(config: Any, full_key: str) -> str | None:
     node = config
-    for part in re.split(r"\.|\[(\d+)\]", full_key):
+    for part in re.split(r"\.|\[([0-9]+)\]", full_key):
         if not part:
             continue
+        index = part.isascii() and part.isdigit()  # not '²', which isdigit() but int() refuses
         if isinstance(node, Mapping):
-            node = node.get(part, node.get(int(part)) if part.isdigit() else None)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node.get(part, node.get(int(part)) if index else None)
+        elif isinstance(node, list) and index and int(part) < len(node):
             node = node[int(part)]
         else:
             return None
@@ -198,7 +199,7 @@ def _error(
     full_key = _full_key(failing)
     raw = _raw_at(config, full_key)
     reference = references(raw) if raw is not None else "${...}"
-    where = origin(full_key) if full_key else f"the {kind} configuration"
+    where = origin(full_key)  # every file of the kind when OmegaConf does not say the key
     message = f"{where}: key '{full_key}': cannot resolve {reference}: {_problem(failing)}"
     if len(chain) > 1:
         first = _full_key(chain[0])

@@ -83,6 +83,10 @@ def _has_path(data: Any, dotted: str) -> bool:
     return True
 
 
+def _starts(dotted: str, key: str) -> bool:
+    return dotted == key or dotted.startswith((f"{key}.", f"{key}["))
+
+
 class ConfigLoader:
     """Load and resolve a project's configuration.
 
@@ -112,6 +116,7 @@ class ConfigLoader:
         self.env = env
         self.runtime_params = dict(runtime_params or {})
         self._cache: dict[str, dict[str, Any]] = {}
+        self._origins: dict[str, dict[str, str]] = {}
         if self.conf_source is not None:
             self._check_folders(self.conf_source, env_required)
         elif env_required and env:
@@ -163,6 +168,10 @@ class ConfigLoader:
             self._cache[kind] = self.load(kind, layers, sources)
         return self._cache[kind]
 
+    def origins(self, kind: str) -> dict[str, str]:
+        """The file each top-level key of ``kind`` came from (the one that won), once loaded."""
+        return dict(self._origins.get(kind, {}))
+
     def from_files(self, kind: str, paths: Sequence[Path]) -> dict[str, Any]:
         """The configuration of ``kind`` from files named on the command line, in order.
 
@@ -196,7 +205,16 @@ class ConfigLoader:
             for source in reversed(sources):
                 if _has_path(source.data, dotted):
                     return str(source)
-            return f"the {kind} configuration"
+            # A key OmegaConf spells its own way ('' or dots inside a key): the file of the
+            # top-level key it starts with, else every file of the kind.
+            for source in reversed(sources):
+                if any(_starts(dotted, str(key)) for key in source.data):
+                    return str(source)
+            return ", ".join(dict.fromkeys(map(str, sources))) or f"the {kind} configuration"
 
+        self._origins[kind] = {
+            str(key): next((str(s) for s in reversed(sources) if key in s.data), str(kind))
+            for key in merged
+        }
         resolved = resolve(merged, kind, origin, values)
         return {key: value for key, value in resolved.items() if not str(key).startswith("_")}

@@ -125,7 +125,14 @@ class _Refusal(Exception):
 
 
 def _load(content: str | bytes | IO[str] | IO[bytes], limits: YAMLLimits) -> Any:
-    loader = _LimitedLoader(_bounded_text(content, limits), limits)
+    text = _bounded_text(content, limits)
+    try:
+        loader = _LimitedLoader(text, limits)  # the reader checks every character here
+    except yaml.reader.ReaderError as error:
+        raise _Refusal(
+            f"is not valid YAML (ReaderError): unacceptable character #x{error.character:04x} "
+            f"at character {error.position + 1}: {error.reason}."
+        ) from None
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as error:
