@@ -20,6 +20,7 @@ from ductwork.hooks import create_hook_manager
 from ductwork.io import DataCatalog, MemoryDataset
 from ductwork.pipeline import Pipeline, node
 from ductwork.runner import ParallelRunner, RunObserver
+from ductwork.runner.processes.ahead import Ahead
 from tests.runner.helpers import CustomNodeError, EventLog, fail, identity, read_events
 from tests.runner.helpers import wait_for_file as wait_for
 
@@ -108,3 +109,14 @@ def test_a_chain_of_persisted_and_memory_data_on_one_worker(tmp_path: Path) -> N
     result = ParallelRunner(max_workers=2).run(pipeline, catalog)
     assert catalog.load("d40") == 40
     assert isinstance(result["pid"].load(), int)
+
+
+def test_a_node_reading_a_transcoded_dataset_waits_for_its_writer() -> None:
+    writer = node(identity, "x", "data@pandas", name="writer")
+    quick = node(identity, "x", "q", name="quick")
+    reader = node(lambda data, q: q, ["data@frame", "q"], "out", name="reader")
+    ahead = Ahead(Pipeline([writer, quick, reader]), enabled=True)
+    assert list(ahead.followers(quick, {quick})) == []  # the writer may run elsewhere
+    assert list(ahead.followers(quick, {quick, writer})) == [(reader, [quick, writer])]
+    ahead.succeeded(writer)
+    assert list(ahead.followers(quick, {quick})) == [(reader, [quick])]

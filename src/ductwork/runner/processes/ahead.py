@@ -19,6 +19,7 @@ from collections.abc import Collection, Iterator
 
 from ductwork.execution import NodeOutcome
 from ductwork.pipeline import Node, Pipeline
+from ductwork.pipeline.transcoding import strip_transcoding
 
 __all__ = ["Ahead"]
 
@@ -31,11 +32,13 @@ class Ahead:
         self.started: set[Node] = set()  # sent to a worker (or the backlog), or finished
         self.sent: set[Node] = set()  # sent before the loop handed them out
         self.early: dict[Node, NodeOutcome] = {}  # finished before the loop handed them out
-        producers = {name: node for node in pipeline.nodes for name in node.outputs}
+        # By base name: a node reading ``x@spark`` waits for the node writing ``x@pandas``.
+        producers = {strip_transcoding(n): node for node in pipeline.nodes for n in node.outputs}
         self._loaders: dict[Node, list[Node]] = {node: [] for node in pipeline.nodes}
         self._waiting: dict[Node, set[Node]] = {}  # each node's producers not succeeded yet
         for node in pipeline.nodes:
-            self._waiting[node] = {producers[n] for n in node.inputs if n in producers}
+            names = {strip_transcoding(n) for n in node.inputs}
+            self._waiting[node] = {producers[n] for n in names if n in producers}
             for producer in self._waiting[node]:
                 self._loaders[producer].append(node)
 

@@ -153,7 +153,8 @@ class ProcessExecutor:
         self._send_followers(node, worker, {n for n, _ in worker.queue})
 
     def _send(self, node: Node, worker: WorkerHandle, after: list[Node]) -> None:
-        local = frozenset(n for p in after for n in p.outputs if n in self._data.memory)
+        made = {name for producer in after for name in producer.outputs}
+        local = frozenset(n for n in node.inputs if n in made and n in self._data.memory)
         inputs, takes, errors = self._data.for_node(node, local)
         timeout = self._shell.policy(node).timeout
         worker.queue.append((node, time.time()))
