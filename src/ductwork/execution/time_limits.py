@@ -21,8 +21,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from types import FrameType
 
 from ductwork.exceptions import NodeCancelledError, NodeTimeoutError
@@ -79,23 +78,17 @@ def interrupt(
     node: Node, seconds: float, work: Work, stop: threading.Event | None, worker: str
 ) -> None:
     """Run ``work``, interrupted by ``SIGALRM`` past ``seconds`` where Python allows it."""
-    with _alarm(node, seconds) as checkpoint:
-        work(checkpoint, stop)
-
-
-@contextmanager
-def _alarm(node: Node, seconds: float) -> Iterator[Checkpoint]:
     deadline = time.monotonic() + seconds
 
     def checkpoint() -> None:
         if time.monotonic() > deadline:
             raise timeout_error(node, seconds, "was stopped before saving its outputs")
 
-    can_interrupt = hasattr(signal, "setitimer") and (
-        threading.current_thread() is threading.main_thread()
-    )
-    if not can_interrupt:
-        yield checkpoint
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        work(checkpoint, stop)
         return
     armed = True
 
@@ -106,7 +99,7 @@ def _alarm(node: Node, seconds: float) -> Iterator[Checkpoint]:
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield checkpoint
+        work(checkpoint, stop)
     finally:
         armed = False
         signal.setitimer(signal.ITIMER_REAL, 0)
