@@ -129,10 +129,28 @@ class _Exchange:
             blob = transport.dump(data, self._new_name)
         except Exception as error:
             raise self._unpicklable(name, data, error) from error
+        self._check_round_trip(name, blob)
         previous = self.outputs.get(name)  # a generator node's earlier chunk
         self.outputs[name] = blob
         if previous is not None and previous.segment is not None:
             transport.unlink(previous.segment)
+
+    def _check_round_trip(self, name: str, blob: Blob) -> None:
+        # Data that pickles but cannot be unpickled (a __reduce__ or __setstate__ that fails)
+        # would fail the node reading it: it is the failure of the node that returned it. The
+        # extra unpickling is cheap: large data travels as buffers, which it maps, not copies.
+        try:
+            transport.load(blob)
+        except Exception as error:
+            if blob.segment is not None:
+                transport.unlink(blob.segment)
+            node = self.node.name if self.node is not None else "?"
+            raise DatasetError(
+                f"Node '{node}' returned data for '{name}' that pickles but cannot be unpickled "
+                f"({type(error).__name__}: {error}), so it cannot be sent to another process. "
+                "Fix how its class is pickled (__reduce__, __setstate__), or run this node with "
+                "a thread or sequential runner."
+            ) from error
 
     def _new_name(self) -> str:
         return f"{self._prefix}{next(self._numbers)}"
