@@ -13,7 +13,7 @@ from ductwork.incremental.store import NodeRecord, Stamp, Store, StoreError
 
 
 def record(name: str, key: str = "k") -> NodeRecord:
-    return NodeRecord(name, key, {"a": ["label", "digest", ""]}, {"out": "f:1"}, "run-1", 1.0)
+    return NodeRecord.of(name, key, {"a": ["label", "digest", ""]}, {"out": "f:1"}, "run-1", 1.0)
 
 
 def test_records_survive_reopening(tmp_path: Path) -> None:

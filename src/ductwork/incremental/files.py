@@ -70,6 +70,7 @@ class FileIdentities:
     bytes_hashed: int = 0
     files_hashed: int = 0
     _new: dict[str, Stamp] = field(default_factory=dict)
+    _saved: dict[str, Stamp] | None = field(default=None, repr=False)
 
     def identity(self, location: tuple[Any, str, str]) -> str | None:
         """The content identity of the file or folder at ``location``; None if it is missing."""
@@ -81,7 +82,15 @@ class FileIdentities:
     def flush(self) -> None:
         """Save the stamps taken since the last flush."""
         self.store.save_stamps(self._new)
+        if self._saved is not None:
+            self._saved.update(self._new)
         self._new = {}
+
+    def _known(self, key: str) -> Stamp | None:
+        """The stamp last saved for ``key`` (the store's stamps are read once, in one query)."""
+        if self._saved is None:
+            self._saved = self.store.stamps()
+        return self._new.get(key) or self._saved.get(key)
 
     def _local(self, path: str) -> str | None:
         try:
@@ -91,7 +100,7 @@ class FileIdentities:
         if stat.S_ISDIR(info.st_mode):
             return self._folder(path)
         stamp, racy = _stamp(info)
-        known = self._new.get(path) or self.store.stamps([path]).get(path)
+        known = self._known(path)
         if known is not None and known.stamp == stamp:
             return known.digest
         digest = self._hash_file(path)
@@ -138,7 +147,7 @@ class FileIdentities:
             {k: str(v) for k, v in info.items() if k in ("size", "mtime", "LastModified")},
             sort_keys=True,
         )
-        known = self._new.get(key) or self.store.stamps([key]).get(key)
+        known = self._known(key)
         trusted = "size" in info and ("mtime" in info or "LastModified" in info)
         if known is not None and known.stamp == stamp and trusted:
             return known.digest

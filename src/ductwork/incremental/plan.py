@@ -39,6 +39,7 @@ from ductwork.incremental.files import FileIdentities, dataset_location
 from ductwork.incremental.store import NodeRecord, Store
 from ductwork.incremental.values import Unhashable
 from ductwork.io import CatalogProtocol, MemoryDataset
+from ductwork.io.travel import is_in_memory
 from ductwork.pipeline import Node, Pipeline
 from ductwork.pipeline.transcoding import strip_transcoding
 
@@ -98,6 +99,7 @@ class Planner:
         self._codes: dict[str, CodeFingerprint] = {}
         self._free_inputs: dict[str, tuple[str | None, str]] = {}
         self._location_cache: dict[str, tuple[Any, str, str] | None] = {}
+        self._producer_cache: dict[str, list[Node]] = {}
         self._free_outputs = {strip_transcoding(name) for name in pipeline.outputs()}
 
     # ---- deciding -----------------------------------------------------------------------
@@ -294,11 +296,13 @@ class Planner:
         return f"f:{content}:{xxhash.xxh3_64_hexdigest(config.encode())}"
 
     def _producers(self, node: Node) -> list[Node]:
-        found = []
-        for name in node.inputs:
-            producer = self._graph.producer(name)
-            if producer is not None and producer not in found:
-                found.append(producer)
+        found = self._producer_cache.get(node.name)
+        if found is None:
+            found = self._producer_cache[node.name] = []
+            for name in node.inputs:
+                producer = self._graph.producer(name)
+                if producer is not None and producer not in found:
+                    found.append(producer)
         return found
 
     def _location(self, name: str) -> tuple[Any, str, str] | None:
@@ -310,9 +314,7 @@ class Planner:
         return self._location_cache[name]
 
     def is_memory(self, name: str) -> bool:
-        return name not in self.catalog or bool(
-            getattr(self.catalog.get(name), "_EPHEMERAL", False)
-        )
+        return name not in self.catalog or is_in_memory(self.catalog.get(name))
 
     # ---- after running ------------------------------------------------------------------
 
@@ -342,7 +344,7 @@ class Planner:
             decision.outputs[name] = self._output_identity(name, key)
         if not cacheable:
             return None
-        return NodeRecord(node.name, key, manifest, decision.outputs, run_id, time.time())
+        return NodeRecord.of(node.name, key, manifest, decision.outputs, run_id, time.time())
 
     def _output_identity(self, name: str, key: str) -> str:
         location = self._location(name)

@@ -22,7 +22,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +61,30 @@ class NodeRecord:
 
     node: str
     key: str
-    manifest: dict[str, list[str]]
+    manifest_text: str = field(repr=False)
     outputs: dict[str, str]
     run_id: str | None
     recorded: float
+
+    @classmethod
+    def of(
+        cls,
+        node: str,
+        key: str,
+        manifest: dict[str, list[str]],
+        outputs: dict[str, str],
+        run_id: str | None,
+        recorded: float,
+    ) -> NodeRecord:
+        """A record made from a manifest (``{entry id: [label, digest, shown]}``)."""
+        return cls(node, key, json.dumps(manifest), outputs, run_id, recorded)
+
+    @property
+    def manifest(self) -> dict[str, list[str]]:
+        """What the key was made of. Parsed only when asked: a run reads it only for the
+        nodes whose key changed (to say what changed)."""
+        parsed: dict[str, list[str]] = json.loads(self.manifest_text)
+        return parsed
 
 
 @dataclass(frozen=True)
@@ -93,12 +113,21 @@ class Store:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            with self._transaction():
-                self._create()
+            if not self._current():
+                with self._transaction():
+                    self._create()
         except sqlite3.DatabaseError as error:
             raise StoreError(
                 f"{self.path} is not a ductwork cache ({error}); remove it or give another path."
             ) from error
+
+    def _current(self) -> bool:
+        """Whether the store already has this ductwork's schema (then opening it writes nothing)."""
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+        except sqlite3.OperationalError:  # no such table: a new store
+            return False
+        return row is not None and int(row[0]) == _SCHEMA_VERSION
 
     def _create(self) -> None:
         for statement in _SCHEMA.split(";"):
@@ -162,9 +191,7 @@ class Store:
         rows = self._db.execute("SELECT * FROM nodes").fetchall()
         wanted = None if names is None else set(names)
         return {
-            row[0]: NodeRecord(
-                row[0], row[1], json.loads(row[2]), json.loads(row[3]), row[4], row[5]
-            )
+            row[0]: NodeRecord(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5])
             for row in rows
             if wanted is None or row[0] in wanted
         }
@@ -172,7 +199,7 @@ class Store:
     def record(self, records: Iterable[NodeRecord]) -> None:
         """Save node records (replacing those of the same nodes), in one transaction."""
         rows = [
-            (r.node, r.key, json.dumps(r.manifest), json.dumps(r.outputs), r.run_id, r.recorded)
+            (r.node, r.key, r.manifest_text, json.dumps(r.outputs), r.run_id, r.recorded)
             for r in records
         ]
         if rows:
@@ -186,16 +213,15 @@ class Store:
 
     # ---- stamps ---------------------------------------------------------------------------
 
-    def stamps(self, paths: Iterable[str]) -> dict[str, Stamp]:
-        """The saved stamps of these paths (those known)."""
-        found: dict[str, Stamp] = {}
-        for path in paths:
-            row = self._db.execute(
-                "SELECT stamp, digest, checked FROM stamps WHERE path = ?", (path,)
-            ).fetchone()
-            if row is not None:
-                found[path] = Stamp(*row)
-        return found
+    def stamps(self, paths: Iterable[str] | None = None) -> dict[str, Stamp]:
+        """The saved stamps of these paths (those known; every stamp when None), in one query."""
+        rows = self._db.execute("SELECT path, stamp, digest, checked FROM stamps").fetchall()
+        wanted = None if paths is None else set(paths)
+        return {
+            row[0]: Stamp(row[1], row[2], row[3])
+            for row in rows
+            if wanted is None or row[0] in wanted
+        }
 
     def save_stamps(self, stamps: dict[str, Stamp]) -> None:
         """Save file stamps, in one transaction."""
