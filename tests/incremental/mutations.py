@@ -256,12 +256,22 @@ class Mutation:
     change: Callable[[Path], None]
     reruns: frozenset[str]
     reason: dict[str, str] = field(default_factory=dict)  # node -> text its reason contains
+    # What runs instead where in-memory outputs are hashed as their node finishes (early
+    # cut-off through in-memory data); None: the same as ``reruns``.
+    reruns_seen: frozenset[str] | None = None
 
 
 def mutation(
-    name: str, change: Callable[[Path], None], reruns: set[str], **reason: str
+    name: str,
+    change: Callable[[Path], None],
+    reruns: set[str],
+    *,
+    seen: set[str] | None = None,
+    **reason: str,
 ) -> Mutation:
-    return Mutation(name, change, frozenset(reruns), reason)
+    return Mutation(
+        name, change, frozenset(reruns), reason, None if seen is None else frozenset(seen)
+    )
 
 
 NODES_PY = "proj/nodes.py"
@@ -279,6 +289,7 @@ MUTATIONS: list[Mutation] = [
             "return utils.normalise(raw).split(None)",
         ),
         {"clean", "words"},
+        seen={"clean"},
         clean="code of clean() changed",
     ),
     mutation(
@@ -306,6 +317,7 @@ MUTATIONS: list[Mutation] = [
         "helper in another module, same output",
         edit(UTILS_PY, "helpers.tidy(text).lower()", "helpers.tidy(text).casefold()"),
         {"clean", "words"},
+        seen={"clean"},
         clean="code of clean() changed: helper normalise() in proj/utils.py",
     ),
     mutation(
@@ -318,6 +330,7 @@ MUTATIONS: list[Mutation] = [
         "helper of a helper",
         edit("proj/helpers.py", "return text.strip()", "return text.strip().replace('fig', 'fog')"),
         {"clean"} | WORDS_DOWN,
+        seen={"clean"} | WORDS_DOWN - {"summary"},
         clean="helper tidy() in proj/helpers.py",
     ),
     mutation(
@@ -381,12 +394,14 @@ MUTATIONS: list[Mutation] = [
             "return [self.factor * v for v in values]",
         ),
         SUMMARY,
+        seen={"scale"},
         scale="code of scale() changed: method Scaler.scale() in proj/utils.py",
     ),
     mutation(
         "another method of the class",
         edit(UTILS_PY, "return 0", "return 1"),
         SUMMARY,
+        seen={"scale"},
         scale="method Scaler.unused() in proj/utils.py",
     ),
     mutation(
@@ -397,6 +412,7 @@ MUTATIONS: list[Mutation] = [
             "    def added(self):\n        return 2\n\n    def unused(self):",
         ),
         SUMMARY,
+        seen={"scale"},
         scale="class Scaler in proj/utils.py",
     ),
     # Parameters.
@@ -434,6 +450,7 @@ MUTATIONS: list[Mutation] = [
         "input content, same words",
         rewrite_keeping_stamp("data/raw.txt", "Apple", "APPLE"),
         {"clean", "words"},
+        seen={"clean"},
         clean="input raw: file changed",
     ),
     mutation("input touched", touch("data/raw.txt"), set()),

@@ -18,7 +18,7 @@ import click
 from ductwork.exceptions import DuctworkError
 
 if TYPE_CHECKING:  # loaded when a command runs, not for ``--help``
-    from ductwork.incremental import Planner
+    from ductwork.incremental import Decision, Planner
     from ductwork.io import CatalogProtocol
     from ductwork.pipeline import Pipeline
     from ductwork.report.journal import RunJournal
@@ -108,17 +108,15 @@ def run_incrementally(
     hook_manager: Any = None,
 ) -> None:
     """Run ``pipeline`` incrementally; the journal records each node's reason as decided."""
-    from ductwork.incremental import run_incremental  # noqa: PLC0415 (only for incremental runs)
+    from ductwork.incremental import into_journal, run_incremental  # noqa: PLC0415
 
     seen: list[Planner] = []
+    record = into_journal(journal)
 
-    def decided(planner: Planner) -> None:
+    def decided(planner: Planner, changed: list[Decision]) -> None:
         if not seen:
             seen.append(planner)
-        for decision in planner.decisions.values():
-            if decision.reason:
-                skipped = decision.action == "skip"
-                journal.decide(decision.node.name, decision.reason, skipped=skipped)
+        record(planner, changed)
 
     try:
         run_incremental(

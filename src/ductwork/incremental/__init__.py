@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ductwork.incremental.code import Fingerprinter, not_cacheable
 from ductwork.incremental.plan import NOT_CACHEABLE_TAG, Decision, Planner
-from ductwork.incremental.session import IncrementalResult, run_incremental
+from ductwork.incremental.session import IncrementalResult, into_journal, run_incremental
 from ductwork.incremental.store import DEFAULT_STORE, NodeRecord, Store, StoreError
 from ductwork.incremental.values import Unhashable, hash_value
 
@@ -31,6 +31,7 @@ __all__ = [
     "StoreError",
     "Unhashable",
     "hash_value",
+    "into_journal",
     "not_cacheable",
     "run_incremental",
 ]

@@ -6,7 +6,7 @@ its signature (input and output names), the Python version, and the identity of 
 - a persisted input: its content hash (stamp first, :mod:`~ductwork.incremental.files`);
 - a free input held in memory (``params:`` values, data put in the catalog): its value hash;
 - an input produced by another node of the pipeline: that node's output identity, which is the
-  content hash of what it wrote (a file, or a value still in memory after its stage) or, when
+  content hash of what it wrote (a file, or a value in memory as its node finished) or, when
   the value is not observable, ``k:`` and the producer's key (sound: equal keys, equal outputs).
 
 A node is skipped when its key equals the key of its last successful run *and* every persisted
@@ -15,11 +15,14 @@ declared not cacheable, a missing record: the node runs.
 
 Early cut-off: when a node with an earlier record runs, the nodes downstream of it are *pending*
 until it has finished; then its new output identities are known, and a downstream node whose key
-is unchanged (the re-run produced what it produced before) is still skipped. The run driver
-(:mod:`~ductwork.incremental.session`) runs the pipeline in stages for that.
+is unchanged (the re-run produced what it produced before) is still skipped. Pending nodes are
+decided in the run loop, when they become ready (:meth:`Planner.gate`; the run driver is
+:mod:`~ductwork.incremental.session`).
 
 A skipped node's in-memory outputs do not exist in this run: when a node that runs needs one,
 the skipped producer runs too (its key is unchanged, so it recomputes what it produced before).
+So a node with in-memory outputs is skipped only when every reader of them is decided skipped
+too, and so on down (:meth:`Planner.settled`); a reader still pending makes it run.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class Decision:
     manifest: dict[str, list[str]] = field(default_factory=dict)
     finished: bool = False
     outputs: dict[str, str] = field(default_factory=dict)
+    passed: bool = False  # skipped in the run loop (it can no longer be made to run)
 
 
 class Planner:
@@ -100,6 +104,8 @@ class Planner:
         self._free_inputs: dict[str, tuple[str | None, str]] = {}
         self._location_cache: dict[str, tuple[Any, str, str] | None] = {}
         self._producer_cache: dict[str, list[Node]] = {}
+        self._unsaved: list[NodeRecord] = []
+        self._settled_first: set[str] = set()
         self._free_outputs = {strip_transcoding(name) for name in pipeline.outputs()}
 
     # ---- deciding -----------------------------------------------------------------------
@@ -112,18 +118,124 @@ class Planner:
                 self._decide(decision)
         self._force_memory_producers()
 
-    def runnable(self) -> list[Node]:
-        """The nodes decided to run, not run yet, with no pending node upstream."""
-        blocked: set[str] = set()
-        ready = []
-        for node in self._graph.nodes:
-            decision = self.decisions[node.name]
-            producers = self._producers(node)
-            if decision.action == PENDING or any(p.name in blocked for p in producers):
-                blocked.add(node.name)
-            elif decision.action == RUN and not decision.finished:
-                ready.append(node)
-        return ready
+    def to_run(self) -> list[Node]:
+        """The nodes to hand to the run loop: all but the skips already settled (those need
+        nothing from this run, and nothing in it needs their in-memory outputs). Call after the
+        first :meth:`decide`."""
+        settled = self._settled()
+        self._settled_first = {name for name, done in settled.items() if done}
+        return [node for node in self._graph.nodes if not settled[node.name]]
+
+    def gate(self, node: Node, can_wait: bool = False) -> tuple[bool | None, list[Decision]]:
+        """Decide ``node`` for good, now that it is ready (everything upstream has finished or
+        was skipped): True skips it, False runs it, None (only when ``can_wait``) means "ask
+        again once another node has finished". Also returns the decisions that changed.
+
+        A skip whose in-memory outputs are read downstream must be final for those readers too
+        (a reader that ran would find the data missing), so it is taken only when every such
+        reader, and theirs, is skipped on grounds that can no longer change: nodes that have
+        finished or were skipped, skips settled before the run, and one another. When a reader
+        still waits on a node that runs elsewhere in the graph (not downstream of this one),
+        the answer is to wait for it; a reader that waits on this node's own descendants makes
+        this node run (it recomputes what it produced before: a miss, never a false hit).
+        """
+        decision = self.decisions[node.name]
+        if decision.action == RUN:
+            return False, []
+        before = {name: (d.action, d.reason) for name, d in self.decisions.items()}
+        self.decide()  # this node, and what a skip of it lets be decided downstream
+        verdict: bool | None = False
+        if decision.action == SKIP:
+            unsure = self._unsure_reader(node)
+            if unsure is None:
+                decision.passed = True
+                verdict = True
+            elif can_wait and self._worth_waiting(node):
+                verdict = None
+            else:
+                name, reader = unsure
+                self._run(
+                    decision,
+                    f"recomputes in-memory {name} for {reader} (not decided before this node)",
+                )
+        changed = [d for n, d in self.decisions.items() if before[n] != (d.action, d.reason)]
+        return verdict, changed
+
+    def _facts(self) -> set[str]:
+        """Nodes whose decision and outputs can no longer change."""
+        return self._settled_first | {
+            name for name, d in self.decisions.items() if d.finished or d.passed
+        }
+
+    def _unsure_reader(self, node: Node) -> tuple[str, str] | None:
+        """A reader of ``node``'s in-memory outputs (dataset, reader) whose skip is not final
+        (see :meth:`gate`); None when every one is."""
+        readers = [
+            (name, reader)
+            for name in node.outputs
+            if self.is_memory(name)
+            for reader in self._graph.consumers(name)
+        ]
+        if not readers:
+            return None
+        fixed = self._facts() | {node.name}
+        final = {n.name for n in self._graph.nodes if self.decisions[n.name].action == SKIP}
+        final -= fixed
+        changed = True
+        while changed:  # the largest set of skips that facts and one another hold up
+            changed = False
+            for other in self._graph.nodes:
+                if other.name in final and not self._held(other, fixed | final):
+                    final.discard(other.name)
+                    changed = True
+        for name, reader in readers:
+            if reader.name not in final and reader.name not in fixed:
+                return name, reader.name
+        return None
+
+    def _held(self, node: Node, grounds: set[str]) -> bool:
+        if any(p.name not in grounds for p in self._producers(node)):
+            return False
+        return all(
+            reader.name in grounds
+            for name in node.outputs
+            if self.is_memory(name)
+            for reader in self._graph.consumers(name)
+        )
+
+    def _worth_waiting(self, node: Node) -> bool:
+        """Whether a node that runs (or may), not downstream of ``node``, has yet to finish:
+        once it has, the readers of ``node`` may be decided."""
+        below = self._descendants(node)
+        return any(
+            not d.finished and d.action != SKIP and name not in below and name != node.name
+            for name, d in self.decisions.items()
+        )
+
+    def _descendants(self, node: Node) -> set[str]:
+        found: set[str] = set()
+        todo = [node]
+        while todo:
+            current = todo.pop()
+            for name in current.outputs:
+                for reader in self._graph.consumers(name):
+                    if reader.name not in found:
+                        found.add(reader.name)
+                        todo.append(reader)
+        return found
+
+    def _settled(self) -> dict[str, bool]:
+        """Per node: skipped for good, that is decided skipped with every reader of its
+        in-memory outputs settled too (else a reader that runs would find them missing)."""
+        settled: dict[str, bool] = {}
+        for node in reversed(self._graph.nodes):  # readers before their producers
+            settled[node.name] = self.decisions[node.name].action == SKIP and all(
+                settled[reader.name]
+                for name in node.outputs
+                if self.is_memory(name)
+                for reader in self._graph.consumers(name)
+            )
+        return settled
 
     def _decide(self, decision: Decision) -> None:
         node = decision.node
@@ -221,7 +333,8 @@ class Planner:
                 if producer is None or not self.is_memory(name):
                     continue
                 upstream = self.decisions[producer.name]
-                if upstream.action == SKIP:
+                if upstream.action == SKIP and not upstream.passed:
+                    # (A passed skip had only settled readers: none of them runs.)
                     self._run(upstream, f"recomputes in-memory {name} for {node.name}")
 
     # ---- keys ---------------------------------------------------------------------------
@@ -318,18 +431,24 @@ class Planner:
 
     # ---- after running ------------------------------------------------------------------
 
-    def finished(self, nodes: Iterable[Node], run_id: str | None) -> None:
-        """Record nodes that ran successfully (in topological order): keys and outputs."""
-        done = {node.name for node in nodes}
-        records = []
-        for node in self._graph.nodes:
+    def finished(self, nodes: Iterable[Node], run_id: str | None, *, save: bool = True) -> None:
+        """Record nodes that ran successfully: keys and the identities of their outputs (taken
+        now, while in-memory outputs are still held). With ``save=False`` the records wait for
+        the next :meth:`save`."""
+        for node in nodes:
             decision = self.decisions[node.name]
-            if node.name not in done or decision.finished:
+            if decision.finished:
                 continue
             decision.finished = True
             record = self._record(decision, run_id)
             if record is not None:
-                records.append(record)
+                self._unsaved.append(record)
+        if save:
+            self.save()
+
+    def save(self) -> None:
+        """Write the records and file stamps not saved yet (one transaction each)."""
+        records, self._unsaved = self._unsaved, []
         self.files.flush()
         self.store.record(records)
 
@@ -353,9 +472,10 @@ class Planner:
             return identity if identity is not None else "missing:" + key
         if name in self.catalog:
             dataset = self.catalog.get(name)
-            data = getattr(dataset, "_data", None)
-            if isinstance(dataset, MemoryDataset) and data is not None:
+            if isinstance(dataset, MemoryDataset) and dataset.exists():
                 try:
+                    # The object held (no copy); hashed while its node's outputs are fresh.
+                    data = dataset._data
                     return "v:" + self._fingerprinter.value_digest(data).hex()
                 except Unhashable:
                     pass

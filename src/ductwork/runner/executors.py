@@ -31,6 +31,7 @@ class RunContext:
     pipeline: Pipeline
     catalog: CatalogProtocol
     shell: NodeShell
+    gated: bool = False  # the loop asks a gate about each ready node: hand out nothing ahead
 
 
 class NodeExecutor(Protocol):

@@ -12,6 +12,8 @@ scheduler's (constant per edge) plus the executor's.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import NamedTuple
 
 from ductwork.exceptions import RunnerError
@@ -38,6 +40,12 @@ class RunObserver:
     """
 
     meter: Meter | None = None
+    gate: Callable[[Node, bool], bool | None] | None = None
+    """Asked, on the loop's thread, about each node as it becomes ready (everything upstream
+    has finished): ``gate(node, can_wait)``. True skips it: it is not handed to a worker, and
+    is reported finished with a ``skipped`` outcome; False runs it; None (only when
+    ``can_wait``, that is while other nodes run) asks again after the next outcome.
+    Incremental runs decide here (``ductwork.incremental``)."""
 
     def node_started(self, node: Node) -> None:
         """``node`` was handed to a worker (it may wait there for a free slot briefly)."""
@@ -85,13 +93,24 @@ def run_loop(
     get_ready, done = scheduler.get_ready, scheduler.done
     submit, next_outcomes, release = executor.submit, executor.next_outcomes, executor.release
     node_started, node_finished = observer.node_started, observer.node_finished
+    gate = getattr(observer, "gate", None)  # observers may be duck-typed
     finished, failures = result.finished, result.failures
+    gated = None if gate is None else _Gated(gate)
+    skipped: list[Node] = []
     while scheduler.is_active() and (options.keep_going or not failures):
         capacity = executor.capacity  # it may change with the nodes' durations
-        for node in get_ready(min(capacity, options.max_running or capacity) - in_flight):
+        limit = min(capacity, options.max_running or capacity)
+        if gated is None:
+            ready = get_ready(limit - in_flight)
+        else:
+            ready, skipped = gated.sort(get_ready(), in_flight, limit)
+            _finish_skipped(skipped, node_finished, scheduler, executor, finished)
+        for node in ready:
             submit(node)
             node_started(node)
             in_flight += 1
+        if skipped or (gated is not None and gated.waiting and in_flight == 0):
+            continue  # ask about what the skips made ready, or decide what waits
         if in_flight == 0:
             raise RunnerError(_stuck_message(result, total))
         for outcome in next_outcomes():
@@ -110,6 +129,56 @@ def run_loop(
                 logger.info("Completed node: %s", outcome.node.name)
                 logger.info("Completed %d out of %d tasks", len(finished), total)
     return result
+
+
+class _Gated:
+    """Ready nodes through an observer's ``gate``: which to hand out now, which are skipped,
+    and which wait (no free slot, or the gate asked to be asked again later)."""
+
+    def __init__(self, gate: Callable[[Node, bool], bool | None]) -> None:
+        self.gate = gate
+        self.waiting: list[Node] = []
+        self._stalled = False  # the last pass decided nothing: this one must
+
+    def sort(
+        self, ready: list[Node], in_flight: int, capacity: int
+    ) -> tuple[list[Node], list[Node]]:
+        candidates, self.waiting = [*self.waiting, *ready], []
+        chosen: list[Node] = []
+        skipped: list[Node] = []
+        for index, node in enumerate(candidates):
+            busy = in_flight + len(chosen)
+            if busy >= capacity:
+                self.waiting.append(node)
+                continue
+            # Waiting is allowed while something runs, or may run after this node.
+            can_wait = busy > 0 or (not self._stalled and index < len(candidates) - 1)
+            verdict = self.gate(node, can_wait)
+            if verdict is None:
+                self.waiting.append(node)
+            elif verdict:
+                skipped.append(node)
+            else:
+                chosen.append(node)
+        self._stalled = not chosen and not skipped
+        return chosen, skipped
+
+
+def _finish_skipped(
+    nodes: list[Node],
+    node_finished: Callable[[NodeOutcome], None],
+    scheduler: Scheduler,
+    executor: NodeExecutor,
+    finished: list[Node],
+) -> None:
+    """Report nodes the gate skipped (up to date) as finished, without a worker."""
+    for node in nodes:
+        now = time.time()
+        node_finished(NodeOutcome(node, None, now, now, "main", skipped=True))
+        released = scheduler.done(node)
+        if released:
+            executor.release(released)
+        finished.append(node)
 
 
 def _withdraw(outcome: NodeOutcome, scheduler: Scheduler, logger: logging.Logger) -> list[Node]:

@@ -143,7 +143,8 @@ class AbstractRunner(ABC):
             meter = getattr(observer, "meter", None)  # observers may be duck-typed
             if meter is not None:
                 shell = replace(shell, meter=meter)
-            result = self._run_pipeline(RunContext(to_run, catalog, shell), observer)
+            gated = getattr(observer, "gate", None) is not None
+            result = self._run_pipeline(RunContext(to_run, catalog, shell, gated), observer)
         except (Exception, KeyboardInterrupt) as error:
             hooks.on_pipeline_error(
                 error=error, run_params=run_params, pipeline=pipeline, catalog=catalog

@@ -8,7 +8,8 @@ Work goes to Dask ahead of time, as one graph: every node whose dependencies Das
 in-memory data it loads) is submitted on entering, so the scheduler starts each task as soon as
 its inputs exist, without a round trip through the run loop. A node that loads a persisted
 dataset another node writes is submitted when the loop hands it out (its producers are done),
-with the nodes below it. With ``max_running`` nothing goes ahead (Dask would run more at once).
+with the nodes below it. With ``max_running`` nothing goes ahead (Dask would run more at once),
+nor when the loop asks a gate about each node (an incremental run may skip it).
 Outcomes arrive as worker events (:mod:`.outcomes`); those of nodes the loop has not handed out
 yet are kept until it does, so releases, keep-going and observers see the usual order.
 
@@ -72,6 +73,8 @@ class DaskExecutor:
         """Prepare to run ``context``'s pipeline on the client ``connect`` gives."""
         self._context = context
         self._connect = connect
+        # Ahead of the loop only when the loop hands out every ready node as it is.
+        self._ahead = context.shell.options.max_running is None and not context.gated
         self.capacity = max(1, len(context.pipeline.nodes))
         self._tag = (
             f"{context.shell.run_id}#{secrets.token_hex(3)}"  # keys unique even if ids repeat
@@ -114,9 +117,10 @@ class DaskExecutor:
             client.forward_logging(FORWARDED_LOGGER, level=logging.WARNING)
             stack.callback(self._best_effort, client.unforward_logging, FORWARDED_LOGGER)
             stack.callback(self._drop_futures)
-            if self._context.shell.options.max_running is None:
+            if self._ahead:
                 # Dask's scheduler starts each task as soon as its inputs exist, without a
-                # round trip to the run loop. With max_running, the loop hands out nodes.
+                # round trip to the run loop. With max_running (or a gate deciding each node
+                # as it becomes ready), the loop hands out nodes.
                 self._submit_ahead(self._context.pipeline.nodes)
             self._stack = stack.pop_all()
         return self
@@ -219,7 +223,7 @@ class DaskExecutor:
     def submit(self, node: Node) -> None:
         """Hand ``node`` to Dask unless it already has it; then the nodes it unblocks."""
         if node not in self._tasks:
-            if self._context.shell.options.max_running is None:
+            if self._ahead:
                 self._submit_ahead(self._consumers_of(node), given=node)
             else:
                 self._submit([node])
