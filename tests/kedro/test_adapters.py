@@ -26,6 +26,7 @@ from ductwork.kedro import DaskRunner, ParallelRunner, SequentialRunner, ThreadR
 from ductwork.kedro._command import ResumeCommand
 from ductwork.kedro._hooks import KedroHooks, bridge_manager
 from ductwork.kedro._pipeline import convert_pipeline
+from ductwork.report.journal import load_journal
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -338,20 +339,30 @@ def test_incremental_runs_skip_what_has_not_changed(
     def calls() -> list[int]:
         return [int(line) for line in log.read_text().split()] if log.exists() else []
 
-    def run(values: list[int]) -> None:
+    def run(values: list[int], run_id: str) -> dict[str, Any]:
         catalog = DataCatalog(
             {
                 "a": MemoryDataset(pd.DataFrame({"x": values})),
                 "b": CSVDataset(filepath=str(tmp_path / "b.csv")),
             }
         )
-        runner(incremental="true").run(kedro_pipeline, catalog)
+        runner(incremental="true").run(kedro_pipeline, catalog, run_id=run_id)
+        journal = load_journal(tmp_path / ".ductwork" / "runs" / f"{run_id}.json")
+        (entry,) = journal["nodes"]
+        return entry
 
-    run([1, 2])
-    run([1, 2])
-    assert calls() == [3]  # the second run skipped the node
-    run([1, 3])
+    first = run([1, 2], "r1")
+    assert first["status"] == "done"
+    assert first["reason"] == "no earlier run recorded"
+    second = run([1, 2], "r2")
+    assert calls() == [3]  # the second run skipped the node, and its journal says why
+    assert second["status"] == "skipped"
+    assert second["reason"] == "unchanged since run r1"
+    third = run([1, 3], "r3")
     assert calls() == [3, 4]
+    assert third["status"] == "done"
+    assert third["reason"].startswith("a ")  # the input's value, before -> after
+    assert " -> " in third["reason"]
     assert (tmp_path / ".ductwork" / "cache.sqlite").is_file()
 
 

@@ -150,14 +150,19 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
         resumer = _Resumer(self._logger, command, journal)
         runner._suggest_resume_scenario = resumer  # type: ignore[method-assign]
         with run_observers(journal, len(plan.to_run.nodes), _title(pipeline)) as observer:
-            runner.run(
-                plan.to_run,
-                catalog_for_run,
-                bridge_manager(kedro_hooks),
-                run_id=journal.run_id if journal is not None else run_id,
-                observer=observer,
-                incremental=_project_path() / CACHE_FILE if self._incremental else False,
-            )
+            run_id = journal.run_id if journal is not None else run_id
+            if self._incremental:
+                _run_incremental(
+                    runner, plan.to_run, catalog_for_run, kedro_hooks, run_id, observer, journal
+                )
+            else:
+                runner.run(
+                    plan.to_run,
+                    catalog_for_run,
+                    bridge_manager(kedro_hooks),
+                    run_id=run_id,
+                    observer=observer,
+                )
         return save_free_outputs(catalog, catalog_for_run, plan.to_run.outputs())
 
     def _new_journal(
@@ -181,6 +186,31 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
                 "pid": os.getpid(),
             },
         )
+
+
+def _run_incremental(
+    runner: dw.AbstractRunner,
+    pipeline: Pipeline,
+    catalog: CatalogProtocol,
+    kedro_hooks: Any,
+    run_id: str | None,
+    observer: Any,
+    journal: RunJournal | None,
+) -> None:
+    """Skip what is up to date (store: the project's ``.ductwork/cache.sqlite``); the journal
+    gets each node's reason, as ``ductwork run --incremental`` writes them."""
+    from ductwork.incremental import into_journal, run_incremental  # noqa: PLC0415
+
+    run_incremental(
+        runner,
+        pipeline,
+        catalog,
+        store=_project_path() / CACHE_FILE,
+        hook_manager=bridge_manager(kedro_hooks),
+        run_id=run_id,
+        observer=observer,
+        on_decided=None if journal is None else into_journal(journal),
+    )
 
 
 class _Resumer:
