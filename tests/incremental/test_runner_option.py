@@ -55,3 +55,33 @@ def test_incremental_option(runner_name: str, tmp_path: Path) -> None:
     assert isinstance(changed, IncrementalResult)
     assert sorted(changed.ran) == ["first", "join", "second", "side"]
     assert (tmp_path / "d.json").read_text().strip() == "7"
+
+
+@pytest.mark.parametrize("runner_name", list(RUNNERS))
+def test_a_declared_in_memory_intermediate_is_never_read_stale(
+    runner_name: str, tmp_path: Path
+) -> None:
+    """An intermediate declared in the catalog with data of its own: a runner whose nodes run
+    elsewhere (processes, Dask) leaves that data here untouched, so it must not be taken for
+    what the producer wrote (the reader would be skipped on a stale identity)."""
+    make_runner: MakeRunner = RUNNERS[runner_name]
+    store = tmp_path / "cache.sqlite"
+    pipeline = Pipeline(
+        [node(inc, "start", "mid", name="produce"), node(inc, "mid", "d", name="read")]
+    )
+
+    def catalog(start: int) -> DataCatalog:
+        return DataCatalog(
+            {
+                "start": MemoryDataset(start),
+                "mid": MemoryDataset(1000),  # declared, holding data before the run
+                "d": JSONDataset(filepath=str(tmp_path / "d.json")),
+            }
+        )
+
+    make_runner().run(pipeline, catalog(1), incremental=store)
+    assert (tmp_path / "d.json").read_text().strip() == "3"
+    changed = make_runner().run(pipeline, catalog(5), incremental=store)
+    assert isinstance(changed, IncrementalResult)
+    assert (tmp_path / "d.json").read_text().strip() == "7"
+    assert sorted(changed.ran) == ["produce", "read"]

@@ -106,6 +106,7 @@ class Planner:
         self._producer_cache: dict[str, list[Node]] = {}
         self._unsaved: list[NodeRecord] = []
         self._settled_first: set[str] = set()
+        self._held_before: dict[str, dict[str, int]] = {}
         self._free_outputs = {strip_transcoding(name) for name in pipeline.outputs()}
 
     # ---- deciding -----------------------------------------------------------------------
@@ -141,6 +142,7 @@ class Planner:
         """
         decision = self.decisions[node.name]
         if decision.action == RUN:
+            self._held_before[node.name] = self._held_objects(node)
             return False, []
         before = {name: (d.action, d.reason) for name, d in self.decisions.items()}
         self.decide()  # this node, and what a skip of it lets be decided downstream
@@ -158,8 +160,22 @@ class Planner:
                     decision,
                     f"recomputes in-memory {name} for {reader} (not decided before this node)",
                 )
+        if verdict is False:
+            self._held_before[node.name] = self._held_objects(node)
         changed = [d for n, d in self.decisions.items() if before[n] != (d.action, d.reason)]
         return verdict, changed
+
+    def _held_objects(self, node: Node) -> dict[str, int]:
+        """The objects (by id) that this process's catalog holds for ``node``'s in-memory
+        outputs now. After the node, a new object there is what it produced here; the same
+        one means the data was produced elsewhere (a worker process, a Dask worker) and what
+        is held is not it."""
+        held = {}
+        for name in node.outputs:
+            dataset = self.catalog.get(name) if name in self.catalog else None
+            if isinstance(dataset, MemoryDataset) and dataset.exists():
+                held[name] = id(dataset._data)
+        return held
 
     def _facts(self) -> set[str]:
         """Nodes whose decision and outputs can no longer change."""
@@ -459,26 +475,31 @@ class Planner:
         cacheable = self._never_cached(node, code) is None and not unsound
         key = _key(manifest) if cacheable else "nocache:" + secrets.token_hex(16)
         decision.key = key
+        before = self._held_before.pop(node.name, None)
         for name in node.outputs:
-            decision.outputs[name] = self._output_identity(name, key)
+            decision.outputs[name] = self._output_identity(name, key, before)
         if not cacheable:
             return None
         return NodeRecord.of(node.name, key, manifest, decision.outputs, run_id, time.time())
 
-    def _output_identity(self, name: str, key: str) -> str:
+    def _output_identity(self, name: str, key: str, before: dict[str, int] | None) -> str:
+        """What a node that just finished wrote to ``name``: a file's content, an in-memory
+        value's hash when this process holds the value the node produced (a new object since
+        the node was handed out), else ``k:`` and the node's key (sound: equal keys, equal
+        outputs)."""
         location = self._location(name)
         if location is not None:
             identity = self._persisted_identity(name, location)
             return identity if identity is not None else "missing:" + key
-        if name in self.catalog:
+        if name in self.catalog and before is not None:
             dataset = self.catalog.get(name)
             if isinstance(dataset, MemoryDataset) and dataset.exists():
-                try:
-                    # The object held (no copy); hashed while its node's outputs are fresh.
-                    data = dataset._data
-                    return "v:" + self._fingerprinter.value_digest(data).hex()
-                except Unhashable:
-                    pass
+                data = dataset._data  # the object held (no copy), while it is still held
+                if before.get(name) != id(data):
+                    try:
+                        return "v:" + self._fingerprinter.value_digest(data).hex()
+                    except Unhashable:
+                        pass
         return "k:" + key
 
 
