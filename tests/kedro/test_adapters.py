@@ -349,6 +349,7 @@ def test_incremental_runs_skip_what_has_not_changed(
         runner(incremental="true").run(kedro_pipeline, catalog, run_id=run_id)
         journal = load_journal(tmp_path / ".ductwork" / "runs" / f"{run_id}.json")
         (entry,) = journal["nodes"]
+        assert isinstance(entry, dict)
         return entry
 
     first = run([1, 2], "r1")
