@@ -15,6 +15,7 @@ Figures are the best of ``--rounds`` rounds (the machine is shared: slower round
 neighbours).
 
     python benchmarks/bench_incremental.py [--rounds 3] [--touch-gb 10] [--skip-spaceflights]
+        [--parts nodes,touched,hashing,spaceflights]
         [--hamilton-python /path/to/venv-with-sf-hamilton/bin/python]
 
 With ``--hamilton-python``, the spaceflights pipeline also runs in one process, on ductwork
@@ -351,11 +352,19 @@ def main() -> None:
         "--hamilton-python",
         help="An interpreter with sf-hamilton installed (a scratch venv): compare with its cache.",
     )
+    parser.add_argument(
+        "--parts",
+        default="nodes,touched,hashing,spaceflights",
+        help="Which measures, comma-separated (nodes, touched, hashing, spaceflights).",
+    )
     args = parser.parse_args()
-    rows = thousand_nodes(args.rounds)
-    rows += touched_inputs(args.touch_gb)
-    rows += cold_hashing(args.rounds)
-    if not args.skip_spaceflights:
+    parts = set(args.parts.split(","))
+    rows = thousand_nodes(args.rounds) if "nodes" in parts else []
+    if "touched" in parts:
+        rows += touched_inputs(args.touch_gb)
+    if "hashing" in parts:
+        rows += cold_hashing(args.rounds)
+    if "spaceflights" in parts and not args.skip_spaceflights:
         rows += spaceflights(args.rounds)
     if args.hamilton_python:
         rows += versus_hamilton(args.hamilton_python, args.rounds)
