@@ -317,7 +317,10 @@ def versus_hamilton(python: str, rounds: int) -> list[tuple[str, str]]:
         finally:
             os.chdir(previous)
             sys.path.remove(str(here))
-        params = json.dumps(yaml.safe_load((here / "conf" / "parameters.yml").read_text()))
+        merged: dict[str, Any] = {}
+        for path in sorted((here / "conf" / "base").glob("parameters*.yml")):
+            merged.update(yaml.safe_load(path.read_text()) or {})
+        params = json.dumps(merged)
         script = Path(__file__).with_name("hamilton_spaceflights.py")
         result = subprocess.run(
             [python, str(script), str(here), params, str(rounds)],
@@ -359,15 +362,23 @@ def main() -> None:
     )
     args = parser.parse_args()
     parts = set(args.parts.split(","))
-    rows = thousand_nodes(args.rounds) if "nodes" in parts else []
+    measures: list[Callable[[], list[tuple[str, str]]]] = []
+    if "nodes" in parts:
+        measures.append(lambda: thousand_nodes(args.rounds))
     if "touched" in parts:
-        rows += touched_inputs(args.touch_gb)
+        measures.append(lambda: touched_inputs(args.touch_gb))
     if "hashing" in parts:
-        rows += cold_hashing(args.rounds)
+        measures.append(lambda: cold_hashing(args.rounds))
     if "spaceflights" in parts and not args.skip_spaceflights:
-        rows += spaceflights(args.rounds)
+        measures.append(lambda: spaceflights(args.rounds))
     if args.hamilton_python:
-        rows += versus_hamilton(args.hamilton_python, args.rounds)
+        measures.append(lambda: versus_hamilton(args.hamilton_python, args.rounds))
+    rows: list[tuple[str, str]] = []
+    for measure in measures:
+        found = measure()
+        for label, value in found:  # as measured, so that a later failure loses nothing
+            print(f"# {label}: {value}", file=sys.stderr, flush=True)
+        rows += found
     width = max(len(label) for label, _ in rows)
     print(f"{'measure':<{width}}  result")
     print(f"{'-' * width}  ------")
