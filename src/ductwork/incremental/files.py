@@ -31,6 +31,7 @@ from typing import Any
 import xxhash
 
 from ductwork.incremental.store import Stamp, Store
+from ductwork.io._protocols import file_location
 
 __all__ = ["RACY_SECONDS", "FileIdentities", "dataset_location"]
 
@@ -41,25 +42,9 @@ _REMOTE_IDS = ("ETag", "etag", "VersionId", "version_id", "generation", "md5Hash
 
 
 def dataset_location(dataset: Any) -> tuple[Any, str, str] | None:
-    """``(filesystem, path, protocol)`` of a file-based dataset's current load path, or None."""
-    fs = getattr(dataset, "_fs", None)
-    path = None
-    for attribute in ("_get_load_path", "_get_save_path"):
-        getter = getattr(dataset, attribute, None)
-        if callable(getter):
-            try:
-                path = getter()
-                break
-            except Exception:  # a versioned dataset with no version yet
-                continue
-    if path is None:
-        path = getattr(dataset, "_filepath", None) or getattr(dataset, "_path", None)
-    if path is None:
-        return None
-    protocol = str(getattr(dataset, "_protocol", "file") or "file")
-    if protocol in ("file", "local") or fs is None:
-        return (None, os.path.abspath(str(path)), "file")
-    return (fs, str(path), protocol)
+    """``(filesystem, path, protocol)`` of a file-based dataset's current load path, or None
+    (a local file: ``(None, absolute path, "file")``)."""
+    return file_location(dataset)
 
 
 @dataclass

@@ -42,6 +42,7 @@ from ductwork.incremental.files import FileIdentities, dataset_location
 from ductwork.incremental.store import NodeRecord, Store
 from ductwork.incremental.values import Unhashable
 from ductwork.io import CatalogProtocol, MemoryDataset
+from ductwork.io._protocols import memory_data
 from ductwork.io.travel import is_in_memory
 from ductwork.pipeline import Node, Pipeline
 from ductwork.pipeline.transcoding import strip_transcoding
@@ -172,9 +173,9 @@ class Planner:
         is held is not it."""
         held = {}
         for name in node.outputs:
-            dataset = self.catalog.get(name) if name in self.catalog else None
-            if isinstance(dataset, MemoryDataset) and dataset.exists():
-                held[name] = id(dataset._data)
+            data = memory_data(self.catalog.get(name)) if name in self.catalog else None
+            if data is not None:
+                held[name] = id(data)
         return held
 
     def _facts(self) -> set[str]:
@@ -492,14 +493,12 @@ class Planner:
             identity = self._persisted_identity(name, location)
             return identity if identity is not None else "missing:" + key
         if name in self.catalog and before is not None:
-            dataset = self.catalog.get(name)
-            if isinstance(dataset, MemoryDataset) and dataset.exists():
-                data = dataset._data  # the object held (no copy), while it is still held
-                if before.get(name) != id(data):
-                    try:
-                        return "v:" + self._fingerprinter.value_digest(data).hex()
-                    except Unhashable:
-                        pass
+            data = memory_data(self.catalog.get(name))  # uncopied, while it is still held
+            if data is not None and before.get(name) != id(data):
+                try:
+                    return "v:" + self._fingerprinter.value_digest(data).hex()
+                except Unhashable:
+                    pass
         return "k:" + key
 
 
