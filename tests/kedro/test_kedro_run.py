@@ -151,6 +151,12 @@ def test_journal_is_written_under_the_project_and_ductwork_report_reads_it(
     assert (journal["pipeline"], journal["pipeline_name"]) == ("__default__",) * 2
     assert {entry["status"] for entry in journal["nodes"]} == {"done"}
     assert len(journal["nodes"]) == 10
+    # Loads and saves are timed where the nodes ran (the worker processes), as under ductwork run.
+    (fit,) = [entry for entry in journal["nodes"] if entry["name"] == "fit_model"]
+    assert fit["load_time"] > 0
+    assert fit["save_time"] > 0
+    assert journal["datasets"]["revenue_table"]["save_time"] > 0
+    assert journal["datasets"]["revenue_table"]["loads"] == 1
 
     report = project.shell("ductwork report")
     assert report.returncode == 0, report.output

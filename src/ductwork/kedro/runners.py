@@ -149,17 +149,26 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
         journal = self._new_journal(plan, run_id, command, pipeline_name)
         resumer = _Resumer(self._logger, command, journal)
         runner._suggest_resume_scenario = resumer  # type: ignore[method-assign]
+        hook_manager_for_run = bridge_manager(kedro_hooks)
+        if journal is not None:  # the journal times each load and save, as under ductwork run
+            hook_manager_for_run.register(journal.hooks, name="ductwork.journal")
         with run_observers(journal, len(plan.to_run.nodes), _title(pipeline)) as observer:
             run_id = journal.run_id if journal is not None else run_id
             if self._incremental:
                 _run_incremental(
-                    runner, plan.to_run, catalog_for_run, kedro_hooks, run_id, observer, journal
+                    runner,
+                    plan.to_run,
+                    catalog_for_run,
+                    hook_manager_for_run,
+                    run_id,
+                    observer,
+                    journal,
                 )
             else:
                 runner.run(
                     plan.to_run,
                     catalog_for_run,
-                    bridge_manager(kedro_hooks),
+                    hook_manager_for_run,
                     run_id=run_id,
                     observer=observer,
                 )
@@ -192,7 +201,7 @@ def _run_incremental(
     runner: dw.AbstractRunner,
     pipeline: Pipeline,
     catalog: CatalogProtocol,
-    kedro_hooks: Any,
+    hook_manager: Any,
     run_id: str | None,
     observer: Any,
     journal: RunJournal | None,
@@ -206,7 +215,7 @@ def _run_incremental(
         pipeline,
         catalog,
         store=_project_path() / CACHE_FILE,
-        hook_manager=bridge_manager(kedro_hooks),
+        hook_manager=hook_manager,
         run_id=run_id,
         observer=observer,
         on_decided=None if journal is None else into_journal(journal),
