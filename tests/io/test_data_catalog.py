@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import logging
 import pickle
 from pathlib import Path
@@ -78,6 +79,35 @@ def test_unknown_names_raise_not_found_with_suggestions(catalog: DataCatalog) ->
         catalog.confirm("nope")
     with pytest.raises(DatasetNotFoundError):
         _ = catalog["nope"]
+
+
+def test_suggestions_are_worked_out_only_when_the_message_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    catalog = DataCatalog({f"table_{i}": MemoryDataset(i) for i in range(500)})
+    compared: list[str] = []
+    real = difflib.get_close_matches
+
+    def counting(name: str, *args: Any, **kwargs: Any) -> list[str]:
+        compared.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(difflib, "get_close_matches", counting)
+    # Code that looks a name up and catches the miss pays nothing for the suggestions.
+    for name in ("table_x", "table_y"):
+        with pytest.raises(DatasetNotFoundError):
+            catalog.load(name)
+    assert compared == []
+    with pytest.raises(DatasetNotFoundError) as caught:
+        catalog.load("table_12x")
+    message = str(caught.value)
+    assert message.startswith("Dataset 'table_12x' not found in the catalog - did you mean")
+    assert "table_12" in message
+    assert str(caught.value) == message
+    assert compared == ["table_12x"]  # once, however often it is read
+    assert repr(caught.value) == f"DatasetNotFoundError({message!r})"
+    # The error travels (to a parent process, into a journal) with its whole text.
+    assert str(pickle.loads(pickle.dumps(caught.value))) == message
 
 
 def test_contains_counts_declared_names_but_not_the_runtime_default(reset_counting: None) -> None:

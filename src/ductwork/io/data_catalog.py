@@ -216,11 +216,7 @@ class DataCatalog:
         return None if type_value is None else resolve_dataset_type(type_value, key)()
 
     def _not_found(self, name: str) -> DatasetNotFoundError:
-        message = f"Dataset '{name}' not found in the catalog"
-        close = difflib.get_close_matches(name, self.keys())
-        if close:
-            message += f" - did you mean one of these instead: {', '.join(close)}"
-        return DatasetNotFoundError(message)
+        return DatasetNotFoundError(_NotFoundMessage(name, self.keys()))
 
     def _dataset(self, ds_name: str) -> Any:
         """``self[ds_name]``, one call shorter for the datasets already created (every save
@@ -478,3 +474,30 @@ def __getattr__(name: str) -> Any:
     if name == "SharedMemoryDataCatalog":
         return importlib.import_module("ductwork.io.shared_memory_catalog").SharedMemoryDataCatalog
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _NotFoundMessage:
+    """A missing name's message, with the close names it suggests worked out when first read.
+
+    Comparing the name with every entry takes a fraction of a second in a catalog of thousands,
+    and code that catches the error (looking up a name that may be absent) never reads it.
+    """
+
+    def __init__(self, name: str, names: list[str]) -> None:
+        self._name = name
+        self._names: list[str] | None = names
+        self._text = f"Dataset '{name}' not found in the catalog"
+
+    def __str__(self) -> str:
+        if self._names is not None:
+            close = difflib.get_close_matches(self._name, self._names)
+            if close:
+                self._text += f" - did you mean one of these instead: {', '.join(close)}"
+            self._names = None
+        return self._text
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:  # travels as the finished text
+        return (str, (str(self),))
