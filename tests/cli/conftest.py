@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import json
 import os
@@ -99,3 +100,37 @@ def journals(project: Path, folder: str = ".ductwork/runs") -> list[dict[str, An
 def statuses(journal: dict[str, Any]) -> dict[str, str]:
     """Node name -> status."""
     return {entry["name"]: entry["status"] for entry in journal["nodes"]}
+
+
+def release(fifo: Path) -> None:
+    """Let the node waiting on ``fifo`` go, if one still waits (never blocks)."""
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ENXIO:  # no reader: the node was stopped
+            return
+        raise
+    try:
+        os.write(fd, b"go")
+    except BrokenPipeError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def stop_running_command(
+    process: subprocess.Popen[str], signum: int, said: str, fifo: Path, timeout: float
+) -> str:
+    """Send ``signum`` to ``process``, wait until its stderr says ``said`` (or it ends), let a
+    node still waiting on ``fifo`` go (a node on a thread cannot be stopped), and return all
+    of its stderr once it has ended."""
+    process.send_signal(signum)
+    assert process.stderr is not None
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if said in line:
+            break
+    release(fifo)
+    _, rest = process.communicate(timeout=timeout)
+    return "".join(lines) + rest

@@ -7,7 +7,6 @@ outside: the test lets it go once the command says it is stopping.
 
 from __future__ import annotations
 
-import errno
 import os
 import signal
 import subprocess
@@ -24,6 +23,7 @@ from tests.cli.conftest import (
     run_cli,
     runner_params,
     statuses,
+    stop_running_command,
 )
 
 pytestmark = pytest.mark.timeout(90)
@@ -41,22 +41,6 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _release(fifo: Path) -> None:
-    """Let the node waiting on ``fifo`` go, if one still waits (never blocks)."""
-    try:
-        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-    except OSError as error:
-        if error.errno == errno.ENXIO:  # no reader: the node was stopped
-            return
-        raise
-    try:
-        os.write(fd, b"go")
-    except BrokenPipeError:
-        pass
-    finally:
-        os.close(fd)
-
-
 @pytest.mark.parametrize("runner", runner_params("sequential", "thread", "parallel"))
 def test_ctrl_c_stops_the_run_and_resume_finishes_it(project: Path, runner: str) -> None:
     handshake = project / "handshake"
@@ -69,16 +53,9 @@ def test_ctrl_c_stops_the_run_and_resume_finishes_it(project: Path, runner: str)
     try:
         with open(handshake / "started", encoding="utf-8") as started:
             node_pid = int(started.read())
-        process.send_signal(signal.SIGINT)
-        assert process.stderr is not None
-        said = []
-        for line in process.stderr:  # until the command says it is stopping (or ends)
-            said.append(line)
-            if "Interrupted: stopping the run" in line:
-                break
-        _release(handshake / "release")
-        _, rest = process.communicate(timeout=20)
-        stderr = "".join(said) + rest
+        stderr = stop_running_command(
+            process, signal.SIGINT, "Interrupted: stopping the run", handshake / "release", 20
+        )
     finally:
         process.kill()
         process.wait()

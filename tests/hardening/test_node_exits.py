@@ -15,8 +15,15 @@ from ductwork.exceptions import NodeExitError
 from ductwork.io import DataCatalog
 from ductwork.pipeline import Pipeline, node
 from ductwork.runner import SequentialRunner, ThreadRunner
-from tests.cli.conftest import BASE, command, journals, run_cli, runner_params, statuses
-from tests.cli.test_interrupt import _release as release
+from tests.cli.conftest import (
+    BASE,
+    command,
+    journals,
+    run_cli,
+    runner_params,
+    statuses,
+    stop_running_command,
+)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -120,16 +127,9 @@ def test_sigterm_from_outside_stops_the_run_and_records_it(project: Path) -> Non
     try:
         with open(handshake / "started", encoding="utf-8") as started:
             started.read()
-        process.send_signal(signal.SIGTERM)
-        assert process.stderr is not None
-        said = []
-        for line in process.stderr:  # until the command says it is stopping (or ends)
-            said.append(line)
-            if "Interrupted by SIGTERM" in line:
-                break
-        release(handshake / "release")  # a node still waiting (it cannot be stopped) goes on
-        _, rest = process.communicate(timeout=60)
-        stderr = "".join(said) + rest
+        stderr = stop_running_command(
+            process, signal.SIGTERM, "Interrupted by SIGTERM", handshake / "release", 60
+        )
     finally:
         process.kill()
         process.wait()
