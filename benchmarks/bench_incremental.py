@@ -229,7 +229,7 @@ def cold_hashing(rounds: int) -> list[tuple[str, str]]:
         with Store(Path(folder) / "c.sqlite") as store:
 
             def hash_file() -> None:
-                FileIdentities(store)._hash_file(str(path))
+                FileIdentities(store)._hash_file(str(path), GIB)
 
             file_time = best(rounds, hash_file)
     return [

@@ -93,3 +93,17 @@ def test_folders_are_identified_file_by_file(tmp_path: Path) -> None:
 def test_a_missing_file_has_no_identity(tmp_path: Path) -> None:
     with Store(tmp_path / "c.sqlite") as store:
         assert identify(store, tmp_path / "nothing") == (None, 0)
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1, 5 << 20])
+def test_a_file_is_hashed_whole_around_the_chunk_size(tmp_path: Path, extra: int) -> None:
+    import xxhash
+
+    size = (8 << 20) + extra  # the chunk size, and around it
+    content = os.urandom(1 << 16) * (size // (1 << 16)) + os.urandom(size % (1 << 16))
+    path = tmp_path / "big.bin"
+    path.write_bytes(content)
+    with Store(tmp_path / "c.sqlite") as store:
+        identities = FileIdentities(store)
+        assert identities.identity((None, str(path), "file")) == xxhash.xxh3_128_hexdigest(content)
+        assert identities.bytes_hashed == size

@@ -56,6 +56,7 @@ class FileIdentities:
     files_hashed: int = 0
     _new: dict[str, Stamp] = field(default_factory=dict)
     _saved: dict[str, Stamp] | None = field(default=None, repr=False)
+    _buffer: bytearray | None = field(default=None, repr=False)
 
     def identity(self, location: tuple[Any, str, str]) -> str | None:
         """The content identity of the file or folder at ``location``; None if it is missing."""
@@ -88,7 +89,7 @@ class FileIdentities:
         known = self._known(path)
         if known is not None and known.stamp == stamp:
             return known.digest
-        digest = self._hash_file(path)
+        digest = self._hash_file(path, info.st_size)
         self._new[path] = Stamp("racy" if racy else stamp, digest, time.time())
         return digest
 
@@ -102,15 +103,22 @@ class FileIdentities:
                 hasher.update(f"{os.path.relpath(full, path)}\x00{digest}\x00".encode())
         return hasher.hexdigest()
 
-    def _hash_file(self, path: str) -> str:
+    def _hash_file(self, path: str, size_hint: int) -> str:
         hasher = xxhash.xxh3_128()
+        self.files_hashed += 1
         with open(path, "rb") as stream:
-            buffer = bytearray(_CHUNK)
-            view = memoryview(buffer)
-            while size := stream.readinto(buffer):
+            if size_hint < _CHUNK:  # most files: one read, no chunk buffer to fill
+                data = stream.read(_CHUNK)
+                hasher.update(data)
+                self.bytes_hashed += len(data)
+                if len(data) < _CHUNK:  # the whole file (one that grew is read on below)
+                    return hasher.hexdigest()
+            if self._buffer is None:
+                self._buffer = bytearray(_CHUNK)  # one per run, reused for every large file
+            view = memoryview(self._buffer)
+            while size := stream.readinto(self._buffer):
                 hasher.update(view[:size])
                 self.bytes_hashed += size
-        self.files_hashed += 1
         return hasher.hexdigest()
 
     def _remote(self, fs: Any, path: str, protocol: str) -> str | None:

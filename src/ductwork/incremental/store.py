@@ -111,11 +111,15 @@ class Store:
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
             if not self._current():
+                # A new store: created without waiting for the disk (a crash now leaves a file
+                # that is reported as not a store, never a wrong record).
+                self._db.execute("PRAGMA synchronous=OFF")
+                self._db.execute("PRAGMA journal_mode=WAL")
                 with self._transaction():
                     self._create()
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as error:
             raise StoreError(
                 f"{self.path} is not a ductwork cache ({error}); remove it or give another path."
