@@ -157,6 +157,12 @@ def test_journal_is_written_under_the_project_and_ductwork_report_reads_it(
     assert fit["save_time"] > 0
     assert journal["datasets"]["revenue_table"]["save_time"] > 0
     assert journal["datasets"]["revenue_table"]["loads"] == 1
+    # The report tells files from memory: the journal describes the run's datasets.
+    table = journal["datasets"]["revenue_table"]
+    assert table["persisted"] is True
+    assert table["type"].endswith("ExcelDataset")
+    assert table["size"] > 0
+    assert journal["datasets"]["north.summary"]["persisted"] is False
 
     report = project.shell("ductwork report")
     assert report.returncode == 0, report.output

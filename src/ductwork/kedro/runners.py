@@ -146,7 +146,7 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
             f"{type(self).__module__.rsplit('.', 1)[0]}.{type(self).__name__}", self._params
         )
         runner = self._ductwork_runner()
-        journal = self._new_journal(plan, run_id, command, pipeline_name)
+        journal = self._new_journal(plan, run_id, command, pipeline_name, catalog_for_run)
         resumer = _Resumer(self._logger, command, journal)
         runner._suggest_resume_scenario = resumer  # type: ignore[method-assign]
         hook_manager_for_run = bridge_manager(kedro_hooks)
@@ -175,7 +175,12 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
         return save_free_outputs(catalog, catalog_for_run, plan.to_run.outputs())
 
     def _new_journal(
-        self, plan: Any, run_id: str | None, command: ResumeCommand, pipeline_name: str | None
+        self,
+        plan: Any,
+        run_id: str | None,
+        command: ResumeCommand,
+        pipeline_name: str | None,
+        catalog: CatalogProtocol,
     ) -> RunJournal | None:
         if not self._journal:
             return None
@@ -187,6 +192,7 @@ class _KedroRunner(KedroAbstractRunner):  # type: ignore[misc]
             pipeline_spec=pipeline_name,
             reasons=plan.reasons,
             skipped=plan.skipped,
+            catalog=catalog,  # which datasets are persisted, their types and, after, their sizes
             info={
                 "pipeline_name": pipeline_name,
                 "command": command.again(),
