@@ -2,11 +2,11 @@
 
 A worker receives, once, the persisted datasets the pipeline uses (its own copies: it loads and
 saves them itself), the hook plugins, the run id and the parent's logging levels. Its catalog
-holds those datasets and, for every in-memory dataset, a :class:`TransportDataset` that loads
-from and saves to shared memory (:mod:`.transport`). Each node runs through
-:class:`~ductwork.execution.NodeShell` the parent sent, so retries, node and dataset hooks fire
-here, in the worker, exactly as in any other runner (the parent enforces time limits by stopping
-the worker). State a plugin gathers in a worker stays in that worker.
+holds those datasets and, for every in-memory dataset, a dataset whose data travels through
+shared memory (:mod:`.exchange`). Each node runs through :class:`~ductwork.execution.NodeShell`
+the parent sent, so retries, node and dataset hooks fire here, in the worker, exactly as in any
+other runner (the parent enforces time limits by stopping the worker). State a plugin gathers
+in a worker stays in that worker.
 
 Log records of every logger are forwarded to the parent, which hands them to its own loggers;
 the worker keeps no handler of its own. SIGINT is ignored: on Ctrl-C the parent, which the
@@ -22,7 +22,6 @@ process that started it.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
 import pickle
@@ -30,36 +29,29 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
 from logging.handlers import QueueHandler
 from multiprocessing.connection import Connection
 from typing import Any
 
 import cloudpickle
 
-from ductwork.exceptions import DatasetError, RunnerError
+from ductwork.exceptions import RunnerError
 from ductwork.execution import NodeOutcome
-from ductwork.io import AbstractDataset, DataCatalog
-from ductwork.io.pickling import find_unpicklable
+from ductwork.io import DataCatalog
 from ductwork.pipeline import Node
-from ductwork.runner.processes import transport
+from ductwork.runner.processes.exchange import Exchange, TransportDataset
 from ductwork.runner.processes.protocol import (
     DONE,
     FAILED_START,
     LOG,
     READY,
-    PackedError,
     Payload,
     Setup,
     Task,
     pack_error,
-    unpack_error,
 )
-from ductwork.runner.processes.transport import Blob
 
-__all__ = ["TransportDataset", "main"]
-
-_RECENT = 32  # nodes whose outputs a worker keeps for nodes sent ahead (more than it holds)
+__all__ = ["main"]
 
 
 class _Sender:
@@ -91,107 +83,11 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
 
 
-class _Exchange:
-    """The in-memory data of the node being run: its inputs' blobs, its outputs' blobs; and the
-    outputs of the last nodes that succeeded here, which nodes sent ahead read (see ..ahead)."""
-
-    def __init__(self, prefix: str) -> None:
-        self._prefix = prefix
-        self._numbers = itertools.count()
-        self.node: Node | None = None
-        self.inputs: dict[str, Blob] = {}
-        self.takes: frozenset[str] = frozenset()
-        self.errors: dict[str, PackedError] = {}
-        self.outputs: dict[str, Blob] = {}
-        self.recent: deque[dict[str, Blob]] = deque(maxlen=_RECENT)
-
-    def begin(self, node: Node, task: Task) -> None:
-        self.node, self.inputs, self.takes, self.errors = node, task.inputs, task.takes, task.errors
-        for outputs in self.recent if task.local else ():  # the oldest first: the latest wins
-            self.inputs = {**self.inputs, **{n: outputs[n] for n in task.local if n in outputs}}
-        self.outputs = {}
-
-    def finish(self) -> dict[str, Blob]:
-        outputs = self.outputs
-        self.node, self.inputs, self.errors, self.outputs = None, {}, {}, {}
-        return outputs
-
-    def load(self, name: str) -> Any:
-        if name in self.errors:
-            raise unpack_error(self.errors[name])
-        blob = self.inputs.get(name)
-        if blob is None:
-            raise DatasetError(f"Data for '{name}' has not been saved yet.")
-        return transport.load(blob, take=name in self.takes)
-
-    def save(self, name: str, data: Any) -> None:
-        try:
-            blob = transport.dump(data, self._new_name)
-        except Exception as error:
-            raise self._unpicklable(name, data, error) from error
-        self._check_round_trip(name, blob)
-        previous = self.outputs.get(name)  # a generator node's earlier chunk
-        self.outputs[name] = blob
-        if previous is not None and previous.segment is not None:
-            transport.unlink(previous.segment)
-
-    def _check_round_trip(self, name: str, blob: Blob) -> None:
-        # Data that pickles but cannot be unpickled (a __reduce__ or __setstate__ that fails)
-        # would fail the node reading it: it is the failure of the node that returned it. The
-        # extra unpickling is cheap: large data travels as buffers, which it maps, not copies.
-        try:
-            transport.load(blob)
-        except Exception as error:
-            if blob.segment is not None:
-                transport.unlink(blob.segment)
-            node = self.node.name if self.node is not None else "?"
-            raise DatasetError(
-                f"Node '{node}' returned data for '{name}' that pickles but cannot be unpickled "
-                f"({type(error).__name__}: {error}), so it cannot be sent to another process. "
-                "Fix how its class is pickled (__reduce__, __setstate__), or run this node with "
-                "a thread or sequential runner."
-            ) from error
-
-    def _new_name(self) -> str:
-        return f"{self._prefix}{next(self._numbers)}"
-
-    def _unpicklable(self, name: str, data: Any, error: Exception) -> DatasetError:
-        reasons = find_unpicklable(data) or [f"{type(error).__name__}: {error}"]
-        node = self.node.name if self.node is not None else "?"
-        return DatasetError(
-            f"Node '{node}' returned data for '{name}' that cannot be serialised, so it cannot "
-            f"be sent to another process: {'; '.join(reasons)}. Return picklable data, or run "
-            "this node with a thread or sequential runner."
-        )
-
-
-class TransportDataset(AbstractDataset[Any, Any]):
-    """A worker's stand-in for an in-memory dataset: its data travels through shared memory."""
-
-    _EPHEMERAL = True
-
-    def __init__(self, name: str, exchange: _Exchange) -> None:
-        self._name = name
-        self._exchange = exchange
-
-    def load(self) -> Any:
-        return self._exchange.load(self._name)
-
-    def save(self, data: Any) -> None:
-        self._exchange.save(self._name, data)
-
-    def _exists(self) -> bool:
-        return self._name in self._exchange.inputs or self._name in self._exchange.outputs
-
-    def _describe(self) -> dict[str, Any]:
-        return {"name": self._name}
-
-
 class _Worker:
     def __init__(self, setup: Setup, sender: _Sender) -> None:
         payload: Payload = cloudpickle.loads(setup.payload)
         self._sender = sender
-        self._exchange = _Exchange(f"{setup.prefix}{setup.worker}_")
+        self._exchange = Exchange(f"{setup.prefix}{setup.worker}_")
         datasets: dict[str, Any] = dict(payload.shipped)
         for name in payload.memory:
             datasets[name] = TransportDataset(name, self._exchange)
