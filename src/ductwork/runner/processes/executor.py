@@ -53,6 +53,10 @@ __all__ = ["ProcessExecutor"]
 _DEPTH = 2
 _QUICK_DEPTH = 16
 _QUICK = 0.002
+# Off: a node sent ahead starts on its worker before the run loop hands it out, so observers
+# (the run journal) learn of it late: after Ctrl-C the journal called such a node "not run" and
+# its producer "interrupted". It can return once observers are told of nodes sent ahead.
+_LOOK_AHEAD = False
 
 
 class ProcessExecutor:
@@ -81,7 +85,7 @@ class ProcessExecutor:
         self._pickled_nodes: dict[Node, bytes] = {}
         self._backlog: list[Node] = []  # submitted while a replacement worker was starting
         # Nothing ahead of a gate (an incremental run decides each node as it becomes ready).
-        enabled = not self._timed and context.shell.options.max_running is None
+        enabled = _LOOK_AHEAD and not self._timed and context.shell.options.max_running is None
         enabled = enabled and not context.gated
         self._ahead = Ahead(context.pipeline, enabled)
         self._handed: list[NodeOutcome] = []  # early outcomes of nodes the loop has handed out
