@@ -16,7 +16,6 @@ per pass of the run loop.
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 import time
 from collections.abc import Collection, Iterable
@@ -78,7 +77,7 @@ class ProcessExecutor:
         self._workers = workers
         self._context = context
         self._shell = context.shell.enforcing(watched)  # the parent stops overdue workers
-        self.prefix = _prefix_for_run()
+        self.prefix = transport.run_prefix()
         """The prefix of every shared-memory segment name of this run."""
         self._pool = Pool(mp_context)
         self._data = RunData(context.pipeline, context.catalog, self.prefix)
@@ -296,8 +295,3 @@ class ProcessExecutor:
         finally:
             self._data.drop_all()
             transport.sweep(self.prefix)
-
-
-def _prefix_for_run() -> str:
-    # Short (macOS allows 30 characters), and unique to this process and run.
-    return f"dw{os.getpid()}_{secrets.token_hex(3)}_"

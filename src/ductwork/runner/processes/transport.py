@@ -26,6 +26,7 @@ import logging
 import mmap
 import os
 import pickle
+import secrets
 from collections.abc import Callable, Collection, Iterator, Sequence
 from multiprocessing import resource_tracker
 from typing import Any, NamedTuple
@@ -37,7 +38,7 @@ try:
 except ImportError:  # pragma: no cover - Windows
     _posixshmem = None
 
-__all__ = ["SHARED_MEMORY", "Blob", "dump", "dumps", "load", "sweep", "unlink"]
+__all__ = ["SHARED_MEMORY", "Blob", "dump", "dumps", "load", "run_prefix", "sweep", "unlink"]
 
 _logger = logging.getLogger(__name__)
 
@@ -133,6 +134,12 @@ def unlink(name: str) -> bool:
         return False
     resource_tracker.unregister("/" + name, _TRACKER_TYPE)
     return True
+
+
+def run_prefix() -> str:
+    """A new prefix for a run's segment names: short (macOS allows 30 characters), and unique to
+    this process and run."""
+    return f"dw{os.getpid()}_{secrets.token_hex(3)}_"
 
 
 def sweep(prefix: str, keep: Collection[str] = ()) -> list[str]:
