@@ -74,10 +74,11 @@ def run_node(
         load, save = catalog.load, catalog.save
     names = node.input_names
     # The one load: in order on this thread, or all at once on the I/O threads.
-    if io_pool is None:
-        inputs = {name: load(name) for name in names}
-    else:
-        inputs = dict(zip(names, _on_pool(io_pool, load, names), strict=True))
+    inputs = (
+        {name: load(name) for name in names}
+        if io_pool is None
+        else dict(zip(names, _on_pool(io_pool, load, names), strict=True))
+    )
     if hooks.enabled:
         outputs = _call_with_hooks(node, catalog, hooks, inputs, run_id, io_pool is not None)
     else:
@@ -87,18 +88,6 @@ def run_node(
     del inputs
     if checkpoint is not None:
         checkpoint()
-    _save_outputs(outputs, save, io_pool, streams, checkpoint)
-    for name in node.confirm_names:
-        catalog.confirm(name)
-
-
-def _save_outputs(
-    outputs: dict[str, Any],
-    save: Callable[[str, Any], None],
-    io_pool: Executor | None,
-    streams: bool,
-    checkpoint: Callable[[], None] | None,
-) -> None:
     # The one save, mapped as the loads are (a generator's chunks: in order, as they come).
     if streams:
         _save_chunks(outputs, save, checkpoint)
@@ -107,6 +96,8 @@ def _save_outputs(
             save(name, data)
     else:
         _on_pool(io_pool, save, outputs.keys(), outputs.values())
+    for name in node.confirm_names:
+        catalog.confirm(name)
 
 
 def _on_pool(pool: Executor, step: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:

@@ -183,7 +183,9 @@ class NodeShell:
                 work = partial(self._attempts, node, catalog, retry)
                 self.time_limit(node, timeout, work, stop, worker)
             elif retry is None:  # most nodes: one attempt, nothing to watch
-                run_node(node, catalog, self.hooks, self.run_id, self._io_pool, checkpoint)
+                # The hooks property only when they are not built yet (a call on every node).
+                hooks = self._hooks or self.hooks
+                run_node(node, catalog, hooks, self.run_id, self._io_pool, checkpoint)
             else:
                 self._attempts(node, catalog, retry, checkpoint, stop)
         except Exception as error:

@@ -96,10 +96,11 @@ def run_loop(
     gate = getattr(observer, "gate", None)  # observers may be duck-typed
     finished, failures = result.finished, result.failures
     gated = None if gate is None else _Gated(gate)
-    skipped: list[Node] = []
-    while scheduler.is_active() and (options.keep_going or not failures):
-        capacity = executor.capacity  # it may change with the nodes' durations
-        limit = min(capacity, options.max_running or capacity)
+    keep_going, max_running = options.keep_going, options.max_running
+    while scheduler.is_active() and (keep_going or not failures):
+        limit = executor.capacity  # it may change with the nodes' durations
+        if max_running is not None and max_running < limit:
+            limit = max_running
         if gated is None:
             ready = get_ready(limit - in_flight)
         else:
@@ -109,7 +110,7 @@ def run_loop(
             submit(node)
             node_started(node)
             in_flight += 1
-        if skipped or (gated is not None and gated.waiting and in_flight == 0):
+        if gated is not None and (skipped or (gated.waiting and in_flight == 0)):
             continue  # ask about what the skips made ready, or decide what waits
         if in_flight == 0:
             raise RunnerError(_stuck_message(result, total))
@@ -118,7 +119,7 @@ def run_loop(
             node_finished(outcome)
             if outcome.error is not None:
                 failures.append(outcome)
-                if options.keep_going:
+                if keep_going:
                     result.withdrawn.extend(_withdraw(outcome, scheduler, logger))
                 continue
             released = done(outcome.node)
