@@ -21,7 +21,7 @@ from ductwork.execution import NodeOutcome, NodeShell
 from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node, Pipeline
 
-__all__ = ["NodeExecutor", "NodeOutcome", "RunContext"]
+__all__ = ["InProcessExecutor", "NodeExecutor", "NodeOutcome", "RunContext"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,21 @@ class NodeExecutor(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+class InProcessExecutor:
+    """What the executors whose nodes run in this process (inline, threads) share: the nodes
+    load from and save into the caller's catalog, through ``shell``."""
+
+    def __init__(self, context: RunContext, shell: NodeShell) -> None:
+        self._catalog = context.catalog
+        self._shell = shell
+
+    def release(self, names: Iterable[str]) -> None:
+        """Release each dataset in the catalog."""
+        release = self._catalog.release
+        for name in names:
+            release(name)
+
+    def collect(self, names: Collection[str]) -> None:
+        """Nothing to do: the nodes saved into the caller's catalog."""

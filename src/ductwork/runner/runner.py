@@ -165,7 +165,7 @@ class AbstractRunner(ABC):
         observer: RunObserver | None,
         store: Any,
     ) -> dict[str, Any]:
-        """Run in stages of ordinary runs (``incremental=False``) of the nodes that must run."""
+        """Run through :func:`ductwork.incremental.run_incremental`, which asks about each node."""
         from ductwork.incremental import run_incremental  # noqa: PLC0415 (only when asked)
 
         if only_missing_outputs:

@@ -7,11 +7,10 @@ limits interrupt the node where Python allows it (:func:`ductwork.execution.time
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection, Iterable
 
 from ductwork.execution import NodeOutcome
 from ductwork.pipeline import Node, Retry
-from ductwork.runner.executors import NodeExecutor, RunContext
+from ductwork.runner.executors import InProcessExecutor, NodeExecutor, RunContext
 from ductwork.runner.runner import AbstractRunner
 
 __all__ = ["InlineExecutor", "SequentialRunner"]
@@ -48,15 +47,14 @@ class SequentialRunner(AbstractRunner):
         return InlineExecutor(context)
 
 
-class InlineExecutor:
+class InlineExecutor(InProcessExecutor):
     """Runs each queued node in the calling thread when the loop asks for outcomes."""
 
     capacity = 1
 
     def __init__(self, context: RunContext) -> None:
         """Run the nodes of ``context``'s run."""
-        self._catalog = context.catalog
-        self._shell = context.shell
+        super().__init__(context, context.shell)
         self._queue: deque[Node] = deque()
 
     def submit(self, node: Node) -> None:
@@ -66,15 +64,6 @@ class InlineExecutor:
     def next_outcomes(self) -> list[NodeOutcome]:
         """Run the queued node and return how it ended."""
         return [self._shell.run(self._queue.popleft(), self._catalog)]
-
-    def release(self, names: Iterable[str]) -> None:
-        """Release each dataset in the catalog."""
-        release = self._catalog.release
-        for name in names:
-            release(name)
-
-    def collect(self, names: Collection[str]) -> None:
-        """Nothing to do: the nodes saved into the caller's catalog."""
 
     def __enter__(self) -> InlineExecutor:
         self._shell.__enter__()

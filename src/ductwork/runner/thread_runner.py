@@ -24,12 +24,11 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Collection, Iterable
 
 from ductwork.execution import NodeOutcome
 from ductwork.execution.time_limits import timeout_error, watched
 from ductwork.pipeline import Node, Retry
-from ductwork.runner.executors import NodeExecutor, RunContext
+from ductwork.runner.executors import InProcessExecutor, NodeExecutor, RunContext
 from ductwork.runner.runner import AbstractRunner
 
 __all__ = ["ThreadExecutor", "ThreadRunner"]
@@ -98,7 +97,7 @@ class _Assignment:
             return first
 
 
-class ThreadExecutor:
+class ThreadExecutor(InProcessExecutor):
     """Runs nodes on ``max_workers`` daemon threads."""
 
     def __init__(self, context: RunContext, max_workers: int, grace: float = 2.0) -> None:
@@ -109,10 +108,9 @@ class ThreadExecutor:
             max_workers: How many threads (and nodes in flight).
             grace: Seconds to wait for running nodes when the run ends early.
         """
-        self.capacity = max_workers
-        self._catalog = context.catalog
         # This executor watches the time limits itself (see _expire_overdue).
-        self._shell = context.shell.enforcing(watched)
+        super().__init__(context, context.shell.enforcing(watched))
+        self.capacity = max_workers
         self._grace = grace
         self._tasks: queue.SimpleQueue[_Assignment | None] = queue.SimpleQueue()
         self._outcomes: queue.SimpleQueue[NodeOutcome] = queue.SimpleQueue()
@@ -177,14 +175,6 @@ class ThreadExecutor:
                 outcome = NodeOutcome.ended(task.node, error, task.started, task.worker)
                 expired.append(outcome)
         return expired
-
-    def release(self, names: Iterable[str]) -> None:
-        """Release each dataset in the catalog."""
-        for name in names:
-            self._catalog.release(name)
-
-    def collect(self, names: Collection[str]) -> None:
-        """Nothing to do: the nodes saved into the caller's catalog."""
 
     def _start_thread(self) -> None:
         name = f"ductwork-{self._spawned}"
