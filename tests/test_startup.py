@@ -60,3 +60,29 @@ def test_the_commands_help_loads_neither_the_runners_nor_rich() -> None:
     modules = imported_by(code)
     assert "click" in modules
     assert not {"rich", "yaml", "pluggy", "ductwork.runner", "ductwork.io"} & modules
+
+
+def test_the_worker_module_imports_neither_the_runners_nor_the_parent_side() -> None:
+    # What the fork server preloads: the worker, without the runners (Dask's included), the run
+    # loop, or the executor and pool that only the parent uses.
+    modules = imported_by("import ductwork.runner.processes.worker")
+    parent_side = {
+        "ductwork.runner.runner",
+        "ductwork.runner.loop",
+        "ductwork.runner.dask_runner",
+        "ductwork.runner.parallel_runner",
+        "ductwork.runner.thread_runner",
+        "ductwork.runner.processes.executor",
+        "ductwork.runner.processes.pool",
+    }
+    assert "ductwork.execution.shell" in modules  # it did import the worker
+    assert not parent_side & modules
+    assert not {"dask", "distributed", "rich", "click", "yaml"} & modules
+
+
+def test_the_runner_package_loads_each_name_on_first_use() -> None:
+    modules = imported_by("from ductwork.runner import RunObserver, SequentialRunner")
+    assert {"ductwork.runner.loop", "ductwork.runner.sequential_runner"} <= modules
+    assert not {"ductwork.runner.dask_runner", "ductwork.runner.processes"} & modules
+    modules = imported_by("import ductwork.runner as r; assert r.ParallelRunner.__name__")
+    assert "ductwork.runner.processes.executor" in modules
