@@ -29,7 +29,6 @@ import sys
 import sysconfig
 import types
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -67,23 +66,40 @@ class Entry(NamedTuple):
     shown: str = ""
 
 
-@dataclass
 class CodeFingerprint:
     """A node function's entries, and why it cannot be cached (if it cannot)."""
 
-    entries: list[Entry] = field(default_factory=list)
-    unsound: list[str] = field(default_factory=list)
-    cacheable: bool = True
+    # Plain classes with slots, not dataclasses: making a dataclass costs about a millisecond
+    # at import, and this package is imported by every incremental run.
+    __slots__ = ("cacheable", "entries", "unsound")
+
+    def __init__(
+        self,
+        entries: list[Entry] | None = None,
+        unsound: list[str] | None = None,
+        cacheable: bool = True,
+    ) -> None:
+        self.entries: list[Entry] = entries if entries is not None else []
+        self.unsound: list[str] = unsound if unsound is not None else []
+        self.cacheable = cacheable
+
+    def __repr__(self) -> str:
+        return (
+            f"CodeFingerprint(entries={self.entries!r}, unsound={self.unsound!r}, "
+            f"cacheable={self.cacheable!r})"
+        )
 
 
-@dataclass
 class _Direct:
     """What one function or class contributes itself, and the project objects it reaches."""
 
-    entries: list[Entry]
-    unsound: list[str]
-    edges: list[Any]
-    keep: Any  # the object, kept alive so that its id is not reused during the run
+    __slots__ = ("edges", "entries", "keep", "unsound")
+
+    def __init__(self, keep: Any) -> None:
+        self.entries: list[Entry] = []
+        self.unsound: list[str] = []
+        self.edges: list[Any] = []
+        self.keep = keep  # the object, kept alive so that its id is not reused during the run
 
 
 class Fingerprinter:
@@ -94,6 +110,7 @@ class Fingerprinter:
         self._direct: dict[int, _Direct] = {}
         self._origins: dict[str, tuple[str, str]] = {}
         self._listings: dict[str, list[str]] = {}
+        self._wheres: dict[str, str] = {}
         self._digests: dict[int, tuple[bytes, Any]] = {}
 
     # ---- public -------------------------------------------------------------------------
@@ -142,7 +159,7 @@ class Fingerprinter:
         known = self._direct.get(id(obj))
         if known is not None and known.keep is obj:
             return known
-        direct = _Direct([], [], [], obj)
+        direct = _Direct(obj)
         self._describe(obj, direct)
         self._direct[id(obj)] = direct
         return direct
@@ -390,6 +407,14 @@ class Fingerprinter:
         return None
 
     def _where(self, module_name: str) -> str:
+        """Where a module's source is, for people: relative to the project when inside it
+        (once per module: resolving a path asks the filesystem)."""
+        known = self._wheres.get(module_name)
+        if known is None:
+            known = self._wheres[module_name] = self._find_where(module_name)
+        return known
+
+    def _find_where(self, module_name: str) -> str:
         module = sys.modules.get(module_name)
         path = getattr(module, "__file__", None)
         if path is None:

@@ -25,7 +25,6 @@ import json
 import os
 import stat
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import xxhash
@@ -47,16 +46,16 @@ def dataset_location(dataset: Any) -> tuple[Any, str, str] | None:
     return file_location(dataset)
 
 
-@dataclass
 class FileIdentities:
     """Identifies files for one run, reading the store's stamps and saving the new ones."""
 
-    store: Store
-    bytes_hashed: int = 0
-    files_hashed: int = 0
-    _new: dict[str, Stamp] = field(default_factory=dict)
-    _saved: dict[str, Stamp] | None = field(default=None, repr=False)
-    _buffer: bytearray | None = field(default=None, repr=False)
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.bytes_hashed = 0
+        self.files_hashed = 0
+        self._new: dict[str, Stamp] = {}
+        self._saved: dict[str, Stamp] | None = None
+        self._buffer: bytearray | None = None
 
     def identity(self, location: tuple[Any, str, str]) -> str | None:
         """The content identity of the file or folder at ``location``; None if it is missing."""

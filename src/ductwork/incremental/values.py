@@ -10,14 +10,13 @@ loop for numbers). A value whose type is not known to be hashed soundly raises
 
 from __future__ import annotations
 
+import array
 import dataclasses
 import datetime
-import decimal
 import enum
-import fractions
 import math
 import pathlib
-import uuid
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -91,6 +90,10 @@ class ValueHasher:
         container = _CONTAINERS.get(kind)
         if container is not None:
             self._container(value, container)
+            return
+        simple = _lazy_simple(kind)
+        if simple is not None:
+            self._bytes(kind.__qualname__, simple(value))
             return
         self._other(value, kind)
 
@@ -181,8 +184,8 @@ class ValueHasher:
             self._tag("DataFrame", value.shape[1])
             self._pandas_index(value.index)
             self._pandas_index(value.columns)
-            for position in range(value.shape[1]):
-                self._pandas_values(value.iloc[:, position])
+            for _, column in value.items():  # by position (duplicate labels too), no indexing
+                self._pandas_values(column)
             self.feed(dict(value.attrs))
         elif isinstance(value, pd.Series):
             self._tag("Series")
@@ -225,10 +228,21 @@ class ValueHasher:
         else:
             # Extension, string and object columns: their elements as Python values, with
             # missing values kept apart from every real value.
-            array = np.asarray(values, dtype=object)
-            self._tag("elements", len(array))
-            for item in array.tolist():
+            items = np.asarray(values, dtype=object).tolist()
+            if items and set(map(type, items)) == {str}:
+                self._strings(items)
+                return
+            self._tag("elements", len(items))
+            for item in items:
                 self.feed(item)
+
+    def _strings(self, items: list[str]) -> None:
+        """A column of strings (nothing missing) in one go: every length in code points, then
+        all of them joined, in UTF-8. The lengths cut the joined text back into the same
+        strings, so two different columns never give the same bytes."""
+        self._tag("strings", len(items))
+        self._hash.update(array.array("q", map(len, items)).tobytes())
+        self._hash.update("".join(items).encode("utf-8", "surrogatepass"))
 
 
 def _class_path(kind: type) -> str:
@@ -273,9 +287,6 @@ _SIMPLE: dict[type, Callable[[Any], bytes]] = {
     range: lambda value: f"{value.start}|{value.stop}|{value.step}".encode(),
     slice: lambda value: repr(value).encode(),
     type(Ellipsis): lambda _: b"",
-    decimal.Decimal: lambda value: str(value).encode(),
-    fractions.Fraction: lambda value: f"{value.numerator}/{value.denominator}".encode(),
-    uuid.UUID: lambda value: value.bytes,
     datetime.date: _date,
     datetime.datetime: _datetime,
     datetime.time: _time,
@@ -289,3 +300,21 @@ _CONTAINERS: dict[type, str] = {
     set: "set",
     frozenset: "set",
 }
+# Types of modules that this one does not import (each costs a millisecond or two, and an
+# incremental run imports this module): a value of one means its module is loaded already.
+_BY_NAME: dict[tuple[str, str], Callable[[Any], bytes]] = {
+    ("decimal", "Decimal"): lambda value: str(value).encode(),
+    ("fractions", "Fraction"): lambda value: f"{value.numerator}/{value.denominator}".encode(),
+    ("uuid", "UUID"): lambda value: value.bytes,
+}
+
+
+def _lazy_simple(kind: type) -> Callable[[Any], bytes] | None:
+    """The encoder of ``kind`` when it is exactly one of :data:`_BY_NAME`'s types (learnt into
+    :data:`_SIMPLE` on first sight), else None."""
+    module, name = getattr(kind, "__module__", ""), kind.__qualname__
+    encode = _BY_NAME.get((module, name))
+    if encode is None or getattr(sys.modules.get(module), name, None) is not kind:
+        return None
+    _SIMPLE[kind] = encode
+    return encode
