@@ -1,10 +1,14 @@
-"""How ParallelRunner hands out nodes: only what the run loop hands out runs, and the machinery
-that sends a chain's next links ahead (switched off while observers cannot see them) keeps its
-promises: a node sent ahead runs only if the nodes before it succeeded, transcoding included.
+"""How ParallelRunner hands out nodes: a chain goes on a worker without the parent's round trip.
+
+A node whose only unfinished producers are queued on one worker is sent there ahead of the run
+loop; the worker runs it right after them, reading their outputs from its own memory, and runs
+it only if they succeeded there. If the loop stops first (Ctrl-C), observers are still told
+what ran and what runs: the run journal must not call a node that ran "not run".
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -16,10 +20,11 @@ from ductwork.exceptions import NodesFailedError
 from ductwork.execution import NodeOutcome
 from ductwork.hooks import create_hook_manager
 from ductwork.io import DataCatalog, MemoryDataset
-from ductwork.pipeline import Pipeline, node
+from ductwork.pipeline import Node, Pipeline, node
 from ductwork.runner import ParallelRunner, RunObserver
 from ductwork.runner.processes.ahead import Ahead
 from tests.runner.helpers import CustomNodeError, EventLog, fail, identity, read_events
+from tests.runner.helpers import wait_for_file as wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -34,23 +39,24 @@ def pid_of(_value: Any) -> int:
     return os.getpid()
 
 
-class SeesEachStart(RunObserver):
-    """Records, when a node finishes, whether the node after it has run already."""
+class WaitsInTheLoop(RunObserver):
+    """Holds up the run loop when ``first`` finishes, until ``marker`` exists.
+
+    The loop waits for its observer, so a node the loop has not handed out yet runs meanwhile
+    only if the executor sent it ahead; otherwise the wait times out.
+    """
 
     def __init__(self, first: str, marker: Path) -> None:
         self.first, self.marker = first, marker
         self.outcomes: list[NodeOutcome] = []
-        self.ran_before_handed_out = False
 
     def node_finished(self, outcome: NodeOutcome) -> None:
         self.outcomes.append(outcome)
         if outcome.node.name == self.first:
-            self.ran_before_handed_out = self.marker.exists()
+            wait_for(self.marker, timeout=30)
 
 
-def test_a_node_runs_only_after_the_loop_hands_it_out(tmp_path: Path) -> None:
-    # Observers (the run journal) must know of every node that ran: after a Ctrl-C the journal
-    # says what was interrupted and what never started.
+def test_the_next_link_of_a_chain_runs_before_the_loop_hands_it_out(tmp_path: Path) -> None:
     marker = tmp_path / "second_ran"
     pipeline = Pipeline(
         [
@@ -59,12 +65,95 @@ def test_a_node_runs_only_after_the_loop_hands_it_out(tmp_path: Path) -> None:
             node(identity, "b", "c", name="third"),
         ]
     )
-    observer = SeesEachStart("first", marker)
+    observer = WaitsInTheLoop("first", marker)
     catalog = DataCatalog({"x": MemoryDataset(1)})
     result = ParallelRunner(max_workers=2).run(pipeline, catalog, observer=observer)
     assert result["c"].load() == 2
     assert [o.node.name for o in observer.outcomes] == ["first", "second", "third"]
-    assert not observer.ran_before_handed_out
+    assert len({o.worker for o in observer.outcomes}) == 1  # one worker ran the chain
+
+
+_GATE_LOGGER = "tests.runner.process_dispatch"
+
+
+def say_and_pass(value: Any) -> Any:
+    logging.getLogger(_GATE_LOGGER).warning("make finished")
+    return value
+
+
+def mark_and_wait(marker: str, value: Any) -> Any:
+    """Say it runs (``marker``), then wait until its worker is stopped."""
+    Path(marker).touch()
+    wait_for(Path(marker + ".never"), timeout=60)
+    return value
+
+
+class CtrlCWhenMarked(logging.Handler):
+    """In the parent, on the record ``make`` logs just before it returns: waits until
+    ``marker`` says the next node runs, then raises ``KeyboardInterrupt``, as Ctrl-C would.
+
+    ``make``'s outcome is then in its worker's pipe, not yet read by the run loop.
+    """
+
+    def __init__(self, marker: Path) -> None:
+        super().__init__()
+        self.marker = marker
+
+    def emit(self, record: logging.LogRecord) -> None:
+        wait_for(self.marker, timeout=30)
+        raise KeyboardInterrupt
+
+
+class Records(RunObserver):
+    def __init__(self) -> None:
+        self.said: list[tuple[str, str]] = []
+
+    def node_started(self, node: Node) -> None:
+        self.said.append(("started", node.name))
+
+    def node_finished(self, outcome: NodeOutcome) -> None:
+        self.said.append(("failed" if outcome.error else "finished", outcome.node.name))
+
+
+def test_after_ctrl_c_observers_know_what_ran_and_what_runs(tmp_path: Path) -> None:
+    # Without the drain after Ctrl-C, the observer heard only "make started": the journal called
+    # make "interrupted" and gate, which was running, "not run".
+    marker = tmp_path / "gate_runs"
+    pipeline = Pipeline(
+        [
+            node(say_and_pass, "x", "a", name="make"),
+            node(lambda a: mark_and_wait(str(marker), a), "a", "b", name="gate"),
+            node(identity, "b", "c", name="finish"),
+        ]
+    )
+    logger = logging.getLogger(_GATE_LOGGER)
+    handler = CtrlCWhenMarked(marker)
+    logger.addHandler(handler)
+    observer = Records()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ParallelRunner(max_workers=2).run(
+                pipeline, DataCatalog({"x": MemoryDataset(1)}), observer=observer
+            )
+    finally:
+        logger.removeHandler(handler)
+    assert observer.said == [("started", "make"), ("finished", "make"), ("started", "gate")]
+
+
+def test_nodes_sent_ahead_are_told_in_order_unless_a_failure_kept_them_from_running() -> None:
+    a, b, c = (node(identity, f"d{i}", f"d{i + 1}", name=f"n{i}") for i in range(3))
+    ahead = Ahead(Pipeline([a, b, c]), enabled=True)
+    ahead.sent.update([b, c])
+    done = NodeOutcome(a, None, 0.0, 1.0, "w")
+    ahead.succeeded(a)
+    ahead.sent.discard(b)
+    ahead.early[b] = done._replace(node=b)  # b ran ahead: c runs now
+    ahead.succeeded(b)
+    assert ahead.untold([done], [c]) == [done, b, done._replace(node=b), c]
+    ahead = Ahead(Pipeline([a, b, c]), enabled=True)
+    ahead.sent.update([b, c])
+    failed = done._replace(error=CustomNodeError("a failed"))
+    assert ahead.untold([failed], [b]) == [failed]  # b, first on its worker now, never starts
 
 
 @pytest.mark.parametrize("keep_going", [False, True])

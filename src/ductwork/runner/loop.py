@@ -11,6 +11,7 @@ scheduler's (constant per edge) plus the executor's.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -79,12 +80,31 @@ def run_loop(
 
     Without ``options.keep_going``, the loop stops handing out work at the first failure (the
     rest of that batch of outcomes is still recorded); nodes still in flight are left to the
-    executor's exit.
+    executor's exit. A loop that stops early (a failure, Ctrl-C) first tells the observer what
+    an executor with a ``drain()`` knows that the loop does not: outcomes already reported to
+    it, nodes it started ahead of the loop.
 
     Raises:
         RunnerError: Nothing is running and nothing can start, yet nodes remain (a dependency
             graph that the scheduler cannot satisfy).
     """
+    try:
+        result = _drive(pipeline, executor, logger, observer, options)
+    except BaseException:  # Ctrl-C, a lost worker: tell observers what is known to have run
+        _tell_untold(executor, observer)
+        raise
+    if result.failures and not options.keep_going:
+        _tell_untold(executor, observer)
+    return result
+
+
+def _drive(
+    pipeline: Pipeline,
+    executor: NodeExecutor,
+    logger: logging.Logger,
+    observer: RunObserver,
+    options: RunOptions,
+) -> RunResult:
     scheduler = Scheduler(pipeline.graph, keep=pipeline.inputs() | pipeline.outputs())
     result = RunResult([], [], [])
     in_flight, total = 0, len(pipeline.nodes)
@@ -180,6 +200,18 @@ def _finish_skipped(
         if released:
             executor.release(released)
         finished.append(node)
+
+
+def _tell_untold(executor: NodeExecutor, observer: RunObserver) -> None:
+    """The loop stops early: report what the executor knows and the loop was not told (the
+    outcomes it holds, nodes it started ahead; only executors that run nodes ahead know any)."""
+    drain = getattr(executor, "drain", None)
+    with contextlib.suppress(Exception):  # the reason the loop stops comes first
+        for item in drain() if drain is not None else ():
+            if isinstance(item, NodeOutcome):
+                observer.node_finished(item)
+            else:
+                observer.node_started(item)
 
 
 def _withdraw(outcome: NodeOutcome, scheduler: Scheduler, logger: logging.Logger) -> list[Node]:

@@ -9,8 +9,9 @@ run loop over a :class:`~ductwork.runner.processes.ProcessExecutor`; in short:
   ``mp_context``.
 * **Workers start once per run**, as many as nodes can run at once (at most ``max_workers``),
   and receive once the shipped datasets, the node shell (run id, options, hook plugins) and the
-  logging levels. Each node travels once, when submitted, pickled with cloudpickle: lambdas,
-  closures and functions defined in ``__main__`` work.
+  logging levels. Each node travels once, when submitted (or earlier, when it only waits for
+  nodes queued on one worker: it goes there, see :mod:`.processes.ahead`), pickled with
+  cloudpickle: lambdas, closures and functions defined in ``__main__`` work.
 * **Data.** In-memory data travels through shared memory; large buffers (numpy arrays, pandas
   and arrow columns) are mapped by the consumer without a copy. Persisted datasets are loaded
   and saved by the workers themselves.

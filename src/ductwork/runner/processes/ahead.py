@@ -9,10 +9,11 @@ follows; it runs it only if they all succeeded there, and otherwise answers with
 out until the loop does (a node downstream of a failure never is: the loop withdraws it). A node
 sent ahead to a worker that dies is forgotten, and sent again when the loop hands it out.
 
-Never with time limits (they count from a node's sending) nor with ``max_running`` (the
-workers would run more at once than allowed). Switched off for now (``executor._LOOK_AHEAD``):
-observers (the run journal) are not yet told of a node sent ahead, so after Ctrl-C a journal
-would misstate what ran.
+Observers learn of a node sent ahead when the loop hands it out. If the loop stops first (Ctrl-C,
+a failure), :meth:`Ahead.untold` says what they were not told: the nodes sent ahead that ran, and
+those that run now (the first a worker holds, unless a node before it failed), so that the run
+journal does not call a node that ran "not run". Never with time limits (they count from a
+node's sending) nor with ``max_running`` (the workers would run more at once than allowed).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Ahead:
         self.early: dict[Node, NodeOutcome] = {}  # finished before the loop handed them out
         # By base name: a node reading ``x@spark`` waits for the node writing ``x@pandas``.
         producers = {strip_transcoding(n): node for node in pipeline.nodes for n in node.outputs}
+        self._order = {node: index for index, node in enumerate(pipeline.nodes)}  # topological
         self._loaders: dict[Node, list[Node]] = {node: [] for node in pipeline.nodes}
         self._waiting: dict[Node, set[Node]] = {}  # each node's producers not succeeded yet
         for node in pipeline.nodes:
@@ -48,6 +50,23 @@ class Ahead:
         """``node`` succeeded: the nodes loading its outputs no longer wait for it."""
         for loader in self._loaders[node]:
             self._waiting[loader].discard(node)
+
+    def untold(self, handed: list[NodeOutcome], running: list[Node]) -> list[Node | NodeOutcome]:
+        """What to tell observers when the loop stops early, in the pipeline's order: a node to
+        report started, an outcome to report finished. ``handed``: outcomes of nodes the loop
+        handed out; ``running``: the first node each worker holds. Of the nodes sent ahead, those
+        that ran (started, then their outcome) or run now (started), not those kept from running
+        by a failure before them."""
+        told: dict[Node, list[Node | NodeOutcome]] = {}
+        for node, outcome in self.early.items():
+            if not self._waiting[node]:
+                told[node] = [node, outcome]
+        told.update(
+            (node, [node]) for node in running if node in self.sent and not self._waiting[node]
+        )
+        told.update((outcome.node, [outcome]) for outcome in handed)
+        self.early.clear()
+        return [item for node in sorted(told, key=self._order.__getitem__) for item in told[node]]
 
     def followers(self, node: Node, queued: Collection[Node]) -> Iterator[tuple[Node, list[Node]]]:
         """The nodes not started yet that load ``node``'s outputs and wait only for ``queued``

@@ -15,6 +15,7 @@ per pass of the run loop.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -22,11 +23,8 @@ from collections.abc import Collection, Iterable
 from multiprocessing.context import BaseContext
 from typing import Any
 
-import cloudpickle
-
 from ductwork.execution import NodeOutcome
 from ductwork.execution.time_limits import timeout_error, watched
-from ductwork.io.travel import not_picklable_error
 from ductwork.pipeline import Node
 from ductwork.runner.executors import RunContext
 from ductwork.runner.processes import transport
@@ -52,10 +50,6 @@ __all__ = ["ProcessExecutor"]
 _DEPTH = 2
 _QUICK_DEPTH = 16
 _QUICK = 0.002
-# Off: a node sent ahead starts on its worker before the run loop hands it out, so observers
-# (the run journal) learn of it late: after Ctrl-C the journal called such a node "not run" and
-# its producer "interrupted". It can return once observers are told of nodes sent ahead.
-_LOOK_AHEAD = False
 
 
 class ProcessExecutor:
@@ -84,7 +78,7 @@ class ProcessExecutor:
         self._pickled_nodes: dict[Node, bytes] = {}
         self._backlog: list[Node] = []  # submitted while a replacement worker was starting
         # Nothing ahead of a gate (an incremental run decides each node as it becomes ready).
-        enabled = _LOOK_AHEAD and not self._timed and context.shell.options.max_running is None
+        enabled = not self._timed and context.shell.options.max_running is None
         enabled = enabled and not context.gated
         self._ahead = Ahead(context.pipeline, enabled)
         self._handed: list[NodeOutcome] = []  # early outcomes of nodes the loop has handed out
@@ -106,21 +100,10 @@ class ProcessExecutor:
         data = self._data
         data.export_free_inputs(offenders)  # segments made here are removed if this raises
         shipped = {n: ds for n, ds in data.datasets.items() if n not in data.memory}
-        self._pickled_nodes = check_travel(
-            self._context.pipeline.nodes,
-            data.datasets,
-            shipped,
-            self._shell.plugins,
-            "the worker processes",
-            offenders,
-        )
-        payload = Payload(shipped, sorted(data.memory), self._shell)
-        try:
-            return bytes(cloudpickle.dumps(payload, protocol=5))
-        except Exception as error:  # each part pickles alone, yet not together
-            reasons = [f"{type(error).__name__}: {error}"]
-            headline = "Cannot send the worker set-up to the worker processes:"
-            raise not_picklable_error(headline, {"the worker set-up": reasons}) from error
+        nodes, plugins = self._context.pipeline.nodes, self._shell.plugins
+        where = "the worker processes"
+        self._pickled_nodes = check_travel(nodes, data.datasets, shipped, plugins, where, offenders)
+        return Payload(shipped, sorted(data.memory), self._shell).pack()
 
     def _start(self, payload: bytes) -> None:
         count = min(self._workers, len(self._context.pipeline.nodes))
@@ -187,15 +170,31 @@ class ProcessExecutor:
 
     def next_outcomes(self) -> list[NodeOutcome]:
         """Wait until a worker reports a node finished, dies, or overruns its time limit."""
-        outcomes, self._handed = self._handed, []
-        while not outcomes:
+        # Gathered in self._handed, so that what Ctrl-C cuts short is still there to drain.
+        while not self._handed:
             self._send_outbox()
             for event in self._pool.events(self._time_to_next_deadline()):
-                outcome = self._outcome(event)
-                if outcome is not None:
-                    outcomes.append(outcome)
-            outcomes.extend(self._stop_overdue())
+                self._take(event)
+            self._handed.extend(self._stop_overdue())
+        outcomes, self._handed = self._handed, []
         return outcomes
+
+    def drain(self) -> list[Node | NodeOutcome]:
+        """What the run loop was not told, read without waiting, when it stops early (Ctrl-C, a
+        failure): the outcomes in the pipes, and nodes sent ahead that ran or run now (see
+        :meth:`.Ahead.untold`). Nothing more is sent to the workers."""
+        self._ahead.enabled, self._backlog = False, []
+        with contextlib.suppress(Exception):  # what cannot be read is not told
+            for event in self._pool.pending():
+                self._take(event)
+        sent = [w for w in self._pool.workers if len(w.queue) > len(self._outbox.get(w, ()))]
+        handed, self._handed = self._handed, []
+        return self._ahead.untold(handed, [worker.queue[0][0] for worker in sent])
+
+    def _take(self, event: Event) -> None:
+        outcome = self._outcome(event)
+        if outcome is not None:
+            self._handed.append(outcome)
 
     def _outcome(self, event: Event) -> NodeOutcome | None:
         worker, message = event

@@ -51,6 +51,7 @@ class WorkerHandle:
         self.deadline: float | None = None  # time.monotonic() past which the node has overrun
         self.alive = True
         self.closed = False  # its pipe reported end-of-file: listen to the sentinel only
+        self.torn = False  # a read of its pipe was cut short (Ctrl-C): mid-message now
 
     @property
     def node(self) -> Node | None:
@@ -202,12 +203,25 @@ class Pool:
                 events.append(Event(worker, None))
         return events
 
+    def pending(self) -> list[Event]:
+        """The messages already in the workers' pipes, read without waiting (deaths are not
+        looked for); a pipe whose last read was cut short is left alone."""
+        events: list[Event] = []
+        for worker in self.workers:
+            while worker.alive and not (worker.closed or worker.torn) and worker.conn.poll():
+                if not self._read(worker, events):
+                    break
+        return events
+
     def _read(self, worker: WorkerHandle, events: list[Event]) -> bool:
+        worker.torn = True  # until the message is read whole
         try:
-            message = pickle.loads(worker.conn.recv_bytes())
+            data = worker.conn.recv_bytes()
         except (EOFError, OSError):
             worker.closed = True
             return False  # the sentinel reports the death
+        worker.torn = False
+        message = pickle.loads(data)
         if message[0] == LOG:
             handle_record(message[1])
         else:

@@ -23,8 +23,11 @@ import pickle
 import traceback
 from typing import Any, NamedTuple
 
+import cloudpickle
+
 from ductwork.exceptions import RemoteNodeError
 from ductwork.execution import NodeShell
+from ductwork.io.travel import not_picklable_error
 from ductwork.runner.processes.transport import Blob, dumps
 
 __all__ = [
@@ -78,6 +81,15 @@ class Payload(NamedTuple):
     shipped: dict[str, Any]
     memory: list[str]
     shell: NodeShell
+
+    def pack(self) -> bytes:
+        """Cloudpickled; a ``NotPicklableError`` if its parts pickle alone, yet not together."""
+        try:
+            return bytes(cloudpickle.dumps(self, protocol=5))
+        except Exception as error:
+            reasons = [f"{type(error).__name__}: {error}"]
+            headline = "Cannot send the worker set-up to the worker processes:"
+            raise not_picklable_error(headline, {"the worker set-up": reasons}) from error
 
 
 class Task(NamedTuple):
