@@ -96,6 +96,7 @@ def test_plugins_travel_to_another_manager() -> None:
     manager.register(recorder, name="recorder")
     shipped = cloudpickle.loads(cloudpickle.dumps(registered_plugins(manager)))
     rebuilt = plugins_from(shipped)
+    assert rebuilt is not None
     assert rebuilt.get_plugin("recorder") is not None
     HookSnapshot(rebuilt).after_dataset_saved(dataset_name="d", data=1, node="n")
     copy = rebuilt.get_plugin("recorder")

@@ -1,10 +1,10 @@
-"""Building hook managers, and the snapshot of them that the per-node path calls.
+"""Building hook managers and registering a project's plugins on them.
 
-An empty pluggy hook call costs about 2 µs; a node fires seven of them, which would be most of
-the per-node budget of a no-op node. :class:`HookSnapshot` therefore notes which hooks have
-implementations when a run starts and turns the others into a plain no-op. Plugins registered on
-the manager while a run is under way are seen by the next run. (Not pluggy's ``HookCaller``,
-which is one hook of a manager; a snapshot holds every hook of one run.)
+The managers are :class:`~ductwork.hooks.plugin_manager.HookManager`, pluggy's own manager that
+also tells the run's :class:`~ductwork.hooks.dispatch.HookSnapshot` (re-exported here) when its
+plugins change. Importing this module does not import pluggy (nor ``importlib.metadata``): the
+functions that need it import it, so that a run without plugins, and a worker of one, never
+loads it.
 """
 
 from __future__ import annotations
@@ -12,15 +12,18 @@ from __future__ import annotations
 import difflib
 import inspect
 from collections.abc import Collection, Iterable
-from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING
 
-import pluggy
+from ductwork.hooks.dispatch import HOOK_NAMES, HookSnapshot
 
-from ductwork.hooks.specs import PROJECT_NAME, DatasetSpecs, NodeSpecs, PipelineSpecs
+if TYPE_CHECKING:
+    import pluggy
+
+    from ductwork.hooks.plugin_manager import HookManager
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "HOOK_NAMES",
     "HookSnapshot",
     "create_hook_manager",
     "plugins_from",
@@ -30,28 +33,29 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "ductwork.hooks"
-
-_SPECS = (NodeSpecs, DatasetSpecs, PipelineSpecs)
-HOOK_NAMES: tuple[str, ...] = tuple(
-    name for spec in _SPECS for name in vars(spec) if not name.startswith("_")
-)
+PROJECT_NAME = "ductwork"  # the same as ductwork.hooks.specs.PROJECT_NAME (a test pins it)
 
 
-def create_hook_manager(*plugins: object) -> pluggy.PluginManager:
+def create_hook_manager(*plugins: object) -> HookManager:
     """Create a plugin manager with ductwork's hook specifications registered.
 
     Args:
         *plugins: Plugins to register right away (objects or modules with ``@hook_impl`` methods).
 
     Returns:
-        A ``pluggy.PluginManager`` for the ``"ductwork"`` project.
+        A ``pluggy.PluginManager`` for the ``"ductwork"`` project (a
+        :class:`~ductwork.hooks.plugin_manager.HookManager`, which keeps the hooks of a run under
+        way cheap to call and up to date).
 
     Raises:
         pluggy.PluginValidationError: A plugin implements a hook with an argument the
             specification does not have, or a hook no specification declares.
     """
-    manager = pluggy.PluginManager(PROJECT_NAME)
-    for spec in _SPECS:
+    from ductwork.hooks.plugin_manager import HookManager  # noqa: PLC0415 (loads pluggy)
+    from ductwork.hooks.specs import DatasetSpecs, NodeSpecs, PipelineSpecs  # noqa: PLC0415
+
+    manager = HookManager(PROJECT_NAME)
+    for spec in (NodeSpecs, DatasetSpecs, PipelineSpecs):
         manager.add_hookspecs(spec)
     for plugin in plugins:
         manager.register(plugin)
@@ -59,61 +63,30 @@ def create_hook_manager(*plugins: object) -> pluggy.PluginManager:
     return manager
 
 
-def registered_plugins(manager: pluggy.PluginManager) -> list[tuple[str | None, object]]:
+def registered_plugins(
+    manager: pluggy.PluginManager | None,
+) -> list[tuple[str | None, object]]:
     """List a manager's plugins with the names they were registered under, in order.
 
     The process and Dask runners ship this list to their workers, which rebuild an equivalent
-    manager with :func:`create_hook_manager`.
+    manager with :func:`plugins_from`. ``None`` (no manager) has none.
     """
+    if manager is None:
+        return []
     # A null manager (Kedro's `_NullPluginManager`) answers every call with None.
     plugins = manager.get_plugins() or ()
     return [(manager.get_name(plugin), plugin) for plugin in plugins]
 
 
-def _no_hook(**_kwargs: Any) -> list[Any]:
-    return []
+def plugins_from(items: Iterable[tuple[str | None, object]]) -> HookManager | None:
+    """Rebuild a manager from :func:`registered_plugins` output (in a worker process).
 
-
-class HookSnapshot:
-    """The hooks of one run, resolved once: each attribute is a callable hook or a no-op.
-
-    ``before_node_run`` and the rest are called with keyword arguments and return the list of
-    the implementations' non-``None`` results, as pluggy does. :meth:`has` tells whether a hook
-    has any implementation, so that a caller can skip preparing costly arguments, and
-    ``enabled`` whether any hook has one.
+    No plugins give ``None``, which :class:`HookSnapshot` takes for "no hooks": a worker of a run
+    without plugins does not import pluggy.
     """
-
-    def __init__(self, manager: pluggy.PluginManager | None) -> None:
-        """Resolve the hooks of ``manager`` (``None`` means no plugins)."""
-        self.manager = manager if manager is not None else create_hook_manager()
-        self.manager.check_pending()
-        self._active = frozenset(
-            name for name in HOOK_NAMES if getattr(self.manager.hook, name).get_hookimpls()
-        )
-        self.enabled = bool(self._active)
-        for name in HOOK_NAMES:
-            setattr(self, name, getattr(self.manager.hook, name) if self.has(name) else _no_hook)
-
-    def has(self, name: str) -> bool:
-        """Tell whether the hook ``name`` has at least one implementation."""
-        return name in self._active
-
-    # Declared for type checkers; set per instance in __init__.
-    before_node_run: Any
-    after_node_run: Any
-    on_node_error: Any
-    on_node_retry: Any
-    before_dataset_loaded: Any
-    after_dataset_loaded: Any
-    before_dataset_saved: Any
-    after_dataset_saved: Any
-    before_pipeline_run: Any
-    after_pipeline_run: Any
-    on_pipeline_error: Any
-
-
-def plugins_from(items: Iterable[tuple[str | None, object]]) -> pluggy.PluginManager:
-    """Rebuild a manager from :func:`registered_plugins` output (in a worker process)."""
+    items = list(items)
+    if not items:
+        return None
     manager = create_hook_manager()
     for name, plugin in items:
         manager.register(plugin, name=name)
@@ -141,6 +114,8 @@ def _unknown_hook_message(name: str, source: str) -> str:
 
 def _check_plugin(plugin: object, source: str) -> None:
     """Refuse, naming the method, what registering would silently ignore or fail on later."""
+    import pluggy  # noqa: PLC0415 (a manager exists, so it is loaded)
+
     marker = f"{PROJECT_NAME}_impl"
     implemented = []
     for name, member in inspect.getmembers(plugin):
@@ -185,6 +160,8 @@ def register_hooks(manager: pluggy.PluginManager, plugin: object, source: str) -
             is marked with Kedro's marker, is named after a hook without the marker, has an
             argument the hook does not pass; or the object implements no hook at all.
     """
+    import pluggy  # noqa: PLC0415 (a manager exists, so it is loaded)
+
     if inspect.isclass(plugin):
         try:
             plugin = plugin()
@@ -213,6 +190,10 @@ def register_entry_point_hooks(
     Returns:
         ``"name (distribution)"`` for every plugin registered.
     """
+    from importlib import metadata  # noqa: PLC0415 (slow to import: only when asked)
+
+    import pluggy  # noqa: PLC0415 (a manager exists, so it is loaded)
+
     registered = []
     for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
         distribution = entry_point.dist.name if entry_point.dist is not None else ""

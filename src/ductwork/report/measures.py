@@ -15,19 +15,23 @@ worker):
   ``save_seconds:<dataset>``, ``rows:<dataset>``, ``columns:<dataset>``, ``bytes:<dataset>``,
   ``attempts`` and ``pid``.
 
-The cost is two hook calls and two clock reads a dataset (a few microseconds), measured in
-``benchmarks/bench_runners.py`` with the journal on. Nothing is asked of the data that could be
-slow: ``shape`` only counts when it is made of plain integers (a Dask frame's unknown length
-is not computed), and a pandas frame's size is its columns' buffers (``deep=False``).
+The cost is two hook calls and two clock reads a dataset: about 2.5 µs of CPU, of which the
+calls are half (each is a direct call of this plugin's method when it is the hook's only
+implementation, see :mod:`ductwork.hooks.dispatch`), measured in
+``benchmarks/bench_runners.py`` with the journal on. What does not change from call to call is
+worked out once: the metric names of a dataset (``_KEYS``) and the process id. Nothing is asked
+of the data that could be slow, and nothing at all of a builtin value (``_SIZELESS``): ``shape``
+only counts when it is made of plain integers (a Dask frame's unknown length is not computed),
+and a pandas frame's size is its columns' buffers (``deep=False``).
 """
 
 from __future__ import annotations
 
 import operator
 import os
-import time
 from collections.abc import Mapping
-from typing import Any
+from time import perf_counter
+from typing import Any, NamedTuple
 
 from ductwork.execution.meters import ResourceMeter
 from ductwork.hooks import hook_impl
@@ -51,11 +55,13 @@ class _Open(ResourceMeter):
     """The meter of one node (CPU time, peak memory, pid), and the record its dataset hooks
     fill while it runs: the loads and saves under way, and what they measured."""
 
-    __slots__ = ("_key", "started")
+    __slots__ = ("_key", "loading", "saving")
 
     def __init__(self, node: Node) -> None:
         super().__init__(node)
-        self.started: dict[tuple[str, str], float] = {}
+        # When each load and save under way began, by the dataset's name as the hook gave it.
+        self.loading: dict[str, float] = {}
+        self.saving: dict[str, float] = {}
         self._key = id(node)
 
     def __enter__(self) -> dict[str, float]:
@@ -65,16 +71,55 @@ class _Open(ResourceMeter):
     def __exit__(self, *exc: object) -> None:
         super().__exit__(*exc)
         _OPEN.pop(self._key, None)
-        self.metrics["pid"] = float(os.getpid())
+        self.metrics["pid"] = _PID[0]
 
 
 # The nodes being measured in this process, by id(node): the hooks receive the very node
 # object the shell runs (even on the I/O threads of asynchronous mode).
 _OPEN: dict[int, _Open] = {}
 
+# This process's id, read once (``os.getpid`` is a system call) and again in a forked child.
+_PID = [float(os.getpid())]
+if hasattr(os, "register_at_fork"):  # pragma: no branch - not on Windows
+    os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, float(os.getpid())))
+
 journal_meter = _Open
 """The journal's meter: ``journal_meter(node)`` measures ``node``'s run (CPU time, peak
 memory, its datasets, its attempts, the pid) and fills the outcome's metrics."""
+
+
+class _Keys(NamedTuple):
+    """The metric names of one dataset (by its base name: a transcoded name is stripped)."""
+
+    load: str
+    save: str
+    rows: str
+    columns: str
+    bytes: str
+
+
+# The metric names by dataset name as the hooks receive it: made once per name, not per call.
+# A long-lived process that runs many different pipelines starts over past _KEYS_LIMIT names.
+_KEYS: dict[str, _Keys] = {}
+_KEYS_LIMIT = 100_000
+
+
+def _keys_of(name: str) -> _Keys:
+    keys = _KEYS.get(name)
+    if keys is None:
+        if len(_KEYS) >= _KEYS_LIMIT:
+            _KEYS.clear()
+        base = strip_transcoding(name)
+        keys = _KEYS[name] = _Keys(*(f"{kind}:{base}" for kind in _DATASET_KEYS))
+    return keys
+
+
+# Values that have no shape and no size in memory to ask for (the common case of small nodes):
+# builtin types, which have none of ``shape``, ``nbytes``, ``memory_usage`` (their subclasses
+# are other types, and are asked).
+_SIZELESS = frozenset(
+    {type(None), bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset}
+)
 
 
 def _plain_int(value: object) -> int | None:
@@ -105,57 +150,57 @@ def _memory(data: object) -> int | None:
     return None
 
 
-def _record_data(record: _Open, name: str, data: object, saved: bool) -> None:
+def _record_data(metrics: dict[str, float], keys: _Keys, data: object, saved: bool) -> None:
     rows, columns = _shape(data)
-    metrics = record.metrics
     if rows is not None:
-        key = f"rows:{name}"
         # The chunks of a generator's output add up.
-        metrics[key] = metrics.get(key, 0.0) + rows if saved else float(rows)
+        metrics[keys.rows] = metrics.get(keys.rows, 0.0) + rows if saved else float(rows)
     if columns is not None:
-        metrics[f"columns:{name}"] = float(columns)
+        metrics[keys.columns] = float(columns)
     if saved:
         size = _memory(data)
         if size is not None:
-            metrics[f"bytes:{name}"] = metrics.get(f"bytes:{name}", 0.0) + size
+            metrics[keys.bytes] = metrics.get(keys.bytes, 0.0) + size
+
+
+def _ended(ended: float, node: Node, name: str, data: object, saved: bool) -> None:
+    """A load or save of ``name`` by ``node`` ended at ``ended``: add its time and its sizes."""
+    record = _OPEN.get(id(node))
+    if record is None:
+        return
+    began = (record.saving if saved else record.loading).pop(name, None)
+    if began is None:
+        return
+    keys = _keys_of(name)
+    metrics = record.metrics
+    key = keys.save if saved else keys.load
+    metrics[key] = metrics.get(key, 0.0) + (ended - began)
+    if type(data) not in _SIZELESS:
+        _record_data(metrics, keys, data, saved)
 
 
 class DatasetMeasures:
     """Hook plugin: times every load and save, and notes the data's shape and the attempts."""
 
-    def _begin(self, node: Node, kind: str, name: str) -> None:
-        record = _OPEN.get(id(node))
-        if record is not None:
-            record.started[(kind, name)] = time.perf_counter()
-
-    def _end(self, node: Node, kind: str, name: str, data: object) -> None:
-        record = _OPEN.get(id(node))
-        if record is None:
-            return
-        began = record.started.pop((kind, name), None)
-        if began is None:
-            return
-        took = time.perf_counter() - began
-        base = strip_transcoding(name)
-        key = f"{kind}:{base}"
-        record.metrics[key] = record.metrics.get(key, 0.0) + took
-        _record_data(record, base, data, kind == _SAVE)
-
     @hook_impl
     def before_dataset_loaded(self, dataset_name: str, node: Node) -> None:
-        self._begin(node, _LOAD, dataset_name)
+        record = _OPEN.get(id(node))
+        if record is not None:
+            record.loading[dataset_name] = perf_counter()
 
     @hook_impl
     def after_dataset_loaded(self, dataset_name: str, data: Any, node: Node) -> None:
-        self._end(node, _LOAD, dataset_name, data)
+        _ended(perf_counter(), node, dataset_name, data, saved=False)
 
     @hook_impl
     def before_dataset_saved(self, dataset_name: str, node: Node) -> None:
-        self._begin(node, _SAVE, dataset_name)
+        record = _OPEN.get(id(node))
+        if record is not None:
+            record.saving[dataset_name] = perf_counter()
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:
-        self._end(node, _SAVE, dataset_name, data)
+        _ended(perf_counter(), node, dataset_name, data, saved=True)
 
     @hook_impl
     def on_node_retry(self, node: Node, attempt: int) -> None:
