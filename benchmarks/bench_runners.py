@@ -9,11 +9,14 @@ is the best of ``--repeat`` rounds over all cells: on a shared machine the slowe
 the neighbours.
 
     python benchmarks/bench_runners.py [--sizes 1000,10000,100000] [--runners sequential,thread]
-        [--parallel-sizes 500] [--journal]
+        [--parallel-sizes 500] [--journal] [--plugins]
 
 ``--journal`` adds two columns: the same runs with the run journal as observer (it measures
 each node), and with its dataset hooks registered as well (they time every load and save), as
-``ductwork run`` runs them.
+``ductwork run`` runs them. ``--plugins`` adds two more: the runs with one, then two, no-op
+plugins implementing every node and dataset hook (seven calls a node; with one plugin each
+hook has one plain implementation, which ductwork calls directly, with two every call goes
+through pluggy).
 """
 
 from __future__ import annotations
@@ -71,15 +74,56 @@ def catalog_of(lib: str, parallel: bool) -> Any:
     return catalog_cls({"d0": io.MemoryDataset(0)})
 
 
+def no_op_hooks() -> object:
+    """A plugin implementing every node and dataset hook, doing nothing (``--plugins``)."""
+    from ductwork.hooks import hook_impl
+
+    class NoOpHooks:
+        @hook_impl
+        def before_node_run(self, node: Any) -> None:
+            pass
+
+        @hook_impl
+        def after_node_run(self, node: Any) -> None:
+            pass
+
+        @hook_impl
+        def on_node_error(self, node: Any) -> None:
+            pass
+
+        @hook_impl
+        def before_dataset_loaded(self, node: Any) -> None:
+            pass
+
+        @hook_impl
+        def after_dataset_loaded(self, node: Any) -> None:
+            pass
+
+        @hook_impl
+        def before_dataset_saved(self, node: Any) -> None:
+            pass
+
+        @hook_impl
+        def after_dataset_saved(self, node: Any) -> None:
+            pass
+
+    return NoOpHooks()
+
+
 def time_run(lib: str, runner: str, shape: str, size: int, journal: str = "off") -> float:
     """Seconds to run; ``journal``: ``off``, ``on`` (the journal observes and measures each
-    node) or ``io`` (and its dataset hooks time every load and save, as ``ductwork run``)."""
+    node), ``io`` (and its dataset hooks time every load and save, as ``ductwork run``), or
+    ``plugins1`` / ``plugins2`` (no journal; one or two :func:`no_op_hooks` registered)."""
     pipeline = build(lib, shape, size)
     catalog = catalog_of(lib, runner == "parallel")
     instance = runner_of(lib, runner)
-    if journal == "off":
+    if journal in ("off", "plugins1", "plugins2"):
+        from ductwork.hooks import create_hook_manager
+
+        count = 0 if journal == "off" else int(journal[-1])
+        manager = create_hook_manager(*(no_op_hooks() for _ in range(count))) if count else None
         started = time.perf_counter()
-        instance.run(pipeline, catalog)
+        instance.run(pipeline, catalog, manager)
         return time.perf_counter() - started
     from ductwork.hooks import create_hook_manager
     from ductwork.report import RunJournal
@@ -159,6 +203,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also time each run with the run journal on, and with its dataset hooks too",
     )
+    parser.add_argument(
+        "--plugins",
+        action="store_true",
+        help="also time each run with one, then two, no-op plugins on every node hook",
+    )
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     with_kedro = kedro_available()
@@ -167,6 +216,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.journal:
         header += ["journal on µs/node", "journal + I/O hooks µs/node"]
+    if args.plugins:
+        header += ["1 no-op plugin µs/node", "2 no-op plugins µs/node"]
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     cells = [
@@ -176,9 +227,8 @@ def main(argv: list[str] | None = None) -> None:
         for size in (args.parallel_sizes if runner == "parallel" else args.sizes).split(",")
     ]
     best = best_times(args.repeat, cells)
-    journaled = (
-        [best_times(args.repeat, cells, mode) for mode in ("on", "io")] if args.journal else []
-    )
+    modes = [*(("on", "io") if args.journal else ()), *(("plugins1", "plugins2") * args.plugins)]
+    journaled = [best_times(args.repeat, cells, mode) for mode in modes]
     kedro_1k: dict[Any, float] = {}
     for cell in cells:
         runner, shape, size = cell

@@ -7,6 +7,7 @@ assumed.
 
 from __future__ import annotations
 
+import pickle
 import warnings
 from collections.abc import Callable, Generator
 from typing import Any
@@ -18,7 +19,7 @@ from ductwork.hooks import create_hook_manager, hook_impl, specs
 from ductwork.hooks.dispatch import HOOK_NAMES, HookSnapshot, _no_hook
 from ductwork.io import DataCatalog, MemoryDataset
 from ductwork.pipeline import Pipeline, node
-from ductwork.runner import SequentialRunner, ThreadRunner
+from ductwork.runner import ParallelRunner, SequentialRunner, ThreadRunner
 from tests.test_startup import imported_by
 
 SAVED = {"dataset_name": "d", "data": 1, "node": "n"}
@@ -88,6 +89,24 @@ class Raises:
     @hook_impl
     def after_dataset_saved(self, dataset_name: str) -> None:
         raise self.error
+
+
+def increment(x: int) -> int:
+    return x + 1
+
+
+class Registrar:
+    """Registers, in ``before_pipeline_run``, a plugin that replaces every node's ``x`` by 10."""
+
+    def __init__(self, manager: pluggy.PluginManager) -> None:
+        self.manager = manager
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}  # the copy in a worker is never asked: pipeline hooks fire in the parent
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        self.manager.register(Plain(Log(), "late", {"x": 10}))
 
 
 def enabled(hooks: HookSnapshot) -> bool:
@@ -205,6 +224,16 @@ def test_a_plugin_registered_during_a_run_gets_the_later_hooks() -> None:
     assert log.calls == ["late:before_node_run", "late:y=2"]
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("runner", [ThreadRunner, ParallelRunner])
+def test_a_plugin_registered_in_before_pipeline_run_reaches_every_runner(runner: type) -> None:
+    manager = create_hook_manager()
+    manager.register(Registrar(manager))
+    pipeline = Pipeline([node(increment, "x", "y", name="inc")])
+    outputs = runner(max_workers=2).run(pipeline, DataCatalog({"x": MemoryDataset(1)}), manager)
+    assert outputs["y"].load() == 11  # the late plugin's before_node_run replaced x with 10
+
+
 def test_wrappers_still_wrap_the_one_plain_implementation() -> None:
     log = Log()
     manager = create_hook_manager(Plain(log, "a", "value"))
@@ -303,3 +332,14 @@ def test_no_plugins_need_no_pluggy() -> None:
     )
     assert "ductwork.hooks.dispatch" in modules
     assert not {"pluggy", "importlib.metadata", "ductwork.hooks.specs"} & modules
+
+
+def test_a_manager_pickles_as_pluggy_s_does_and_its_copy_follows_its_own_snapshots() -> None:
+    log = Log()
+    manager = create_hook_manager(Plain(log, "a", 1))
+    HookSnapshot(manager)
+    copy = pickle.loads(pickle.dumps(manager))
+    hooks = HookSnapshot(copy)
+    assert hooks.after_dataset_saved(**SAVED) == [1]
+    copy.register(Plain(log, "b", 2))
+    assert hooks.after_dataset_saved(**SAVED) == [2, 1]

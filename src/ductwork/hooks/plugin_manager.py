@@ -63,6 +63,17 @@ class HookManager(pluggy.PluginManager):
         with self._followers_lock:
             self._followers.add(follower)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy (pluggy's managers pickle) follows nothing: its followers are this process's.
+        state = dict(self.__dict__)
+        del state["_followers"], state["_followers_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._followers = weakref.WeakSet()
+        self._followers_lock = threading.Lock()
+
     def _changed(self) -> None:
         with self._followers_lock:
             followers = list(self._followers)
