@@ -23,9 +23,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime, timezone
 from functools import partial
-from typing import Any
-
-from pluggy import PluginManager
+from typing import TYPE_CHECKING, Any
 
 from ductwork.exceptions import MissingInputsError, NodesFailedError, RunnerOptionError
 from ductwork.execution import NodeShell, RunOptions, add_note
@@ -36,6 +34,9 @@ from ductwork.pipeline import Node, Pipeline, Retry
 from ductwork.runner.executors import NodeExecutor, RunContext
 from ductwork.runner.loop import RunObserver, RunResult, run_loop
 from ductwork.runner.selection import is_persisted, log_resume_suggestion, select_missing_outputs
+
+if TYPE_CHECKING:  # pluggy itself is imported only where a run has plugins
+    from pluggy import PluginManager
 
 __all__ = ["AbstractRunner", "generate_run_id"]
 
