@@ -125,8 +125,19 @@ class AbstractRunner(ABC):
         """
         run_id = run_id or generate_run_id()
         if incremental is not False and incremental is not None:
-            return self._run_incremental(
-                pipeline, catalog, hook_manager, run_id, only_missing_outputs, observer, incremental
+            from ductwork.incremental import run_incremental  # noqa: PLC0415 (only when asked)
+
+            if only_missing_outputs:
+                pipeline = self._filter_pipeline_for_missing_outputs(pipeline, catalog)
+            store: Any = None if incremental is True else incremental
+            return run_incremental(
+                self,
+                pipeline,
+                catalog,
+                store=store,
+                hook_manager=hook_manager,
+                run_id=run_id,
+                observer=observer,
             )
         hooks = HookSnapshot(hook_manager)
         run_params = {
@@ -155,31 +166,6 @@ class AbstractRunner(ABC):
             run_params=run_params, run_result=result, pipeline=pipeline, catalog=catalog
         )
         return result
-
-    def _run_incremental(
-        self,
-        pipeline: Pipeline,
-        catalog: CatalogProtocol,
-        hook_manager: PluginManager | None,
-        run_id: str,
-        only_missing_outputs: bool,
-        observer: RunObserver | None,
-        store: Any,
-    ) -> dict[str, Any]:
-        """Run through :func:`ductwork.incremental.run_incremental`, which asks about each node."""
-        from ductwork.incremental import run_incremental  # noqa: PLC0415 (only when asked)
-
-        if only_missing_outputs:
-            pipeline = self._filter_pipeline_for_missing_outputs(pipeline, catalog)
-        return run_incremental(
-            self,
-            pipeline,
-            catalog,
-            store=None if store is True else store,
-            hook_manager=hook_manager,
-            run_id=run_id,
-            observer=observer,
-        )
 
     def _run_pipeline(self, context: RunContext, observer: RunObserver | None) -> dict[str, Any]:
         pipeline, catalog = context.pipeline, context.catalog
