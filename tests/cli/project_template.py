@@ -90,6 +90,16 @@ interruptible = Pipeline(
     ]
 )
 
+# The same with its intermediates in memory: a runner may start ``gate`` before the run loop
+# hands it out (the Dask runner submits the whole chain at once); the journal must still tell.
+interruptible_in_memory = Pipeline(
+    [
+        node(make, "params:start", "raw_in_memory", name="make"),
+        node(gate, ["raw_in_memory", "params:handshake"], "gated_in_memory", name="gate"),
+        node(finish, "gated_in_memory", "final", name="finish"),
+    ]
+)
+
 pipelines = {"__default__": pipeline, "small": Pipeline([pipeline.nodes[0]])}
 
 

@@ -11,7 +11,8 @@ dataset another node writes is submitted when the loop hands it out (its produce
 with the nodes below it. With ``max_running`` nothing goes ahead (Dask would run more at once),
 nor when the loop asks a gate about each node (an incremental run may skip it).
 Outcomes arrive as worker events (:mod:`.outcomes`); those of nodes the loop has not handed out
-yet are kept until it does, so releases, keep-going and observers see the usual order.
+yet are kept until it does, so releases, keep-going and observers see the usual order. A loop
+that stops early has every worker let no node of the run begin, then hears what ran ahead.
 
 Every dataset needs a key of its own, to be freed on its own: a node with one in-memory output
 gives it the node's key; a node with several is followed by one small task per output.
@@ -47,6 +48,7 @@ from ductwork.runner._dask.worker import (
     data_of,
     output_of,
     run_node_task,
+    stop_run,
 )
 from ductwork.runner.executors import RunContext
 
@@ -76,9 +78,7 @@ class DaskExecutor:
         # Ahead of the loop only when the loop hands out every ready node as it is.
         self._ahead = context.shell.options.max_running is None and not context.gated
         self.capacity = max(1, len(context.pipeline.nodes))
-        self._tag = (
-            f"{context.shell.run_id}#{secrets.token_hex(3)}"  # keys unique even if ids repeat
-        )
+        self._tag = f"{context.shell.run_id}#{secrets.token_hex(3)}"  # unique if ids repeat
         self._plugin = f"ductwork-run-{self._tag}"
         self._stack = ExitStack()
         self._client: Client | None = None
@@ -100,8 +100,6 @@ class DaskExecutor:
         self._events = Outcomes()
         self._polled = 0.0  # when the futures of the handed-out nodes were last looked at
 
-    # --- entering and leaving ---------------------------------------------------------------------
-
     def __enter__(self) -> DaskExecutor:
         if not self._context.pipeline.nodes:
             return self  # nothing will run: no need for a cluster
@@ -111,16 +109,14 @@ class DaskExecutor:
             client = self._client = stack.enter_context(self._connect())
             stack.enter_context(self._events.listening(client, self._plugin))
             client.register_plugin(RunPlugin(run, self._plugin))
-            stack.callback(self._unregister_plugin, client)
+            stack.callback(self._best_effort, client.unregister_worker_plugin, self._plugin)
             # ductwork's warnings on the workers (retries, failed nodes) reach the caller's
             # logging, as they do from the other runners.
             client.forward_logging(FORWARDED_LOGGER, level=logging.WARNING)
             stack.callback(self._best_effort, client.unforward_logging, FORWARDED_LOGGER)
-            stack.callback(self._drop_futures)
+            for held in (self._tasks, self._early, self._data):
+                stack.callback(held.clear)  # the scheduler forgets a key no future refers to
             if self._ahead:
-                # Dask's scheduler starts each task as soon as its inputs exist, without a
-                # round trip to the run loop. With max_running (or a gate deciding each node
-                # as it becomes ready), the loop hands out nodes.
                 self._submit_ahead(self._context.pipeline.nodes)
             self._stack = stack.pop_all()
         return self
@@ -133,22 +129,12 @@ class DaskExecutor:
                 # task that is already running; its result is dropped.
                 self._best_effort(self._client.cancel, unfinished)
 
-    def _drop_futures(self) -> None:
-        # Dropping the last reference to a future lets the scheduler forget its key.
-        self._tasks.clear()
-        self._early.clear()
-        self._data.clear()
-
-    def _unregister_plugin(self, client: Client) -> None:
-        self._best_effort(client.unregister_worker_plugin, self._plugin)
-
-    def _best_effort(self, clean_up: Callable[[Any], Any], argument: Any) -> None:
+    def _best_effort(self, call: Callable[..., Any], *args: Any) -> Any:
         try:
-            clean_up(argument)
+            return call(*args)
         except Exception as error:  # a lost cluster must not hide the run's own error
             _logger.warning("Run %s: could not clean up on the cluster: %s", self._tag, error)
-
-    # --- handing nodes to Dask --------------------------------------------------------------------
+            return None
 
     def _submit_ahead(self, nodes: Iterable[Node], given: Node | None = None) -> None:
         """Submit ``given``, then each of ``nodes`` whose inputs Dask can wait for, then the nodes
@@ -208,17 +194,12 @@ class DaskExecutor:
         futures = dict(zip(wanted, self._client.get(graph, wanted, sync=False), strict=True))
         submitted = time.time()
         for node in batch:
-            future = futures[self._key("node", node.name)]
-            self._tasks[node] = future
+            self._tasks[node] = futures[self._key("node", node.name)]
             self._unfinished[node.name] = (node, submitted)
-        for name, ref in refs.items():
-            if name not in self._data:
-                self._data[name] = futures[ref]
+        self._data.update({name: futures[r] for name, r in refs.items() if name not in self._data})
 
     def _key(self, kind: str, name: str) -> tuple[str, str]:
         return (f"{kind}:{name}", self._tag)
-
-    # --- the NodeExecutor protocol ----------------------------------------------------------------
 
     def submit(self, node: Node) -> None:
         """Hand ``node`` to Dask unless it already has it; then the nodes it unblocks."""
@@ -274,6 +255,30 @@ class DaskExecutor:
             # The node's thread cannot be stopped inside the worker: restart the worker.
             self._best_effort(self._client.restart_workers, [address])
         return self._events.outcome(node, error, submitted, wait=False)
+
+    def drain(self) -> list[Node | NodeOutcome]:
+        """When the loop stops early (Ctrl-C, a failure): let no node of the run begin any more;
+        say, in pipeline order, what the loop was not told: the nodes Dask began before the loop
+        handed them out, and the outcomes that had arrived (of successes: an error may still be
+        on its way)."""
+        arrived = self._events.arrived(0)  # what had happened when the loop stopped
+        client = self._client if self._unfinished else None
+        stopped = self._best_effort(client.run, stop_run, self._plugin) if client else None
+        began = {name for names in (stopped or {}).values() for name in names}
+        for name in arrived:
+            self._arrived(name)
+        done = [n for n in self._early if self._events.succeeded(n.name, self._tasks[n])]
+        told = {o.node: o for o in self._ready}
+        told.update((n, self._outcome(n, self._early[n])) for n in done)
+        ahead = {*self._early, *(n for n, _ in self._unfinished.values() if n.name in began)}
+        ahead -= self._handed_out
+        self._ready = []
+        self._early.clear()
+        items: list[Node | NodeOutcome] = []
+        for node in self._context.pipeline.nodes:  # in pipeline order: a node before its outcome
+            items.extend([node] if node in ahead else [])
+            items.extend([told[node]] if node in told else [])
+        return items
 
     def release(self, names: Iterable[str]) -> None:
         """Drop the futures of ``names`` (the cluster frees them) and release them locally."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from distributed import WorkerPlugin, get_worker
 
-from ductwork.exceptions import DatasetError
+from ductwork.exceptions import DatasetError, RunnerError
 from ductwork.execution import NodeOutcome, NodeShell
 from ductwork.io import DataCatalog, MemoryDataset
 from ductwork.pipeline import Node
@@ -33,6 +33,7 @@ __all__ = [
     "event_failed",
     "outcome_from_event",
     "run_node_task",
+    "stop_run",
 ]
 
 OUTCOMES_TOPIC = "ductwork-node-outcomes"
@@ -127,7 +128,23 @@ class RunPlugin(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         """Start the run's I/O threads on this worker (asynchronous mode)."""
+        self.started: set[str] = set()  # the nodes that began here
+        self.stopped = False  # the client stopped the run: no node may begin
+        self._lock = threading.Lock()
         self.run.shell.__enter__()
+
+    def begin(self, node_name: str) -> bool:
+        """Note that ``node_name`` begins here; False if the run was stopped (it must not)."""
+        with self._lock:
+            if not self.stopped:
+                self.started.add(node_name)
+            return not self.stopped
+
+    def stop(self) -> list[str]:
+        """Let no more nodes begin here; the nodes that began."""
+        with self._lock:
+            self.stopped = True
+            return sorted(self.started)
 
     def teardown(self, worker: Any) -> None:
         """Stop them when the run ends."""
@@ -155,6 +172,8 @@ def run_node_task(
     worker = get_worker()
     plugin = worker.plugins[plugin_name]
     assert isinstance(plugin, RunPlugin)
+    if not plugin.begin(node_name):
+        raise RunnerError(f"Node '{node_name}' was not run: the run had been stopped.")
     run = plugin.run
     node = run.nodes[node_name]
     inputs = {name: data_of(value, name) for name, value in zip(memory_inputs, data, strict=True)}
@@ -164,6 +183,13 @@ def run_node_task(
     if outcome.error is not None:
         raise outcome.error
     return NodeResult({name: dataset.content() for name, dataset in outputs.items()})
+
+
+def stop_run(plugin_name: str, dask_worker: Any) -> list[str]:
+    """On a worker (``Client.run``): no node of the run may begin here any more; the nodes that
+    began here (none if the run's plugin is not here)."""
+    plugin = dask_worker.plugins.get(plugin_name)
+    return plugin.stop() if isinstance(plugin, RunPlugin) else []
 
 
 def _event_of(plugin_name: str, outcome: NodeOutcome) -> list[Any]:
