@@ -295,8 +295,20 @@ class WhereIsData(RunObserver):
         eventually(ask, f"node {node.name} to reach the scheduler")
 
     def node_finished(self, outcome: NodeOutcome) -> None:
+        # A node's outcome reaches the client just before the scheduler records its result in
+        # a worker's memory (the worker sends the outcome first): wait for that record, which
+        # must come while the loop has released nothing the node's consumers load.
         self.outcomes.append(outcome)
-        self.held_when_finished[outcome.node.name] = held_keys(self.client)
+        key = f"node:{outcome.node.name}"
+        held: dict[str, list[str]] = {}
+
+        def recorded() -> bool:
+            held.clear()
+            held.update(held_keys(self.client))
+            return key in held
+
+        eventually(recorded, f"the result of {outcome.node.name} in a worker's memory")
+        self.held_when_finished[outcome.node.name] = held
 
 
 def held_keys(client: Client) -> dict[str, list[str]]:
