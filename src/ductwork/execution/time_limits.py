@@ -129,10 +129,7 @@ def on_helper_thread(
     (``worker``), which the Dask client restarts to end the thread.
     """
     if not _in_time(node, seconds, work, stop):
-        error = NodeTimeoutError(
-            f"Node '{node.name}' ran longer than its time limit of {seconds:g} s on the Dask "
-            f"worker {worker}, which is restarted to stop it."
-        )
+        error = timeout_error(node, seconds, f"its Dask worker {worker} is restarted to stop it")
         error.worker_address = worker  # type: ignore[attr-defined]  # read by the client
         raise error
 
