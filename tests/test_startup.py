@@ -74,6 +74,7 @@ def test_the_worker_module_imports_neither_the_runners_nor_the_parent_side() -> 
         "ductwork.runner.thread_runner",
         "ductwork.runner.processes.executor",
         "ductwork.runner.processes.pool",
+        "ductwork.runner.processes.handle",
     }
     assert "ductwork.execution.shell" in modules  # it did import the worker
     assert not parent_side & modules

@@ -1,7 +1,8 @@
 """Running nodes on worker processes: the machinery behind ``ParallelRunner``.
 
 * :mod:`.executor`: the run loop's executor (what travels, when data is freed);
-* :mod:`.pool`: starting, listening to and stopping the worker processes;
+* :mod:`.pool`: starting, listening to and stopping the worker processes; :mod:`.handle`: one
+  worker, written to without ever waiting on a worker that waits on the parent;
 * :mod:`.worker`: the worker process itself; :mod:`.exchange`: its in-memory datasets;
 * :mod:`.transport`: values through shared memory (pickle protocol 5, zero-copy loads);
 * :mod:`.protocol`: the messages, and how errors and log records travel.

@@ -30,7 +30,8 @@ from ductwork.runner.executors import RunContext
 from ductwork.runner.processes import transport
 from ductwork.runner.processes.ahead import Ahead
 from ductwork.runner.processes.data import RunData
-from ductwork.runner.processes.pool import Event, Pool, WorkerHandle
+from ductwork.runner.processes.handle import Event, WorkerHandle
+from ductwork.runner.processes.pool import Pool
 from ductwork.runner.processes.protocol import (
     DONE,
     READY,

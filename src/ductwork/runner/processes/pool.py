@@ -8,109 +8,24 @@ the parent's loggers as they arrive; everything else goes to the caller as :clas
 
 from __future__ import annotations
 
-import contextlib
 import os
-import pickle
-import signal
 import time
 from collections.abc import Callable
 from multiprocessing import forkserver, resource_tracker
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import wait
 from multiprocessing.context import BaseContext
-from typing import Any, NamedTuple
+from typing import Any
 
-from ductwork.exceptions import RunnerError, WorkerLostError
-from ductwork.pipeline import Node
+from ductwork.exceptions import RunnerError
 from ductwork.runner.processes import transport
-from ductwork.runner.processes.protocol import (
-    FAILED_START,
-    LOG,
-    READY,
-    Setup,
-    Task,
-    handle_record,
-    unpack_error,
-)
+from ductwork.runner.processes.handle import Event, WorkerHandle, read_message
+from ductwork.runner.processes.protocol import FAILED_START, READY, Setup, unpack_error
 from ductwork.runner.processes.worker import main as worker_main
 
-__all__ = ["Event", "Pool", "WorkerHandle"]
+__all__ = ["Pool"]
 
 _STOP_TIMEOUT = 10.0  # seconds a stopped worker has to exit before it is killed
 _KILL_TIMEOUT = 2.0  # seconds a terminated worker has to exit before SIGKILL
-
-
-class WorkerHandle:
-    """One worker process, its pipe, and the node it is running (if any)."""
-
-    def __init__(self, index: int, process: Any, conn: Connection) -> None:
-        self.index = index
-        self.process = process
-        self.conn = conn
-        self.queue: list[tuple[Node, float]] = []  # sent, not reported: (node, when sent)
-        self.ready = False  # it reported itself set up
-        self.deadline: float | None = None  # time.monotonic() past which the node has overrun
-        self.alive = True
-        self.closed = False  # its pipe reported end-of-file: listen to the sentinel only
-        self.torn = False  # a read of its pipe was cut short (Ctrl-C): mid-message now
-
-    @property
-    def node(self) -> Node | None:
-        """The node this worker runs (the first it was sent and has not reported), if any."""
-        return self.queue[0][0] if self.queue else None
-
-    @property
-    def submitted(self) -> float:
-        """When its current node was sent (seconds since the epoch)."""
-        return self.queue[0][1] if self.queue else 0.0
-
-    @property
-    def label(self) -> str:
-        """How outcomes name this worker."""
-        return f"pid {self.process.pid}"
-
-    def send(self, message: Setup | list[Task] | None) -> None:
-        """Send the set-up, tasks, or ``None`` (stop); a dead worker's sentinel reports it."""
-        with contextlib.suppress(OSError):
-            self.conn.send_bytes(pickle.dumps(message, protocol=5))
-
-    def lost_error(self, starting: bool = False) -> WorkerLostError:
-        """The error for this worker's death, naming its node and how it died."""
-        self.process.join(1.0)  # reaped, so the exit code is known
-        code = self.process.exitcode
-        node = self.node.name if self.node is not None else None
-        if starting:
-            doing = (
-                "while starting (its error output says why; a script that runs a pipeline "
-                "must start it under `if __name__ == '__main__':` with the forkserver and "
-                "spawn start methods, which import the script again in each worker)"
-            )
-        else:
-            doing = f"running node '{node}'" if node else "while idle"
-        return WorkerLostError(
-            f"Worker process {self.process.pid} {_how_it_ended(code)} {doing}.",
-            node,
-            code,
-        )
-
-
-def _how_it_ended(code: int | None) -> str:
-    if code is None or code >= 0:
-        return f"exited (exit code {code})"
-    try:
-        name = signal.Signals(-code).name
-    except ValueError:
-        name = f"signal {-code}"
-    hint = ""
-    if -code == getattr(signal, "SIGKILL", 9):
-        hint = " (sent by the system's out-of-memory killer, among others: check memory use)"
-    return f"was killed by {name}{hint}"
-
-
-class Event(NamedTuple):
-    """A message from a worker, or ``message=None``: the worker's process has ended."""
-
-    worker: WorkerHandle
-    message: tuple[Any, ...] | None
 
 
 class Pool:
@@ -182,22 +97,24 @@ class Pool:
 
     def events(self, timeout: float | None = None) -> list[Event]:
         """Wait for messages or deaths; forward log records; return the rest, in order."""
+        events = self._inboxes()
+        if events:
+            timeout = 0.0  # what the others said meanwhile, without waiting
         watched: dict[Any, WorkerHandle] = {}
         for worker in self.workers:
             if worker.alive:
                 if not worker.closed:
                     watched[worker.conn] = worker
                 watched[worker.process.sentinel] = worker
-        events: list[Event] = []
         for ready in wait(list(watched), timeout):
             worker = watched[ready]
             if ready is worker.conn:
                 # Everything it has said so far, without another wait per message.
-                while self._read(worker, events) and worker.conn.poll():
+                while read_message(worker, events) and worker.conn.poll():
                     pass
             elif worker.alive:
                 while worker.conn.poll():  # what it said before it died comes first
-                    if not self._read(worker, events):
+                    if not read_message(worker, events):
                         break
                 worker.alive = False
                 events.append(Event(worker, None))
@@ -206,27 +123,21 @@ class Pool:
     def pending(self) -> list[Event]:
         """The messages already in the workers' pipes, read without waiting (deaths are not
         looked for); a pipe whose last read was cut short is left alone."""
-        events: list[Event] = []
+        events = self._inboxes()
         for worker in self.workers:
             while worker.alive and not (worker.closed or worker.torn) and worker.conn.poll():
-                if not self._read(worker, events):
+                if not read_message(worker, events):
                     break
         return events
 
-    def _read(self, worker: WorkerHandle, events: list[Event]) -> bool:
-        worker.torn = True  # until the message is read whole
-        try:
-            data = worker.conn.recv_bytes()
-        except (EOFError, OSError):
-            worker.closed = True
-            return False  # the sentinel reports the death
-        worker.torn = False
-        message = pickle.loads(data)
-        if message[0] == LOG:
-            handle_record(message[1])
-        else:
-            events.append(Event(worker, message))
-        return True
+    def _inboxes(self) -> list[Event]:
+        """What the workers said while the parent wrote to them (see :mod:`.handle`)."""
+        events: list[Event] = []
+        for worker in self.workers:
+            if worker.inbox:
+                events += worker.inbox
+                worker.inbox.clear()
+        return events
 
     def stop(self) -> None:
         """Ask every worker to finish and wait for them; kill those that do not exit in time."""

@@ -1,0 +1,151 @@
+"""One worker process as the parent sees it: its pipe, the nodes it holds, and how it ended.
+
+The parent never waits on a worker that is itself waiting on the parent. A worker writes to its
+pipe with blocking writes (log records, outcomes), and reads the parent's next message only
+between nodes; so while the parent writes a large message (a batch of tasks with their inline
+inputs) to a worker that is busy writing, say a node logging a lot, each would wait for the
+other forever once both pipe buffers are full. The parent therefore writes without blocking,
+and while the pipe is full reads what the worker says into :attr:`WorkerHandle.inbox`, which
+:meth:`.Pool.events` hands out first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import signal
+import struct
+from multiprocessing.connection import Connection
+from typing import Any, NamedTuple
+
+from ductwork.exceptions import WorkerLostError
+from ductwork.pipeline import Node
+from ductwork.runner.processes.protocol import LOG, Setup, Task, handle_record
+
+__all__ = ["Event", "WorkerHandle", "read_message"]
+
+_HEADER = struct.Struct("!i")  # the framing Connection.recv_bytes reads: a signed length
+_POLL = hasattr(select, "poll")  # POSIX: the pipe is a socket whose blocking can be switched
+
+
+class Event(NamedTuple):
+    """A message from a worker, or ``message=None``: the worker's process has ended."""
+
+    worker: WorkerHandle
+    message: tuple[Any, ...] | None
+
+
+class WorkerHandle:
+    """One worker process, its pipe, and the node it is running (if any)."""
+
+    def __init__(self, index: int, process: Any, conn: Connection) -> None:
+        self.index = index
+        self.process = process
+        self.conn = conn
+        self.queue: list[tuple[Node, float]] = []  # sent, not reported: (node, when sent)
+        self.ready = False  # it reported itself set up
+        self.deadline: float | None = None  # time.monotonic() past which the node has overrun
+        self.alive = True
+        self.closed = False  # its pipe reported end-of-file: listen to the sentinel only
+        self.torn = False  # a read of its pipe was cut short (Ctrl-C): mid-message now
+        self.inbox: list[Event] = []  # read while a message to it waited for room
+
+    @property
+    def node(self) -> Node | None:
+        """The node this worker runs (the first it was sent and has not reported), if any."""
+        return self.queue[0][0] if self.queue else None
+
+    @property
+    def submitted(self) -> float:
+        """When its current node was sent (seconds since the epoch)."""
+        return self.queue[0][1] if self.queue else 0.0
+
+    @property
+    def label(self) -> str:
+        """How outcomes name this worker."""
+        return f"pid {self.process.pid}"
+
+    def send(self, message: Setup | list[Task] | None) -> None:
+        """Send the set-up, tasks, or ``None`` (stop); a dead worker's sentinel reports it."""
+        data = pickle.dumps(message, protocol=5)
+        with contextlib.suppress(OSError):
+            if not _POLL or len(data) > 0x7FFFFFFF:  # (a longer header for the longest)
+                self.conn.send_bytes(data)
+                return
+            fd = self.conn.fileno()
+            os.set_blocking(fd, False)
+            try:
+                for part in (_HEADER.pack(len(data)), data):
+                    view = memoryview(part)
+                    while view:
+                        try:
+                            view = view[os.write(fd, view) :]
+                        except BlockingIOError:
+                            self._listen_while_full(fd)
+            finally:
+                os.set_blocking(fd, True)
+
+    def _listen_while_full(self, fd: int) -> None:
+        """Wait until the pipe has room; read what the worker says meanwhile."""
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLOUT)
+        [(_, flags)] = poller.poll()
+        if flags & select.POLLIN and not self.closed:
+            os.set_blocking(fd, True)  # a message is read whole
+            try:
+                while read_message(self, self.inbox) and self.conn.poll():
+                    pass
+            finally:
+                os.set_blocking(fd, False)
+
+    def lost_error(self, starting: bool = False) -> WorkerLostError:
+        """The error for this worker's death, naming its node and how it died."""
+        self.process.join(1.0)  # reaped, so the exit code is known
+        code = self.process.exitcode
+        node = self.node.name if self.node is not None else None
+        if starting:
+            doing = (
+                "while starting (its error output says why; a script that runs a pipeline "
+                "must start it under `if __name__ == '__main__':` with the forkserver and "
+                "spawn start methods, which import the script again in each worker)"
+            )
+        else:
+            doing = f"running node '{node}'" if node else "while idle"
+        return WorkerLostError(
+            f"Worker process {self.process.pid} {_how_it_ended(code)} {doing}.",
+            node,
+            code,
+        )
+
+
+def read_message(worker: WorkerHandle, events: list[Event]) -> bool:
+    """Read one message of ``worker``: hand a log record to this process's loggers, add the
+    rest to ``events``. False at the end of its pipe (its sentinel then reports the death)."""
+    worker.torn = True  # until the message is read whole
+    try:
+        data = worker.conn.recv_bytes()
+    except (EOFError, OSError):
+        worker.closed = True
+        return False
+    worker.torn = False
+    message = pickle.loads(data)
+    if message[0] == LOG:
+        handle_record(message[1])
+    else:
+        events.append(Event(worker, message))
+    return True
+
+
+def _how_it_ended(code: int | None) -> str:
+    if code is None or code >= 0:
+        return f"exited (exit code {code})"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    hint = ""
+    if -code == getattr(signal, "SIGKILL", 9):
+        hint = " (sent by the system's out-of-memory killer, among others: check memory use)"
+    return f"was killed by {name}{hint}"
