@@ -181,10 +181,11 @@ class ProcessExecutor:
         return outcomes
 
     def drain(self) -> list[Node | NodeOutcome]:
-        """What the run loop was not told, read without waiting, when it stops early (Ctrl-C, a
-        failure): the outcomes in the pipes, and nodes sent ahead that ran or run now (see
-        :meth:`.Ahead.untold`). Nothing more is sent to the workers."""
+        """The run stops early (Ctrl-C, a failure): stop the workers at once, so that none begins
+        a node it holds, then say what the run loop was not told: the outcomes in the pipes,
+        and the nodes sent ahead that ran or were running (see :meth:`.Ahead.untold`)."""
         self._ahead.enabled, self._backlog = False, []
+        self._pool.halt()  # as leaving after an exception would, a moment later
         with contextlib.suppress(Exception):  # what cannot be read is not told
             for event in self._pool.pending():
                 self._take(event)

@@ -149,11 +149,16 @@ class Pool:
             self.events(max(0.0, deadline - time.monotonic()))  # marks the workers that ended
         self.kill()
 
-    def kill(self) -> None:
-        """Terminate every worker still running (SIGKILL if SIGTERM is not enough); reap all."""
+    def halt(self) -> None:
+        """Terminate every worker still running, without waiting: none begins another node (what
+        they wrote before stays readable)."""
         for worker in self.workers:
             if worker.process.is_alive():
                 worker.process.terminate()
+
+    def kill(self) -> None:
+        """Terminate every worker still running (SIGKILL if SIGTERM is not enough); reap all."""
+        self.halt()
         deadline = time.monotonic() + _KILL_TIMEOUT
         for worker in self.workers:
             self._finish(worker, deadline)
