@@ -63,10 +63,10 @@ RUNNERS: dict[str, Callable[[], AbstractRunner]] = {
     "parallel": lambda: ParallelRunner(2, mp_context="spawn"),
     "dask": DASK.runner,
 }
-# Runners whose nodes' in-memory outputs are held in this process's catalog, so an incremental
-# run hashes them as each node finishes: early cut-off then works through in-memory data too.
-# (Elsewhere an in-memory output is identified by its node's key: a re-run node's readers run.)
-SEES_IN_MEMORY_OUTPUTS = {"sequential", "thread"}
+# Every runner hashes a node's in-memory outputs where the node ran (in this process, in a
+# worker process, on a Dask worker), so early cut-off works through in-memory data on each:
+# the cases' re-run sets (``seen``, where a case gives one) are the same on every runner.
+SEES_IN_MEMORY_OUTPUTS = set(RUNNERS)
 
 
 def _modules_of(root: Path) -> set[str]:

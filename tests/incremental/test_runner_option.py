@@ -85,3 +85,48 @@ def test_a_declared_in_memory_intermediate_is_never_read_stale(
     assert isinstance(changed, IncrementalResult)
     assert (tmp_path / "d.json").read_text().strip() == "7"
     assert sorted(changed.ran) == ["produce", "read"]
+
+
+def twice(x: int) -> int:
+    return x * 2
+
+
+def twice_by_adding(x: int) -> int:  # other code, the same result as twice
+    return x + x
+
+
+def twice_plus_one(x: int) -> int:
+    return x * 2 + 1
+
+
+@pytest.mark.parametrize("runner_name", list(RUNNERS))
+def test_early_cut_off_through_in_memory_data(runner_name: str, tmp_path: Path) -> None:
+    """A node whose code changed re-runs; its in-memory output is hashed where it ran (in this
+    process, a worker process or a Dask worker), so when it produced what it produced before,
+    its reader is skipped, and when it did not, its reader runs."""
+    make_runner: MakeRunner = RUNNERS[runner_name]
+    store = tmp_path / "cache.sqlite"
+
+    def pipeline(produce: object) -> Pipeline:
+        return Pipeline(
+            [node(produce, "start", "mid", name="produce"), node(inc, "mid", "d", name="read")]
+        )
+
+    def catalog() -> DataCatalog:
+        return DataCatalog(
+            {"start": MemoryDataset(3), "d": JSONDataset(filepath=str(tmp_path / "d.json"))}
+        )
+
+    first = make_runner().run(pipeline(twice), catalog(), incremental=store)
+    assert isinstance(first, IncrementalResult)
+    assert first.ran == ["produce", "read"]
+    same = make_runner().run(pipeline(twice_by_adding), catalog(), incremental=store)
+    assert isinstance(same, IncrementalResult)
+    assert same.ran == ["produce"]
+    reason = same.planner.decisions["read"].reason
+    assert "upstream produce re-ran to the same output" in reason
+    assert (tmp_path / "d.json").read_text().strip() == "7"
+    other = make_runner().run(pipeline(twice_plus_one), catalog(), incremental=store)
+    assert isinstance(other, IncrementalResult)
+    assert other.ran == ["produce", "read"]
+    assert (tmp_path / "d.json").read_text().strip() == "8"

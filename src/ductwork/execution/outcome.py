@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ductwork.pipeline import Node
 
-__all__ = ["NO_METRICS", "NodeOutcome"]
+__all__ = ["NO_DIGESTS", "NO_METRICS", "NodeOutcome"]
 
 
-class _NoMetrics(Mapping[str, float]):
-    """An empty, read-only, picklable mapping: the metrics of an outcome that measured nothing."""
+class _Empty(Mapping[str, Any]):
+    """An empty, read-only, picklable mapping: the metrics of an outcome that measured nothing,
+    the digests of one whose outputs were not hashed."""
 
-    def __getitem__(self, key: str) -> float:
+    def __getitem__(self, key: str) -> Any:
         raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
@@ -27,8 +28,10 @@ class _NoMetrics(Mapping[str, float]):
         return "{}"
 
 
-NO_METRICS: Mapping[str, float] = _NoMetrics()
+NO_METRICS: Mapping[str, float] = _Empty()
 """The ``metrics`` of an outcome that measured nothing (shared, read-only)."""
+NO_DIGESTS: Mapping[str, str] = _Empty()
+"""The ``digests`` of an outcome whose outputs were not hashed (shared, read-only)."""
 
 
 class NodeOutcome(NamedTuple):
@@ -48,6 +51,9 @@ class NodeOutcome(NamedTuple):
             check of the shell said so); ``error`` is then ``None``.
         metrics: Measurements of the run (e.g. ``"rss_peak"``, ``"cpu_seconds"``), by name;
             filled by the shell where the node ran.
+        digests: Content hashes of outputs, by name, taken by the shell where the node ran and
+            while the data was still there (when the run asks: ``NodeShell.digest``;
+            incremental runs, so that early cut-off sees data held by workers).
     """
 
     node: Node
@@ -57,6 +63,7 @@ class NodeOutcome(NamedTuple):
     worker: str
     skipped: bool = False
     metrics: Mapping[str, float] = NO_METRICS
+    digests: Mapping[str, str] = NO_DIGESTS
 
     @classmethod
     def ended(cls, node: Node, error: BaseException, started: float, worker: str) -> NodeOutcome:

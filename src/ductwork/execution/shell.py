@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -26,7 +26,7 @@ from typing import Any
 from ductwork.exceptions import NodeCancelledError, NodeExitError, NodeTimeoutError
 from ductwork.execution.node_run import run_node
 from ductwork.execution.options import NodePolicy, RunOptions, node_policy
-from ductwork.execution.outcome import NO_METRICS, NodeOutcome
+from ductwork.execution.outcome import NO_DIGESTS, NO_METRICS, NodeOutcome
 from ductwork.execution.time_limits import (
     Checkpoint,
     TimeLimit,
@@ -37,7 +37,7 @@ from ductwork.hooks.manager import HookSnapshot, plugins_from, registered_plugin
 from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node, Retry
 
-__all__ = ["Meter", "NodeShell", "PreRunCheck", "add_note"]
+__all__ = ["Meter", "NodeShell", "OutputDigest", "PreRunCheck", "add_note"]
 
 _logger = logging.getLogger(__name__)
 
@@ -49,6 +49,11 @@ Meter = Callable[[Node], AbstractContextManager[dict[str, float]]]
 """Measures one node's run: called with the node, the context manager wraps all its attempts
 and yields a dict that it fills on exit (e.g. ``{"rss_peak": ..., "cpu_seconds": ...}``); the
 dict becomes the outcome's ``metrics``. Must be picklable (it travels with the shell)."""
+
+OutputDigest = Callable[[Node, CatalogProtocol], Mapping[str, str]]
+"""Called where a node ran, right after it succeeded, with its catalog: content hashes of some
+of its outputs, by name (they become the outcome's ``digests``). It must not raise, and must be
+picklable (it travels with the shell)."""
 
 
 @dataclass
@@ -65,6 +70,7 @@ class NodeShell:
             :mod:`ductwork.execution.time_limits`).
         checks: Asked before each node runs; any True skips the node.
         meter: Measures each node's run, when given.
+        digest: Hashes each node's outputs after it succeeded, when given.
     """
 
     run_id: str
@@ -74,6 +80,7 @@ class NodeShell:
     time_limit: TimeLimit = interrupt
     checks: tuple[PreRunCheck, ...] = ()
     meter: Meter | None = None
+    digest: OutputDigest | None = None
     _hooks: HookSnapshot | None = field(default=None, repr=False, compare=False)
     _io_pool: ThreadPoolExecutor | None = field(default=None, repr=False, compare=False)
 
@@ -150,15 +157,22 @@ class NodeShell:
         started = time.time()
         if self.checks and any(check(node, catalog) for check in self.checks):
             return NodeOutcome(node, None, started, time.time(), worker, skipped=True)
-        if self.meter is None:
+        if self.meter is None and self.digest is None:
             error = self._failure(node, catalog, stop, worker, contain_exits)
             # tuple.__new__ directly: NodeOutcome's own __new__ is a Python call, on every node.
             return _new_outcome(
-                NodeOutcome, (node, error, started, time.time(), worker, False, NO_METRICS)
+                NodeOutcome,
+                (node, error, started, time.time(), worker, False, NO_METRICS, NO_DIGESTS),
             )
-        with self.meter(node) as metrics:
+        with self.meter(node) if self.meter is not None else nullcontext({}) as metrics:
             error = self._failure(node, catalog, stop, worker, contain_exits)
-        return NodeOutcome(node, error, started, time.time(), worker, False, metrics or NO_METRICS)
+        finished = time.time()
+        digests = NO_DIGESTS
+        if error is None and self.digest is not None:  # while the outputs are still here
+            digests = self.digest(node, catalog)
+        return NodeOutcome(
+            node, error, started, finished, worker, False, metrics or NO_METRICS, digests
+        )
 
     def _failure(
         self,

@@ -30,7 +30,7 @@ from __future__ import annotations
 import secrets
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import xxhash
@@ -41,12 +41,12 @@ from ductwork.incremental.files import FileIdentities, dataset_location
 from ductwork.incremental.store import NodeRecord, Store
 from ductwork.incremental.values import Unhashable
 from ductwork.io import CatalogProtocol, MemoryDataset
-from ductwork.io._protocols import memory_data
+from ductwork.io._protocols import held_data, memory_data
 from ductwork.io.travel import is_in_memory
 from ductwork.pipeline import Node, Pipeline
 from ductwork.pipeline.transcoding import strip_transcoding
 
-__all__ = ["NOT_CACHEABLE_TAG", "Decision", "Planner"]
+__all__ = ["NOT_CACHEABLE_TAG", "Decision", "OutputDigests", "Planner"]
 
 NOT_CACHEABLE_TAG = "not_cacheable"
 RUN, SKIP, PENDING = "run", "skip", "pending"
@@ -450,6 +450,12 @@ class Planner:
                 self._location_cache[name] = dataset_location(self.catalog.get(name))
         return self._location_cache[name]
 
+    def output_digests(self) -> OutputDigests:
+        """What hashes the in-memory outputs of the nodes of this run where they run (the
+        run's shell calls it: see :class:`OutputDigests`)."""
+        names = {name for name in self.pipeline.datasets() if self.is_memory(name)}
+        return OutputDigests(frozenset(names))
+
     def is_memory(self, name: str) -> bool:
         """Whether ``name`` lives in memory (undeclared, or an in-memory dataset); asked once
         per name (the run adds datasets for undeclared names, in memory too)."""
@@ -462,16 +468,24 @@ class Planner:
 
     # ---- after running ------------------------------------------------------------------
 
-    def finished(self, nodes: Iterable[Node], run_id: str | None, *, save: bool = True) -> None:
+    def finished(
+        self,
+        nodes: Iterable[Node],
+        run_id: str | None,
+        *,
+        save: bool = True,
+        digests: Mapping[str, str] | None = None,
+    ) -> None:
         """Record nodes that ran successfully: keys and the identities of their outputs (taken
-        now, while in-memory outputs are still held). With ``save=False`` the records wait for
-        the next :meth:`save`."""
+        now, while in-memory outputs are still held, or given in ``digests``: the hashes
+        :class:`OutputDigests` took where the node ran). With ``save=False`` the records wait
+        for the next :meth:`save`."""
         for node in nodes:
             decision = self.decisions[node.name]
             if decision.finished:
                 continue
             decision.finished = True
-            record = self._record(decision, run_id)
+            record = self._record(decision, run_id, digests or {})
             if record is not None:
                 self._unsaved.append(record)
         if save:
@@ -483,7 +497,9 @@ class Planner:
         self.files.flush()
         self.store.record(records)
 
-    def _record(self, decision: Decision, run_id: str | None) -> NodeRecord | None:
+    def _record(
+        self, decision: Decision, run_id: str | None, digests: Mapping[str, str]
+    ) -> NodeRecord | None:
         node = decision.node
         code = self._code(node)
         manifest, unsound = self._manifest(node, code)
@@ -492,7 +508,8 @@ class Planner:
         decision.key = key
         before = self._held_before.pop(node.name, None)
         for name in node.outputs:
-            decision.outputs[name] = self._output_identity(name, key, before)
+            digest = digests.get(name)  # hashed where the node ran
+            decision.outputs[name] = digest or self._output_identity(name, key, before)
         if not cacheable:
             return None
         return NodeRecord.of(node.name, key, manifest, decision.outputs, run_id, time.time())
@@ -514,6 +531,38 @@ class Planner:
                 except Unhashable:
                     pass
         return "k:" + key
+
+
+class OutputDigests:
+    """Hashes a node's in-memory outputs where it ran, right after it succeeded (the run's
+    :class:`~ductwork.execution.NodeShell` calls it; the hashes travel back in the outcome's
+    ``digests``). So early cut-off through in-memory data works on every runner: in a worker
+    process or on a Dask worker the parent never holds that data.
+
+    What is hashed is the object the node saved there in this run (a ``MemoryDataset``'s data,
+    a worker's stand-in's ``held()``: see :func:`ductwork.io._protocols.held_data`). A
+    generator node's outputs are not hashed (one with no chunk saves nothing, and a dataset
+    would still hold older data), nor is anything that cannot be hashed soundly: the parent
+    then records ``k:`` and the node's key, which is always sound.
+    """
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names  # the in-memory datasets of the run
+
+    def __call__(self, node: Node, catalog: CatalogProtocol) -> dict[str, str]:
+        if node.streams_outputs:
+            return {}
+        digests = {}
+        wanted = [name for name in node.outputs if name in self.names]
+        fingerprinter = Fingerprinter() if wanted else None  # one per call: thread-safe
+        for name in wanted:
+            try:
+                data = held_data(catalog.get(name)) if name in catalog else None
+                if data is not None and fingerprinter is not None:
+                    digests[name] = "v:" + fingerprinter.value_digest(data).hex()
+            except Exception:  # Unhashable, or a value whose hashing fails: the parent
+                continue  # records k: and the node's key
+        return digests
 
 
 def _key(manifest: dict[str, list[str]]) -> str:

@@ -88,6 +88,7 @@ class _Tracker:
     ) -> None:
         self.observer = observer
         self.meter = getattr(observer, "meter", None)  # the caller's observer may measure nodes
+        self.digest = planner.output_digests()  # in-memory outputs hashed where nodes run
         self.planner = planner
         self.run_id = run_id
         self.on_decided = on_decided
@@ -106,7 +107,8 @@ class _Tracker:
     def node_finished(self, outcome: Any) -> None:
         if outcome.error is None and not outcome.skipped:
             # Before the loop releases anything: in-memory outputs are still held here.
-            self.planner.finished([outcome.node], self.run_id, save=False)
+            digests = getattr(outcome, "digests", None)
+            self.planner.finished([outcome.node], self.run_id, save=False, digests=digests)
             if time.monotonic() - self._saved > _SAVE_EVERY:
                 self.planner.save()
                 self._saved = time.monotonic()

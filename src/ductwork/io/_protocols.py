@@ -148,3 +148,15 @@ def memory_data(dataset: Any) -> Any:
         return None
     data = dataset._data
     return None if data is _EMPTY else data
+
+
+def held_data(dataset: Any) -> Any:
+    """The data an in-memory dataset holds now, uncopied: a ``MemoryDataset``'s, or what a
+    runner's in-memory stand-in returns from its ``held()`` (a worker process's
+    ``TransportDataset``: what the node running there saved); ``None`` when it holds none."""
+    if isinstance(dataset, MemoryDataset):
+        return memory_data(dataset)
+    held = getattr(dataset, "held", None)
+    if callable(held) and getattr(dataset, "_EPHEMERAL", False):
+        return held()
+    return None

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from ductwork.exceptions import RunnerError
 from ductwork.execution import NodeOutcome, RunOptions
-from ductwork.execution.shell import Meter
+from ductwork.execution.shell import Meter, OutputDigest
 from ductwork.pipeline import Node, Pipeline
 from ductwork.runner.executors import NodeExecutor
 from ductwork.scheduling import Scheduler
@@ -41,6 +41,9 @@ class RunObserver:
     """
 
     meter: Meter | None = None
+    digest: OutputDigest | None = None
+    """Hashes each node's outputs where it ran, after it succeeded (a picklable
+    :data:`~ductwork.execution.shell.OutputDigest`); the hashes come in ``outcome.digests``."""
     gate: Callable[[Node, bool], bool | None] | None = None
     """Asked, on the loop's thread, about each node as it becomes ready (everything upstream
     has finished): ``gate(node, can_wait)``. True skips it: it is not handed to a worker, and

@@ -153,8 +153,9 @@ class AbstractRunner(ABC):
                 to_run = self._filter_pipeline_for_missing_outputs(pipeline, catalog)
             shell = NodeShell.for_run(run_id, self._is_async, self._options, hooks)
             meter = getattr(observer, "meter", None)  # observers may be duck-typed
-            if meter is not None:
-                shell = replace(shell, meter=meter)
+            digest = getattr(observer, "digest", None)
+            if meter is not None or digest is not None:
+                shell = replace(shell, meter=meter, digest=digest)
             gated = getattr(observer, "gate", None) is not None
             result = self._run_pipeline(RunContext(to_run, catalog, shell, gated), observer)
         except (Exception, KeyboardInterrupt) as error:

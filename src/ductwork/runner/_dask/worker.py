@@ -38,9 +38,9 @@ __all__ = [
 
 OUTCOMES_TOPIC = "ductwork-node-outcomes"
 """The event topic of node outcomes: ``[run's plugin, node, started, finished, worker, skipped,
-metrics, failed]``. One topic for every run: the scheduler keeps the last events of each topic
-it has seen, so a topic per run would leave a little behind on a long-lived cluster after each
-run."""
+metrics, failed, digests]``. One topic for every run: the scheduler keeps the last events of
+each topic it has seen, so a topic per run would leave a little behind on a long-lived cluster
+after each run."""
 
 
 class Unloadable:
@@ -195,7 +195,8 @@ def stop_run(plugin_name: str, dask_worker: Any) -> list[str]:
 def _event_of(plugin_name: str, outcome: NodeOutcome) -> list[Any]:
     metrics = {str(name): float(value) for name, value in outcome.metrics.items()}  # msgpack
     times = [outcome.started, outcome.finished, outcome.worker]
-    return [plugin_name, outcome.node.name, *times, outcome.skipped, metrics, bool(outcome.error)]
+    failed, digests = bool(outcome.error), dict(outcome.digests)
+    return [plugin_name, outcome.node.name, *times, outcome.skipped, metrics, failed, digests]
 
 
 def event_failed(message: list[Any]) -> bool:
@@ -205,9 +206,16 @@ def event_failed(message: list[Any]) -> bool:
 
 def outcome_from_event(message: list[Any], node: Node, error: BaseException | None) -> NodeOutcome:
     """The outcome of ``node`` from its event (:data:`OUTCOMES_TOPIC`), with ``error``."""
-    _run, _name, started, finished, worker, skipped, metrics, _failed = message
+    _run, _name, started, finished, worker, skipped, metrics, _failed, digests = message
     return NodeOutcome(
-        node, error, float(started), float(finished), str(worker), bool(skipped), dict(metrics)
+        node,
+        error,
+        float(started),
+        float(finished),
+        str(worker),
+        bool(skipped),
+        dict(metrics),
+        {str(name): str(digest) for name, digest in digests.items()},
     )
 
 

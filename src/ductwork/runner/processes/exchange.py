@@ -38,17 +38,18 @@ class Exchange:
         self.takes: frozenset[str] = frozenset()
         self.errors: dict[str, PackedError] = {}
         self.outputs: dict[str, Blob] = {}
+        self.held: dict[str, Any] = {}  # what the running node saved, as it gave it
         self.recent: deque[dict[str, Blob]] = deque(maxlen=_RECENT)
 
     def begin(self, node: Node, task: Task) -> None:
         self.node, self.inputs, self.takes, self.errors = node, task.inputs, task.takes, task.errors
         for outputs in self.recent if task.local else ():  # the oldest first: the latest wins
             self.inputs = {**self.inputs, **{n: outputs[n] for n in task.local if n in outputs}}
-        self.outputs = {}
+        self.outputs, self.held = {}, {}
 
     def finish(self) -> dict[str, Blob]:
         outputs = self.outputs
-        self.node, self.inputs, self.errors, self.outputs = None, {}, {}, {}
+        self.node, self.inputs, self.errors, self.outputs, self.held = None, {}, {}, {}, {}
         return outputs
 
     def load(self, name: str) -> Any:
@@ -67,6 +68,7 @@ class Exchange:
         self._check_round_trip(name, blob)
         previous = self.outputs.get(name)  # a generator node's earlier chunk
         self.outputs[name] = blob
+        self.held[name] = data  # until the node's run ends: its outcome may hash it
         if previous is not None and previous.segment is not None:
             transport.unlink(previous.segment)
 
@@ -114,6 +116,11 @@ class TransportDataset(AbstractDataset[Any, Any]):
 
     def save(self, data: Any) -> None:
         self._exchange.save(self._name, data)
+
+    def held(self) -> Any:
+        """What the node running now saved here, as it gave it (uncopied), or None: read by
+        ``ductwork.io._protocols.held_data`` (incremental runs hash it where it was made)."""
+        return self._exchange.held.get(self._name)
 
     def _exists(self) -> bool:
         return self._name in self._exchange.inputs or self._name in self._exchange.outputs
