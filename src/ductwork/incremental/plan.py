@@ -41,7 +41,7 @@ from ductwork.incremental.files import FileIdentities, dataset_location
 from ductwork.incremental.store import NodeRecord, Store
 from ductwork.incremental.values import Unhashable
 from ductwork.io import CatalogProtocol, MemoryDataset
-from ductwork.io._protocols import held_data, memory_data
+from ductwork.io._protocols import dataset_options, held_data, memory_data
 from ductwork.io.travel import is_in_memory
 from ductwork.pipeline import Node, Pipeline
 from ductwork.pipeline.transcoding import strip_transcoding
@@ -50,8 +50,6 @@ __all__ = ["NOT_CACHEABLE_TAG", "Decision", "OutputDigests", "Planner"]
 
 NOT_CACHEABLE_TAG = "not_cacheable"
 RUN, SKIP, PENDING = "run", "skip", "pending"
-# Dataset options that change what is read or written but that a dataset's repr may not show.
-_OPTION_ATTRIBUTES = ("_load_args", "_save_args", "_open_args_load", "_open_args_save", "_fs_args")
 _PYTHON = f"{sys.implementation.name} {sys.version.split()[0]}"
 
 
@@ -428,7 +426,7 @@ class Planner:
         if content is None:
             return None
         dataset = self.catalog.get(name)
-        options = [getattr(dataset, attribute, None) for attribute in _OPTION_ATTRIBUTES]
+        options = dataset_options(dataset)
         config = f"{type(dataset).__module__}.{type(dataset).__qualname__}|{dataset!r}|{options!r}"
         return f"f:{content}:{xxhash.xxh3_64_hexdigest(config.encode())}"
 

@@ -150,6 +150,18 @@ def memory_data(dataset: Any) -> Any:
     return None if data is _EMPTY else data
 
 
+# What a file dataset reads and writes with, besides its path, which its repr may not show.
+_OPTIONS = ("_load_args", "_save_args", "_open_args_load", "_open_args_save", "_fs_args")
+
+
+def dataset_options(dataset: Any) -> list[Any]:
+    """A file dataset's load and save options, in a fixed order: ``load_args``,
+    ``save_args``, the ``open`` arguments of loads and of saves, ``fs_args`` (``None`` for
+    each it does not have). Incremental runs count them in an input's identity: a changed
+    ``load_args`` changes what a node gets from the same file."""
+    return [getattr(dataset, name, None) for name in _OPTIONS]
+
+
 def held_data(dataset: Any) -> Any:
     """The data an in-memory dataset holds now, uncopied: a ``MemoryDataset``'s, or what a
     runner's in-memory stand-in returns from its ``held()`` (a worker process's
