@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -107,7 +108,7 @@ def test_early_cut_off_through_in_memory_data(runner_name: str, tmp_path: Path) 
     make_runner: MakeRunner = RUNNERS[runner_name]
     store = tmp_path / "cache.sqlite"
 
-    def pipeline(produce: object) -> Pipeline:
+    def pipeline(produce: Callable[[int], int]) -> Pipeline:
         return Pipeline(
             [node(produce, "start", "mid", name="produce"), node(inc, "mid", "d", name="read")]
         )
