@@ -9,6 +9,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("pandas", "numpy", "dask", "distributed", "pyarrow", "rich", "click")
 
 
@@ -87,3 +89,41 @@ def test_the_runner_package_loads_each_name_on_first_use() -> None:
     assert not {"ductwork.runner.dask_runner", "ductwork.runner.processes"} & modules
     modules = imported_by("import ductwork.runner as r; assert r.ParallelRunner.__name__")
     assert "ductwork.runner.processes.executor" in modules
+
+
+_FORK_SERVER_SCRIPT = """
+import json, os, sys, threading
+from multiprocessing import forkserver
+from ductwork import DataCatalog, ParallelRunner, Pipeline, node
+from tests.startup_helpers import loaded_modules
+if __name__ == "__main__":
+    if sys.argv[1] == "thread":  # a second thread: the server must be a fresh interpreter
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
+    read_end, write_end = os.pipe()  # open before the server starts
+    pipeline = Pipeline([node(loaded_modules, "x", "modules")])
+    result = ParallelRunner(max_workers=1).run(pipeline, DataCatalog({"x": 1}))
+    os.close(write_end)
+    ended = os.read(read_end, 1) == b""  # blocks if another process holds the write end
+    pid = forkserver._forkserver._forkserver_pid
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        fresh = b"forkserver " + b"import main" in cmdline.read()  # multiprocessing's command
+    print("SERVER", json.dumps({"fresh": fresh, "pipe_ended": ended}))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the fork server is forked on Linux only")
+@pytest.mark.parametrize("threads", ["one", "thread"])
+def test_the_fork_server_is_a_fork_of_a_one_thread_parent_holding_none_of_its_files(
+    threads: str,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK_SERVER_SCRIPT, threads],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("SERVER "))
+    server = json.loads(line.removeprefix("SERVER "))
+    assert server["fresh"] is (threads == "thread")
+    assert server["pipe_ended"]  # the forked server let go of the parent's descriptors

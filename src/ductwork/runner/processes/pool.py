@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from multiprocessing import forkserver, resource_tracker
+from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
 from multiprocessing.context import BaseContext
 from typing import Any
@@ -20,6 +20,7 @@ from ductwork.exceptions import RunnerError
 from ductwork.runner.processes import transport
 from ductwork.runner.processes.handle import Event, WorkerHandle, read_message
 from ductwork.runner.processes.protocol import FAILED_START, READY, Setup, unpack_error
+from ductwork.runner.processes.server import ensure_fork_server
 from ductwork.runner.processes.worker import main as worker_main
 
 __all__ = ["Pool"]
@@ -48,7 +49,7 @@ class Pool:
             # Workers then share the parent's tracker, whatever the start method.
             resource_tracker.ensure_running()
         if self._context.get_start_method() == "forkserver":
-            _preload_worker_in_forkserver()
+            ensure_fork_server(worker_main.__module__)
         self._setup = setup
         for _ in range(count):
             self.workers.append(self._spawn())
@@ -190,19 +191,3 @@ def _start_error(worker: WorkerHandle, packed: Any) -> RunnerError:
     )
     error.__cause__ = cause
     return error
-
-
-def _preload_worker_in_forkserver() -> None:
-    """Have the fork server import the worker module before it forks any worker.
-
-    Each worker is then a fork of a process that has ductwork imported (about 20 ms) instead of
-    importing it anew (about 200 ms). The fork server is one per process and starts on first
-    use: only a server not yet started can learn this, and the modules others asked it to
-    preload are kept.
-    """
-    server = getattr(forkserver, "_forkserver", None)
-    preload = getattr(server, "_preload_modules", None)
-    if server is None or not isinstance(preload, list) or server._forkserver_pid is not None:
-        return
-    if worker_main.__module__ not in preload:
-        server.set_forkserver_preload([*preload, worker_main.__module__])
