@@ -81,6 +81,7 @@ def test_the_worker_module_imports_neither_the_runners_nor_the_parent_side() -> 
     assert "ductwork.execution.shell" in modules  # it did import the worker
     assert not parent_side & modules
     assert not {"dask", "distributed", "rich", "click", "yaml"} & modules
+    assert not {"pluggy", "importlib.metadata"} & modules  # only a run with plugins needs them
 
 
 def test_the_runner_package_loads_each_name_on_first_use() -> None:
