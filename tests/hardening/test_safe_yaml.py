@@ -118,6 +118,23 @@ def test_a_syntax_error_names_the_place_but_never_quotes_the_line(tmp_path: Path
     assert isinstance(caught.value, ProjectConfigError)
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('key:\n  "\\U00110000": 1\n', "chr"),  # an escape past the last code point
+        ("key:\n  when: 2024-13-01\n", "month"),  # a timestamp no calendar has
+    ],
+)
+def test_a_scalar_yaml_cannot_build_is_an_error_naming_file_and_line(
+    tmp_path: Path, text: str, reason: str
+) -> None:
+    path = tmp_path / "catalog.yml"
+    path.write_text(text)
+    with pytest.raises(YAMLFileError, match=reason) as caught:
+        load_yaml_file(path, what="catalog")
+    assert str(caught.value).startswith(f"The catalog file {path}, line 2")
+
+
 def test_unreadable_and_non_utf8_files_are_errors_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(YAMLFileError, match=r"missing\.yml: cannot be read"):
         load_yaml_file(tmp_path / "missing.yml")

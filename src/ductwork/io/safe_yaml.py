@@ -142,6 +142,10 @@ def _load(content: str | bytes | IO[str] | IO[bytes], limits: YAMLLimits) -> Any
         raise _Refusal(problem, error.problem_mark or error.context_mark) from None
     except yaml.YAMLError as error:
         raise _Refusal(f"is not valid YAML: {type(error).__name__}.") from None
+    except ValueError as error:
+        # PyYAML's scanner lets an escape past U+10FFFF ("\U00110000") fail in chr() as a
+        # bare ValueError; the reader is then still on the scalar's line.
+        raise _Refusal(f"is not valid YAML: {error}.", loader.get_mark()) from None
     finally:
         loader.dispose()
 
@@ -226,6 +230,12 @@ class _LimitedLoader(yaml.SafeLoader):
                     f"{self._limits.max_alias_nodes:,} added nodes",
                 )
         self._sizes[id(node)] = (size, depth)
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as error:  # a scalar no Python value has ("2024-13-01")
+            raise _Refusal(f"is not valid YAML: {error}.", node.start_mark) from None
 
     @property
     def _depth_limit(self) -> str:
