@@ -106,7 +106,8 @@ class Fingerprinter:
     """Describes callables and values; one per run (it remembers what it has seen)."""
 
     def __init__(self, root: str | Path | None = None) -> None:
-        self._root = Path(root or os.getcwd()).resolve()
+        self._given_root = root
+        self._root: Path | None = None  # resolved when first needed (labels only)
         self._direct: dict[int, _Direct] = {}
         self._origins: dict[str, tuple[str, str]] = {}
         self._listings: dict[str, list[str]] = {}
@@ -420,6 +421,8 @@ class Fingerprinter:
         if path is None:
             return module_name
         try:
+            if self._root is None:
+                self._root = Path(self._given_root or os.getcwd()).resolve()
             return Path(path).resolve().relative_to(self._root).as_posix()
         except ValueError:
             return module_name
