@@ -8,6 +8,7 @@ Each node's reason to run or to be skipped goes to the run journal, which the re
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -118,12 +119,13 @@ def run_incrementally(
             seen.append(planner)
         record(planner, changed)
 
+    store = _open_store(store_path(cache))
     try:
         run_incremental(
             runner,
             pipeline,
             catalog,
-            store=store_path(cache),
+            store=store,
             hook_manager=hook_manager,
             run_id=run_id,
             observer=observer,
@@ -131,6 +133,11 @@ def run_incrementally(
             on_decided=decided,
         )
     finally:
+        # Everything is committed by now; closing checkpoints the store's log and waits for
+        # the disk, which can be done while the command writes its journal and report (the
+        # interpreter waits for the thread before it exits; a store left unclosed is still
+        # whole: SQLite replays its log on the next open).
+        threading.Thread(target=store.close, name="ductwork-store-close").start()
         if explain_after and seen:
             print(format_decisions(seen[0], dry_run=False))
 
