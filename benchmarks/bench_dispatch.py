@@ -408,7 +408,7 @@ def _demo_start(rounds: int, cli: list[str]) -> dict[str, float]:
 
 def cpu_table(args: argparse.Namespace, systems: Systems, found: dict[str, Any]) -> None:
     loops = calibrate(args.cpu_seconds)
-    names = [s for s in (*DUCTWORK, *DASK) if s != "dask sync"]
+    names = [s for s in (*DUCTWORK, *DASK) if s != "dask sync" and s in args.systems]
     cells = [(system, "cpu", loops) for system in ["sequential", *names]]
     best = best_of(args.cpu_rounds, list(dict.fromkeys(cells)), systems)
     ray = ray_figures(found["ray"], [("cpu", loops)], args.cpu_rounds)
@@ -430,6 +430,7 @@ def memory_table(args: argparse.Namespace, systems: Systems, found: dict[str, An
     array_bytes = args.array_mb * 2**20
     length = array_bytes // 8
     names = ["sequential", "thread", "parallel", "dask runner", "dask distributed"]
+    names = [name for name in names if name == "sequential" or name in args.systems]
     best: dict[str, tuple[float, int]] = {}
     for _ in range(args.memory_rounds):
         for name in names:
@@ -535,7 +536,7 @@ def main(argv: list[str] | None = None) -> None:
         "--systems",
         type=lambda text: text.split(","),
         default=[*DUCTWORK, *DASK, "ray"],
-        help="of the overhead table, comma-separated",
+        help="comma-separated; the CPU and memory tables always have sequential",
     )
     parser.add_argument("--ray-python", default=None, help="an interpreter that imports ray")
     parser.add_argument("--ray-worker", default=None, help=argparse.SUPPRESS)
@@ -552,7 +553,10 @@ def main(argv: list[str] | None = None) -> None:
     if found["ray"] is None:
         print("Ray is not importable here (set --ray-python or $RAY_PYTHON): its column is empty.")
     with quiet():
-        systems = Systems(with_cluster=bool(parts & {"overhead", "cpu", "memory"}))
+        cluster = bool(parts & {"overhead", "cpu", "memory"}) and bool(
+            set(CLUSTER) & set(args.systems)
+        )
+        systems = Systems(with_cluster=cluster)
         try:
             if "overhead" in parts:
                 overhead_table(args, systems, found)

@@ -8,7 +8,11 @@ the parent's loggers as they arrive; everything else goes to the caller as :clas
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing import resource_tracker
@@ -25,6 +29,7 @@ from ductwork.runner.processes.worker import main as worker_main
 
 __all__ = ["Pool"]
 
+_RELAYED = [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
 _STOP_TIMEOUT = 10.0  # seconds a stopped worker has to exit before it is killed
 _KILL_TIMEOUT = 2.0  # seconds a terminated worker has to exit before SIGKILL
 
@@ -37,6 +42,7 @@ class Pool:
         self.workers: list[WorkerHandle] = []
         self._setup: Callable[[int], Setup] | None = None
         self._next_index = 0  # never reused: a worker's index is part of its segment names
+        self._relayed: dict[int, tuple[Any, Any]] = {}  # signal: (its handler, the relay)
 
     def start(self, count: int, setup: Callable[[int], Setup]) -> None:
         """Start ``count`` workers, send each its set-up, and wait until all are ready.
@@ -56,6 +62,33 @@ class Pool:
         for worker in self.workers:
             worker.send(setup(worker.index))
         self._await_ready()
+        self._relay_signals()
+
+    def _relay_signals(self) -> None:
+        """Until :meth:`kill`, pass Ctrl-C (and SIGTERM, SIGHUP where this process handles
+        them) on to the workers as SIGINT before this process's own handler runs: a worker then
+        begins no further node, even one sent ahead, whatever that handler does first."""
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal handlers can be set in the main thread only
+        for number in _RELAYED:
+            previous = signal.getsignal(number)
+            if callable(previous):
+                relay = functools.partial(self._relay, previous)
+                self._relayed[number] = (previous, relay)
+                signal.signal(number, relay)
+
+    def _relay(self, previous: Callable[[int, Any], Any], number: int, frame: Any) -> None:
+        for worker in self.workers:
+            if worker.alive:
+                with contextlib.suppress(OSError):
+                    os.kill(worker.process.pid, signal.SIGINT)
+        previous(number, frame)
+
+    def _restore_signals(self) -> None:
+        for number, (previous, relay) in self._relayed.items():
+            if signal.getsignal(number) is relay:  # not if someone replaced it since
+                signal.signal(number, previous)
+        self._relayed.clear()
 
     def replace(self, worker: WorkerHandle) -> WorkerHandle:
         """Kill ``worker`` (if it still runs) and start a new one in its place.
@@ -164,6 +197,7 @@ class Pool:
         for worker in self.workers:
             self._finish(worker, deadline)
         self.workers.clear()
+        self._restore_signals()
 
     @staticmethod
     def _finish(worker: WorkerHandle, deadline: float | None = None) -> None:

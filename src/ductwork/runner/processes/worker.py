@@ -9,8 +9,9 @@ other runner (the parent enforces time limits by stopping the worker). State a p
 in a worker stays in that worker.
 
 Log records of every logger are forwarded to the parent, which hands them to its own loggers;
-the worker keeps no handler of its own. SIGINT is ignored: on Ctrl-C the parent, which the
-terminal signals too, stops the workers in order.
+the worker keeps no handler of its own. SIGINT (Ctrl-C; the parent passes its own on first,
+see :class:`.Pool`) does not stop the node running, but the worker then begins no other node,
+even one it holds, and reports nothing more: the parent stops it.
 
 A worker dies with its parent: besides noticing the end of its pipe when idle, it watches, on a
 daemon thread, whether it has been handed to another parent (its parent process died: killed
@@ -105,7 +106,12 @@ class _Worker:
             if tasks is None:
                 return
             for task in tasks:
-                self._sender.send(self._run(task))
+                if _INTERRUPTED.is_set():  # begin nothing after Ctrl-C; the parent stops us
+                    return
+                done = self._run(task)
+                if _INTERRUPTED.is_set():  # the node was running at the interrupt: as the
+                    return  # other runners, say nothing of how it ended after it
+                self._sender.send(done)
 
     def _run(self, task: Task) -> tuple[Any, ...]:
         try:
@@ -151,6 +157,7 @@ def _configure_logging(setup: Setup, sender: _Sender) -> None:
 
 
 _PARENT_CHECK_INTERVAL = 0.25  # seconds
+_INTERRUPTED = threading.Event()  # SIGINT came: Ctrl-C, or the parent passing its own on
 
 
 def _die_with_parent(run_process: int | None) -> None:
@@ -189,7 +196,8 @@ def main(conn: Connection, close_fds: list[int], run_process: int | None = None)
             that a pipe reports end-of-file to this worker when the parent dies.
         run_process: The id of the process running the pipeline: the worker ends when it does.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, lambda *_: _INTERRUPTED.set())
+    signal.siginterrupt(signal.SIGINT, False)  # calls a node makes are not cut short by it
     _die_with_parent(run_process)
     for fd in close_fds:
         with contextlib.suppress(OSError):
