@@ -25,6 +25,7 @@ from ductwork.runner.processes import transport
 from ductwork.runner.processes.handle import Event, WorkerHandle, read_message
 from ductwork.runner.processes.protocol import FAILED_START, READY, Setup, unpack_error
 from ductwork.runner.processes.server import ensure_fork_server
+from ductwork.runner.processes.worker import STOP_SIGNAL
 from ductwork.runner.processes.worker import main as worker_main
 
 __all__ = ["Pool"]
@@ -65,10 +66,10 @@ class Pool:
         self._relay_signals()
 
     def _relay_signals(self) -> None:
-        """Until :meth:`kill`, pass Ctrl-C (and SIGTERM, SIGHUP where this process handles
-        them) on to the workers as SIGINT before this process's own handler runs: a worker then
-        begins no further node, even one sent ahead, whatever that handler does first."""
-        if threading.current_thread() is not threading.main_thread():
+        """Until :meth:`kill`, tell the workers of Ctrl-C (and SIGTERM, SIGHUP where this
+        process handles them) before this process's own handler runs: a worker then begins no
+        further node, even one sent ahead, whatever that handler does first."""
+        if STOP_SIGNAL is None or threading.current_thread() is not threading.main_thread():
             return  # signal handlers can be set in the main thread only
         for number in _RELAYED:
             previous = signal.getsignal(number)
@@ -79,9 +80,9 @@ class Pool:
 
     def _relay(self, previous: Callable[[int, Any], Any], number: int, frame: Any) -> None:
         for worker in self.workers:
-            if worker.alive:
+            if worker.alive and STOP_SIGNAL is not None:
                 with contextlib.suppress(OSError):
-                    os.kill(worker.process.pid, signal.SIGINT)
+                    os.kill(worker.process.pid, STOP_SIGNAL)
         previous(number, frame)
 
     def _restore_signals(self) -> None:

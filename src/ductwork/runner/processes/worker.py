@@ -9,9 +9,10 @@ other runner (the parent enforces time limits by stopping the worker). State a p
 in a worker stays in that worker.
 
 Log records of every logger are forwarded to the parent, which hands them to its own loggers;
-the worker keeps no handler of its own. SIGINT (Ctrl-C; the parent passes its own on first,
-see :class:`.Pool`) does not stop the node running, but the worker then begins no other node,
-even one it holds, and reports nothing more: the parent stops it.
+the worker keeps no handler of its own. SIGINT is ignored: on Ctrl-C the parent, which the
+terminal signals too, first sends its workers ``STOP_SIGNAL`` (see :class:`.Pool`), after which a
+worker begins no other node, even one it holds, and reports nothing more (the node running goes
+on until the parent stops the worker, a moment later).
 
 A worker dies with its parent: besides noticing the end of its pipe when idle, it watches, on a
 daemon thread, whether it has been handed to another parent (its parent process died: killed
@@ -52,7 +53,7 @@ from ductwork.runner.processes.protocol import (
     pack_error,
 )
 
-__all__ = ["main"]
+__all__ = ["STOP_SIGNAL", "main"]
 
 
 class _Sender:
@@ -157,7 +158,9 @@ def _configure_logging(setup: Setup, sender: _Sender) -> None:
 
 
 _PARENT_CHECK_INTERVAL = 0.25  # seconds
-_INTERRUPTED = threading.Event()  # SIGINT came: Ctrl-C, or the parent passing its own on
+STOP_SIGNAL: int | None = getattr(signal, "SIGUSR1", None)
+"""What the parent sends its workers when it is interrupted (where the platform has it)."""
+_INTERRUPTED = threading.Event()  # the parent was interrupted
 
 
 def _die_with_parent(run_process: int | None) -> None:
@@ -196,8 +199,10 @@ def main(conn: Connection, close_fds: list[int], run_process: int | None = None)
             that a pipe reports end-of-file to this worker when the parent dies.
         run_process: The id of the process running the pipeline: the worker ends when it does.
     """
-    signal.signal(signal.SIGINT, lambda *_: _INTERRUPTED.set())
-    signal.siginterrupt(signal.SIGINT, False)  # calls a node makes are not cut short by it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if STOP_SIGNAL is not None:
+        signal.signal(STOP_SIGNAL, lambda *_: _INTERRUPTED.set())
+        signal.siginterrupt(STOP_SIGNAL, False)  # calls a node makes are not cut short by it
     _die_with_parent(run_process)
     for fd in close_fds:
         with contextlib.suppress(OSError):
