@@ -40,6 +40,10 @@ from ductwork.runner import (
     RunObserver,
     WorkerLostError,
 )
+from ductwork.runner.processes import transport
+from ductwork.runner.processes.data import RunData
+from ductwork.runner.processes.exchange import Exchange
+from ductwork.runner.processes.protocol import Task
 from tests.runner import process_helpers as helpers
 from tests.runner.helpers import CustomNodeError, EventLog, double, fail, identity, read_events
 
@@ -301,24 +305,46 @@ def test_writes_to_a_mapped_input_stay_private_to_the_node() -> None:
 
 
 def test_segments_are_unlinked_once_their_dataset_is_released() -> None:
-    # "big" is read twice by one node (so it is released by the parent, not taken by the
-    # reader); "other" is taken by its only reader. The probe runs after both.
+    # "big" is read twice by one node (so its segment outlives the first mapping: it is
+    # unlinked when that node ends); "other" is taken by its only reader. The probe runs
+    # after both, whatever else the worker holds (a node may be sent ahead of the run loop).
     pipeline = Pipeline(
         [
             node(helpers.array, "n", "big", name="produce_big"),
             node(helpers.array, "n", "other", name="produce_other"),
             node(helpers.twice, ["big", "big"], "sum", name="reads_twice"),
             node(helpers.first, "other", "first", name="reads_once"),
-            node(helpers.shm_probe, ["sum", "params:pid"], "left", name="probe"),
-            node(helpers.shm_probe, ["first", "params:pid"], "left2", name="probe2"),
+            node(probe_after, ["sum", "first", "params:pid"], "left", name="probe"),
         ]
     )
     catalog = DataCatalog({"n": MemoryDataset(100_000), "params:pid": MemoryDataset(os.getpid())})
     outputs = run(pipeline, catalog, max_workers=1)
-    # By the time the probes run, "big" was released and "other" taken by its reader; each
-    # probe is the last reader of its own input, and unlinks it on mapping it.
+    # By the time the probe runs, "big" and "other" are gone; the probe is the last reader of
+    # its own inputs, and unlinks them on mapping them.
     assert outputs["left"].load() == []
-    assert outputs["left2"].load() == []
+    assert helpers.segments() == []
+
+
+def probe_after(total: Any, first: Any, parent_pid: int) -> list[str]:
+    return helpers.shm_probe((total, first), parent_pid)
+
+
+def test_the_last_reader_of_a_dataset_it_reads_twice_unlinks_it_when_it_ends() -> None:
+    # A node sent ahead may run before the parent hears that this one ended: the worker must
+    # not leave the segment to the parent's release.
+    reader = node(helpers.twice, ["big", "big"], "sum", name="reads_twice")
+    pipeline = Pipeline([node(helpers.array, "n", "big", name="make"), reader])
+    prefix = transport.run_prefix()
+    data = RunData(pipeline, DataCatalog({"n": MemoryDataset(10)}), prefix)
+    blob = transport.dump(np.ones(100_000), lambda: f"{prefix}0_0")
+    data.produced({"big": blob})
+    inputs, takes, errors = data.for_node(reader, ())
+    assert takes == {"big"}
+    exchange = Exchange(f"{prefix}0_")
+    exchange.begin(reader, Task(b"", inputs, takes, errors, frozenset(), ()))
+    assert float(exchange.load("big").sum() + exchange.load("big").sum()) == 200_000.0
+    assert helpers.segments() == [f"{prefix}0_0"]  # the second load needed it
+    exchange.finish()
     assert helpers.segments() == []
 
 

@@ -63,7 +63,8 @@ class RunData:
         """What a task for ``node`` carries: the blobs of its inputs, those it is the last to
         read (of them and of its ``local`` inputs, which its worker has), the inputs' errors."""
         inputs = {name: self._blobs[name] for name in node.inputs if name in self._blobs}
-        takes = frozenset(n for n in (*inputs, *local) if self._loads_left[n] == 1)
+        own = Counter(node.input_names)  # a node may read a dataset more than once
+        takes = frozenset(n for n in (*inputs, *local) if self._loads_left[n] == own[n])
         errors = {n: self._input_errors[n] for n in node.inputs if n in self._input_errors}
         return inputs, takes, errors
 

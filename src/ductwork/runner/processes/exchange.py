@@ -10,7 +10,7 @@ the outputs of the last nodes that succeeded in this worker, which nodes sent ah
 from __future__ import annotations
 
 import itertools
-from collections import deque
+from collections import Counter, deque
 from typing import Any
 
 from ductwork.exceptions import DatasetError
@@ -36,6 +36,7 @@ class Exchange:
         self.node: Node | None = None
         self.inputs: dict[str, Blob] = {}
         self.takes: frozenset[str] = frozenset()
+        self._later: set[str] = set()
         self.errors: dict[str, PackedError] = {}
         self.outputs: dict[str, Blob] = {}
         self.held: dict[str, Any] = {}  # what the running node saved, as it gave it
@@ -43,11 +44,18 @@ class Exchange:
 
     def begin(self, node: Node, task: Task) -> None:
         self.node, self.inputs, self.takes, self.errors = node, task.inputs, task.takes, task.errors
+        # What it reads more than once and is the last to read is unlinked when it ends: the
+        # segment must outlive its first mapping (and loads may run at once, on I/O threads).
+        self._later = {n for n, count in Counter(node.input_names).items() if count > 1}
         for outputs in self.recent if task.local else ():  # the oldest first: the latest wins
             self.inputs = {**self.inputs, **{n: outputs[n] for n in task.local if n in outputs}}
         self.outputs, self.held = {}, {}
 
     def finish(self) -> dict[str, Blob]:
+        for name in self.takes & self._later:
+            segment = self.inputs[name].segment if name in self.inputs else None
+            if segment is not None:
+                transport.unlink(segment)
         outputs = self.outputs
         self.node, self.inputs, self.errors, self.outputs, self.held = None, {}, {}, {}, {}
         return outputs
@@ -58,7 +66,7 @@ class Exchange:
         blob = self.inputs.get(name)
         if blob is None:
             raise DatasetError(f"Data for '{name}' has not been saved yet.")
-        return transport.load(blob, take=name in self.takes)
+        return transport.load(blob, take=name in self.takes and name not in self._later)
 
     def save(self, name: str, data: Any) -> None:
         try:

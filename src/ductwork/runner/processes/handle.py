@@ -45,6 +45,7 @@ class WorkerHandle:
         self.process = process
         self.conn = conn
         self.queue: list[tuple[Node, float]] = []  # sent, not reported: (node, when sent)
+        self.held: set[Node] = set()  # the nodes of queue
         self.ready = False  # it reported itself set up
         self.deadline: float | None = None  # time.monotonic() past which the node has overrun
         self.alive = True
