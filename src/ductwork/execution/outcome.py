@@ -47,8 +47,8 @@ class NodeOutcome(NamedTuple):
         started: When its first attempt started.
         finished: When it ended.
         worker: Where it ran: ``"main"``, a thread's name, ``"pid 123"``, a Dask worker address.
-        skipped: The node did not run because its outputs were already up to date (a pre-run
-            check of the shell said so); ``error`` is then ``None``.
+        skipped: The node did not run because its outputs were already up to date (the run
+            loop's gate said so); ``error`` is then ``None``.
         metrics: Measurements of the run (e.g. ``"rss_peak"``, ``"cpu_seconds"``), by name;
             filled by the shell where the node ran.
         digests: Content hashes of outputs, by name, taken by the shell where the node ran and

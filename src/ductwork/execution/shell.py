@@ -5,9 +5,9 @@ whether I/O is asynchronous, the run's options, the hook plugins, and how the pl
 enforces time limits. It is picklable (the hook manager and the I/O threads are rebuilt where it
 lands), so the same value runs nodes inline, on threads, in worker processes and on Dask
 workers. :meth:`NodeShell.run` is the function where a node actually runs: it applies the run's
-policy (:func:`~ductwork.execution.options.node_policy`), the pre-run checks, retries, the time
-limit and the measurements, calls :func:`~ductwork.execution.node_run.run_node` (where the node
-and dataset hooks fire), and returns a :class:`~ductwork.execution.outcome.NodeOutcome`; it
+policy (:func:`~ductwork.execution.options.node_policy`: retries, the time limit), takes the
+measurements, calls :func:`~ductwork.execution.node_run.run_node` (where the node and dataset
+hooks fire), and returns a :class:`~ductwork.execution.outcome.NodeOutcome`; it
 never raises a node's error.
 """
 
@@ -37,13 +37,9 @@ from ductwork.hooks.manager import HookSnapshot, plugins_from, registered_plugin
 from ductwork.io import CatalogProtocol
 from ductwork.pipeline import Node, Retry
 
-__all__ = ["Meter", "NodeShell", "OutputDigest", "PreRunCheck", "add_note"]
+__all__ = ["Meter", "NodeShell", "OutputDigest", "add_note"]
 
 _logger = logging.getLogger(__name__)
-
-PreRunCheck = Callable[[Node, CatalogProtocol], bool]
-"""Asked before a node runs; True skips it (its outputs are up to date): no hook fires, and its
-outcome says ``skipped=True``. Must be picklable (it travels with the shell)."""
 
 Meter = Callable[[Node], AbstractContextManager[dict[str, float]]]
 """Measures one node's run: called with the node, the context manager wraps all its attempts
@@ -58,7 +54,7 @@ picklable (it travels with the shell)."""
 
 @dataclass
 class NodeShell:
-    """Runs nodes with a run's policy: retries, time limit, hooks, pre-run checks, measurements.
+    """Runs nodes with a run's policy: retries, time limit, hooks, measurements.
 
     Attributes:
         run_id: The id of the run, passed to the node hooks.
@@ -68,7 +64,6 @@ class NodeShell:
             them.
         time_limit: How the place the shell runs in enforces time limits (see
             :mod:`ductwork.execution.time_limits`).
-        checks: Asked before each node runs; any True skips the node.
         meter: Measures each node's run, when given.
         digest: Hashes each node's outputs after it succeeded, when given.
     """
@@ -78,7 +73,6 @@ class NodeShell:
     options: RunOptions = field(default_factory=RunOptions)
     plugins: list[tuple[str | None, object]] = field(default_factory=list)
     time_limit: TimeLimit = interrupt
-    checks: tuple[PreRunCheck, ...] = ()
     meter: Meter | None = None
     digest: OutputDigest | None = None
     _hooks: HookSnapshot | None = field(default=None, repr=False, compare=False)
@@ -155,8 +149,6 @@ class NodeShell:
             The outcome: its error is the node's exception after the last attempt, if any.
         """
         started = time.time()
-        if self.checks and any(check(node, catalog) for check in self.checks):
-            return NodeOutcome(node, None, started, time.time(), worker, skipped=True)
         if self.meter is None and self.digest is None:
             error = self._failure(node, catalog, stop, worker, contain_exits)
             # tuple.__new__ directly: NodeOutcome's own __new__ is a Python call, on every node.
