@@ -8,12 +8,12 @@ its own way, and the node shell is told which (:attr:`NodeShell.time_limit`):
   code and blocking calls that let signals through (``time.sleep``, socket and pipe reads, lock
   waits); it cannot stop C code that does not return to Python, and it takes over ``SIGALRM``
   while the node runs. Anywhere else the node fails when it returns, before it saves anything.
-* :func:`watched` (worker processes): the parent watches the clock itself and stops the
-  worker process.
-* :func:`abandoning` (threads) and :func:`on_helper_thread` (Dask workers): the node runs on a
-  thread of its own that is waited for until the limit; past it, the node is told to save
-  nothing (its ``stop`` event is set) and fails. The thread runner abandons that thread (it
-  ends when the node's call returns); on Dask the client restarts the worker, which ends it.
+* :func:`watched` (threads, worker processes): the executor watches the clock itself. The
+  thread executor reports the node failed and sets its ``stop`` event (it then saves nothing);
+  the process executor stops the worker process.
+* :func:`on_helper_thread` (Dask workers): the node runs on a thread of its own that is waited
+  for until the limit; past it, the node is told to save nothing and the client restarts the
+  worker, which ends the thread.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ __all__ = [
     "Checkpoint",
     "TimeLimit",
     "Work",
-    "abandoning",
     "interrupt",
     "on_helper_thread",
     "stop_checkpoint",
@@ -105,19 +104,6 @@ def interrupt(
         armed = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-def abandoning(
-    node: Node, seconds: float, work: Work, stop: threading.Event | None, worker: str
-) -> None:
-    """Run ``work`` on a thread of its own; past ``seconds``, abandon that thread and raise.
-
-    The abandoned thread finishes the node's call in the background and saves nothing (``stop``
-    is set: its next checkpoint raises); the calling thread is free for the next node.
-    """
-    if not _in_time(node, seconds, work, stop):
-        how = "was abandoned: a thread cannot be stopped, so it finishes in the background and "
-        raise timeout_error(node, seconds, how + "saves nothing")
 
 
 def on_helper_thread(

@@ -11,11 +11,9 @@ cooperative and, past a point, by abandonment:
 
 - Each node has a ``stop`` event (its own if it has a time limit, else the run's). Once set, the
   node does not start another attempt and saves nothing: its next checkpoint raises.
-- A node with a time limit runs on a helper thread of its own
-  (:func:`~ductwork.execution.time_limits.abandoning`): at the limit it is reported failed with
-  ``NodeTimeoutError``, the helper is abandoned (it finishes the call in the background, saves
-  nothing, and ends), and the worker thread goes on with the next node, so the run keeps its
-  worker count.
+- A node past its time limit is reported failed with ``NodeTimeoutError`` at once; its thread is
+  abandoned (it finishes the call in the background, saves nothing, and ends) and a fresh
+  thread takes its place, so the run keeps its worker count.
 - When the run ends early (a failure, Ctrl-C), queued nodes are dropped, running ones are told
   to stop, and the executor waits ``grace`` seconds at most for them before it abandons them.
   An abandoned daemon thread never keeps the interpreter from exiting.
@@ -28,7 +26,7 @@ import threading
 import time
 
 from ductwork.execution import NodeOutcome
-from ductwork.execution.time_limits import abandoning
+from ductwork.execution.time_limits import timeout_error, watched
 from ductwork.pipeline import Node, Retry
 from ductwork.runner.executors import InProcessExecutor, NodeExecutor, RunContext
 from ductwork.runner.runner import AbstractRunner
@@ -70,6 +68,35 @@ class ThreadRunner(AbstractRunner):
         return ThreadExecutor(context, self._get_required_workers_count(context.pipeline))
 
 
+class _Assignment:
+    """One node handed to the threads, with what it takes to stop it."""
+
+    def __init__(self, node: Node, timeout: float | None, run_stop: threading.Event) -> None:
+        self.node = node
+        self.timeout = timeout
+        self.started = time.time()
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        # Only a node with a time limit can be stopped alone; the others stop with the run
+        # (an Event per node would cost a node without a time limit more than its shell).
+        self.stop = run_stop if timeout is None else threading.Event()
+        self.worker = "?"  # the name of the thread that took the node
+        self._settled = False
+        self._lock = threading.Lock()
+
+    def take(self, worker: str) -> bool:
+        """Record the thread starting the node; False if the node already timed out."""
+        with self._lock:
+            if not self._settled:
+                self.worker = worker
+            return not self._settled
+
+    def settle(self) -> bool:
+        """Claim the right to report this node; True for the first caller only."""
+        with self._lock:
+            first, self._settled = not self._settled, True
+            return first
+
+
 class ThreadExecutor(InProcessExecutor):
     """Runs nodes on ``max_workers`` daemon threads."""
 
@@ -81,48 +108,85 @@ class ThreadExecutor(InProcessExecutor):
             max_workers: How many threads (and nodes in flight).
             grace: Seconds to wait for running nodes when the run ends early.
         """
-        super().__init__(context, context.shell.enforcing(abandoning))
+        # This executor watches the time limits itself (see _expire_overdue).
+        super().__init__(context, context.shell.enforcing(watched))
         self.capacity = max_workers
         self._grace = grace
-        self._tasks: queue.SimpleQueue[tuple[Node, threading.Event] | None] = queue.SimpleQueue()
+        self._tasks: queue.SimpleQueue[_Assignment | None] = queue.SimpleQueue()
         self._outcomes: queue.SimpleQueue[NodeOutcome] = queue.SimpleQueue()
         self._stop = threading.Event()  # the run is ending: no node saves anything more
-        self._running: dict[Node, threading.Event] = {}  # only the calling thread touches this
-        self._threads: list[threading.Thread] = []
+        self._running: dict[Node, _Assignment] = {}  # only the calling thread touches this
+        self._threads: dict[str, threading.Thread] = {}  # by name; abandoned ones are removed
+        self._spawned = 0
 
     def submit(self, node: Node) -> None:
         """Hand ``node`` to the next free thread."""
-        # Only a node with a time limit is stopped alone; the others stop with the run (an
-        # Event per node would cost a node without a time limit more than its shell).
-        timed = self._shell.policy(node).timeout is not None
-        stop = threading.Event() if timed else self._stop
-        self._running[node] = stop
-        self._tasks.put((node, stop))
+        task = _Assignment(node, self._shell.policy(node).timeout, self._stop)
+        self._running[node] = task
+        self._tasks.put(task)
 
     def _work(self) -> None:
         worker = threading.current_thread().name
         while (task := self._tasks.get()) is not None:
-            node, stop = task
+            if not task.take(worker):
+                continue  # it timed out before any thread was free: nothing to run
             outcome = self._shell.run(
-                node, self._catalog, worker=worker, stop=stop, contain_exits=True
+                task.node, self._catalog, worker=worker, stop=task.stop, contain_exits=True
             )
+            if not task.settle():
+                return  # abandoned past its time limit: a new thread has taken this one's place
             self._outcomes.put(outcome)
 
     def next_outcomes(self) -> list[NodeOutcome]:
-        """Wait for finished nodes (a node past its time limit has failed); report them."""
-        outcomes = [self._outcomes.get()]
-        while not self._outcomes.empty():
-            outcomes.append(self._outcomes.get_nowait())
-        for outcome in outcomes:
-            del self._running[outcome.node]
-        return outcomes
+        """Wait for finished nodes, or for the next time limit to pass; report what ended."""
+        while True:
+            try:
+                first = self._outcomes.get(timeout=self._time_to_next_deadline())
+            except queue.Empty:
+                expired = self._expire_overdue()
+                if expired:
+                    return expired
+                continue
+            outcomes = [first]
+            while not self._outcomes.empty():
+                outcomes.append(self._outcomes.get_nowait())
+            for outcome in outcomes:
+                del self._running[outcome.node]
+            return outcomes
+
+    def _time_to_next_deadline(self) -> float | None:
+        deadlines = [t.deadline for t in self._running.values() if t.deadline is not None]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+    def _expire_overdue(self) -> list[NodeOutcome]:
+        now, expired = time.monotonic(), []
+        for task in list(self._running.values()):
+            if task.deadline is not None and task.deadline <= now and task.settle():
+                task.stop.set()
+                del self._running[task.node]
+                self._threads.pop(task.worker, None)
+                self._start_thread()
+                error = timeout_error(
+                    task.node,
+                    task.timeout or 0.0,
+                    "was abandoned: a thread cannot be stopped, "
+                    "so it finishes in the background and saves nothing",
+                )
+                outcome = NodeOutcome.ended(task.node, error, task.started, task.worker)
+                expired.append(outcome)
+        return expired
+
+    def _start_thread(self) -> None:
+        name = f"ductwork-{self._spawned}"
+        self._spawned += 1
+        thread = threading.Thread(target=self._work, name=name, daemon=True)
+        thread.start()
+        self._threads[name] = thread
 
     def __enter__(self) -> ThreadExecutor:
         self._shell.__enter__()
-        for number in range(self.capacity):
-            thread = threading.Thread(target=self._work, name=f"ductwork-{number}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        for _ in range(self.capacity):
+            self._start_thread()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
@@ -132,14 +196,14 @@ class ThreadExecutor(InProcessExecutor):
             except queue.Empty:
                 break
         self._stop.set()
-        for stop in self._running.values():
-            stop.set()
+        for task in self._running.values():
+            task.stop.set()
         for _ in self._threads:
             self._tasks.put(None)
         # A normal end has nothing running: wait for the threads to leave. An early end waits
         # at most `grace` seconds in all for nodes still in their function.
         deadline = None if exc_type is None else time.monotonic() + self._grace
-        for thread in self._threads:
+        for thread in self._threads.values():
             thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         self._threads.clear()
         # Abandoned threads may still load or save: an early end does not wait for them.
