@@ -44,6 +44,8 @@ class Pool:
         self._setup: Callable[[int], Setup] | None = None
         self._next_index = 0  # never reused: a worker's index is part of its segment names
         self._relayed: dict[int, tuple[Any, Any]] = {}  # signal: (its handler, the relay)
+        self._waiting = False  # in wait(): an interrupt may be raised at once
+        self._deferred: Callable[[], Any] | None = None  # an interrupt put off until then
 
     def start(self, count: int, setup: Callable[[int], Setup]) -> None:
         """Start ``count`` workers, send each its set-up, and wait until all are ready.
@@ -68,7 +70,9 @@ class Pool:
     def _relay_signals(self) -> None:
         """Until :meth:`kill`, tell the workers of Ctrl-C (and SIGTERM, SIGHUP where this
         process handles them) before this process's own handler runs: a worker then begins no
-        further node, even one sent ahead, whatever that handler does first."""
+        further node, even one sent ahead, whatever that handler does first. The handler (which
+        raises ``KeyboardInterrupt``) runs at once if this process waits for the workers, else
+        when it next does: a message read half, or read and not yet taken in, would be lost."""
         if STOP_SIGNAL is None or threading.current_thread() is not threading.main_thread():
             return  # signal handlers can be set in the main thread only
         for number in _RELAYED:
@@ -83,13 +87,23 @@ class Pool:
             if worker.alive and STOP_SIGNAL is not None:
                 with contextlib.suppress(OSError):
                     os.kill(worker.process.pid, STOP_SIGNAL)
-        previous(number, frame)
+        if self._waiting or self._deferred is not None:  # a second one is not put off
+            self._deferred = None
+            previous(number, frame)
+        else:  # busy with what the workers said: their messages are taken in whole first
+            self._deferred = functools.partial(previous, number, frame)
+
+    def _deliver_deferred(self) -> None:
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            deferred()
 
     def _restore_signals(self) -> None:
         for number, (previous, relay) in self._relayed.items():
             if signal.getsignal(number) is relay:  # not if someone replaced it since
                 signal.signal(number, previous)
         self._relayed.clear()
+        self._deliver_deferred()  # the run ends: an interrupt put off is raised now
 
     def replace(self, worker: WorkerHandle) -> WorkerHandle:
         """Kill ``worker`` (if it still runs) and start a new one in its place.
@@ -141,7 +155,13 @@ class Pool:
                 if not worker.closed:
                     watched[worker.conn] = worker
                 watched[worker.process.sentinel] = worker
-        for ready in wait(list(watched), timeout):
+        self._waiting = True
+        try:
+            self._deliver_deferred()  # an interrupt that came while busy (see _relay)
+            found = wait(list(watched), timeout)
+        finally:
+            self._waiting = False
+        for ready in found:
             worker = watched[ready]
             if ready is worker.conn:
                 # Everything it has said so far, without another wait per message.
