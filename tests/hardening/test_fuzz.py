@@ -367,9 +367,10 @@ def journals(draw: st.DrawFn) -> Any:
             nodes = journal.get("nodes")
             if not isinstance(nodes, list) or not nodes or not isinstance(nodes[0], dict):
                 continue
-            target = nodes[draw(st.integers(0, len(nodes) - 1))]
-            if not isinstance(target, dict):  # an earlier mutation replaced this entry
+            picked = nodes[draw(st.integers(0, len(nodes) - 1))]
+            if not isinstance(picked, dict):  # an earlier mutation replaced this entry
                 continue
+            target = picked
             key = draw(NODE_KEYS)
         if draw(st.integers(0, 4)) == 0:
             target.pop(key, None)
