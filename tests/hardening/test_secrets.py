@@ -19,14 +19,14 @@ from tests.cli.conftest import run_cli
 
 pytestmark = pytest.mark.timeout(120)
 
-SECRETS = ["hunter2xyz", "4711", "s3cr3tvalue", "pa55w0rd", "AKIAEXAMPLEKEY", "tok-77"]
+SECRETS = ["hunter2xyz", "471185236", "s3cr3tvalue", "pa55w0rd", "AKIAEXAMPLEKEY", "tok-77"]
 
 CATALOG = """\
 raw:
   type: pandas.CSVDataset
   filepath: data/missing.csv
   load_args:
-    storage_options: {password: hunter2xyz, pin: 4711, user: bob, anon: false}
+    storage_options: {password: hunter2xyz, pin: 471185236, user: bob, anon: false}
   save_args: {header: true, nested: {deeper: {api_token: tok-77}}}
   credentials: {secret: s3cr3tvalue}
 out:
@@ -115,12 +115,12 @@ def test_short_secrets_are_scrubbed_where_they_stand_alone() -> None:
 def test_a_datasets_repr_hides_nested_secrets() -> None:
     dataset = CSVDataset(
         filepath="data/x.csv",
-        load_args={"storage_options": {"password": "hunter2xyz", "pin": 4711}},
+        load_args={"storage_options": {"password": "hunter2xyz", "pin": 471185236}},
         save_args={"nested": {"deeper": {"api_token": "tok-77"}}},
         credentials={"secret": "s3cr3tvalue"},
     )
     shown = repr(dataset)
-    for secret in ("hunter2xyz", "4711", "tok-77", "s3cr3tvalue"):
+    for secret in ("hunter2xyz", "471185236", "tok-77", "s3cr3tvalue"):
         assert secret not in shown
     assert "load_args={'storage_options': '<redacted>'}" in shown
     assert "'nested': {'deeper': {...}}" in shown  # pprint's depth hides the rest
@@ -129,12 +129,12 @@ def test_a_datasets_repr_hides_nested_secrets() -> None:
 def test_a_failing_load_never_quotes_a_nested_secret(tmp_path: Path) -> None:
     dataset = CSVDataset(
         filepath=str(tmp_path / "missing.csv"),
-        load_args={"storage_options": {"password": "hunter2xyz", "pin": 4711}},
+        load_args={"storage_options": {"password": "hunter2xyz", "pin": 471185236}},
     )
     with pytest.raises(Exception) as caught:  # noqa: PT011 - the type is not the point
         dataset.load()
     assert "hunter2xyz" not in str(caught.value)
-    assert "4711" not in str(caught.value)
+    assert "471185236" not in str(caught.value)
 
 
 class Echoing(PickleDataset):
@@ -181,14 +181,14 @@ def test_no_secret_reaches_stderr_the_journal_or_the_report(project: Path) -> No
 
 def test_a_nodes_own_error_quoting_a_configured_secret_is_scrubbed(project: Path) -> None:
     (project / "secretive.py").write_text(PROJECT)
-    (project / "db.yml").write_text("db: {user: admin, password: hunter2xyz, pin: 4711}\n")
+    (project / "db.yml").write_text("db: {user: admin, password: hunter2xyz, pin: 471185236}\n")
     result = run_cli(project, "run", "secretive:failing", "--params", "db.yml", "-v")
     assert result.returncode == 1, result.stderr
     assert "login refused for admin with <redacted> (pin <redacted>)" in result.stderr
     assert run_cli(project, "report").returncode == 0
     everything = _everything_written(project, result.stderr)
     assert "hunter2xyz" not in everything
-    assert "4711" not in everything
+    assert "471185236" not in everything
     [journal] = (project / ".ductwork/runs").glob("*.json")
     assert "login refused for admin" in json.loads(journal.read_text())["error"]["message"]
 
@@ -251,7 +251,7 @@ def test_the_projects_credentials_and_nested_options_never_reach_any_output(tmp_
     )
     (base / "globals.yml").write_text("pw: glob4lsecret\n")
     (local / "credentials.yml").write_text(
-        "warehouse: {user: bob, key: 'w4rehouse-key', pin: 987}\n"
+        "warehouse: {user: bob, key: 'w4rehouse-key', pin: 918273645}\n"
     )
     result = run_cli(tmp_path, "run", "leaky:pipeline", "-v")
     assert result.returncode == 1, result.stderr
@@ -260,5 +260,5 @@ def test_the_projects_credentials_and_nested_options_never_reach_any_output(tmp_
         assert run_cli(tmp_path, "report", "--format", fmt).returncode == 0
     everything = _everything_written(tmp_path, result.stderr)
     assert REDACTED in everything
-    for secret in ("glob4lsecret", "w4rehouse-key", "987"):
+    for secret in ("glob4lsecret", "w4rehouse-key", "918273645"):
         assert secret not in everything, secret
