@@ -94,10 +94,10 @@ def run_loop(
     try:
         result = _drive(pipeline, executor, logger, observer, options)
     except BaseException:  # Ctrl-C, a lost worker: tell observers what is known to have run
-        _tell_untold(executor, observer)
+        _tell_untold(pipeline, executor, observer)
         raise
     if result.failures and not options.keep_going:
-        _tell_untold(executor, observer)
+        _tell_untold(pipeline, executor, observer)
     return result
 
 
@@ -205,16 +205,22 @@ def _finish_skipped(
         finished.append(node)
 
 
-def _tell_untold(executor: NodeExecutor, observer: RunObserver) -> None:
-    """The loop stops early: report what the executor knows and the loop was not told (the
-    outcomes it holds, nodes it started ahead; only executors that run nodes ahead know any)."""
+def _tell_untold(pipeline: Pipeline, executor: NodeExecutor, observer: RunObserver) -> None:
+    """The loop stops early: report what the executor knows and the loop was not told (only
+    executors that run nodes ahead know any): the nodes it started ahead, the outcomes it holds.
+    In pipeline order, so that a journal never hears of a node's end before its start, nor of
+    a consumer before its producer."""
     drain = getattr(executor, "drain", None)
+    if drain is None:
+        return
     with contextlib.suppress(Exception):  # the reason the loop stops comes first
-        for item in drain() if drain is not None else ():
-            if isinstance(item, NodeOutcome):
-                observer.node_finished(item)
-            else:
-                observer.node_started(item)
+        began, outcomes = drain()
+        finished = {outcome.node: outcome for outcome in outcomes}
+        for node in pipeline.nodes:
+            if node in began:
+                observer.node_started(node)
+            if node in finished:
+                observer.node_finished(finished[node])
 
 
 def _withdraw(outcome: NodeOutcome, scheduler: Scheduler, logger: logging.Logger) -> list[Node]:

@@ -256,11 +256,10 @@ class DaskExecutor:
             self._best_effort(self._client.restart_workers, [address])
         return self._events.outcome(node, error, submitted, wait=False)
 
-    def drain(self) -> list[Node | NodeOutcome]:
+    def drain(self) -> tuple[set[Node], list[NodeOutcome]]:
         """When the loop stops early (Ctrl-C, a failure): let no node of the run begin any more;
-        say, in pipeline order, what the loop was not told: the nodes Dask began before the loop
-        handed them out, and the outcomes that had arrived (of successes: an error may still be
-        on its way)."""
+        say what the loop was not told: the nodes Dask began before the loop handed them out,
+        and the outcomes that had arrived (of successes: an error may still be on its way)."""
         arrived = self._events.arrived(0)  # what had happened when the loop stopped
         client = self._client if self._unfinished else None
         stopped = self._best_effort(client.run, stop_run, self._plugin) if client else None
@@ -268,17 +267,12 @@ class DaskExecutor:
         for name in arrived:
             self._arrived(name)
         done = [n for n in self._early if self._events.succeeded(n.name, self._tasks[n])]
-        told = {o.node: o for o in self._ready}
-        told.update((n, self._outcome(n, self._early[n])) for n in done)
+        told = [*self._ready, *(self._outcome(n, self._early[n]) for n in done)]
         ahead = {*self._early, *(n for n, _ in self._unfinished.values() if n.name in began)}
         ahead -= self._handed_out
         self._ready = []
         self._early.clear()
-        items: list[Node | NodeOutcome] = []
-        for node in self._context.pipeline.nodes:  # in pipeline order: a node before its outcome
-            items.extend([node] if node in ahead else [])
-            items.extend([told[node]] if node in told else [])
-        return items
+        return ahead, told
 
     def release(self, names: Iterable[str]) -> None:
         """Drop the futures of ``names`` (the cluster frees them) and release them locally."""

@@ -37,7 +37,6 @@ class Ahead:
         self.early: dict[Node, NodeOutcome] = {}  # finished before the loop handed them out
         # By base name: a node reading ``x@spark`` waits for the node writing ``x@pandas``.
         producers = {strip_transcoding(n): node for node in pipeline.nodes for n in node.outputs}
-        self._order = {node: index for index, node in enumerate(pipeline.nodes)}  # topological
         self._loaders: dict[Node, list[Node]] = {node: [] for node in pipeline.nodes}
         self._waiting: dict[Node, set[Node]] = {}  # each node's producers not succeeded yet
         for node in pipeline.nodes:
@@ -51,22 +50,19 @@ class Ahead:
         for loader in self._loaders[node]:
             self._waiting[loader].discard(node)
 
-    def untold(self, handed: list[NodeOutcome], running: list[Node]) -> list[Node | NodeOutcome]:
-        """What to tell observers when the loop stops early, in the pipeline's order: a node to
-        report started, an outcome to report finished. ``handed``: outcomes of nodes the loop
-        handed out; ``running``: the first node each worker holds. Of the nodes sent ahead, those
-        that ran (started, then their outcome) or run now (started), not those kept from running
-        by a failure before them."""
-        told: dict[Node, list[Node | NodeOutcome]] = {}
-        for node, outcome in self.early.items():
-            if not self._waiting[node]:
-                told[node] = [node, outcome]
-        told.update(
-            (node, [node]) for node in running if node in self.sent and not self._waiting[node]
-        )
-        told.update((outcome.node, [outcome]) for outcome in handed)
+    def untold(
+        self, handed: list[NodeOutcome], running: list[Node]
+    ) -> tuple[set[Node], list[NodeOutcome]]:
+        """What to tell observers when the loop stops early: the nodes to report started, the
+        outcomes to report finished. ``handed``: outcomes of nodes the loop handed out;
+        ``running``: the first node each worker holds. Of the nodes sent ahead, those that ran
+        (started, and their outcome) or run now (started), not those kept from running by a
+        failure before them."""
+        ran = [node for node in self.early if not self._waiting[node]]
+        began = {*ran, *(n for n in running if n in self.sent and not self._waiting[n])}
+        outcomes = [*handed, *(self.early[node] for node in ran)]
         self.early.clear()
-        return [item for node in sorted(told, key=self._order.__getitem__) for item in told[node]]
+        return began, outcomes
 
     def followers(self, node: Node, queued: Collection[Node]) -> Iterator[tuple[Node, list[Node]]]:
         """The nodes not started yet that load ``node``'s outputs and wait only for ``queued``

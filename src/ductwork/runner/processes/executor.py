@@ -180,7 +180,7 @@ class ProcessExecutor:
         outcomes, self._handed = self._handed, []
         return outcomes
 
-    def drain(self) -> list[Node | NodeOutcome]:
+    def drain(self) -> tuple[set[Node], list[NodeOutcome]]:
         """The run stops early (Ctrl-C, a failure): stop the workers at once, so that none begins
         a node it holds, then say what the run loop was not told: the outcomes in the pipes,
         and the nodes sent ahead that ran or were running (see :meth:`.Ahead.untold`)."""
