@@ -83,3 +83,21 @@ def test_what_ran_ahead_is_told_in_pipeline_order_a_start_before_its_end() -> No
         ("started", "n2"),
         ("finished", "n2"),
     ]
+
+
+def test_an_observer_failing_on_what_ran_ahead_is_logged_and_the_run_s_own_error_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    observer = Heard(fail_on="n1")
+    with pytest.raises(KeyboardInterrupt), caplog.at_level(logging.WARNING):
+        run_loop(_PIPELINE, StopsAtOnce(), logging.getLogger(__name__), observer, RunOptions())
+    # The observer's error is in the log, with its traceback; the other nodes are still told.
+    (record,) = [r for r in caplog.records if r.exc_info is not None]
+    assert "n1" in record.getMessage()
+    assert isinstance(record.exc_info[1], OSError)  # type: ignore[index]
+    assert observer.heard == [
+        ("started", "n0"),
+        ("finished", "n0"),
+        ("started", "n2"),
+        ("finished", "n2"),
+    ]

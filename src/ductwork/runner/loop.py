@@ -11,7 +11,6 @@ scheduler's (constant per edge) plus the executor's.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -94,10 +93,10 @@ def run_loop(
     try:
         result = _drive(pipeline, executor, logger, observer, options)
     except BaseException:  # Ctrl-C, a lost worker: tell observers what is known to have run
-        _tell_untold(pipeline, executor, observer)
+        _tell_untold(pipeline, executor, observer, logger)
         raise
     if result.failures and not options.keep_going:
-        _tell_untold(pipeline, executor, observer)
+        _tell_untold(pipeline, executor, observer, logger)
     return result
 
 
@@ -205,22 +204,32 @@ def _finish_skipped(
         finished.append(node)
 
 
-def _tell_untold(pipeline: Pipeline, executor: NodeExecutor, observer: RunObserver) -> None:
+def _tell_untold(
+    pipeline: Pipeline, executor: NodeExecutor, observer: RunObserver, logger: logging.Logger
+) -> None:
     """The loop stops early: report what the executor knows and the loop was not told (only
     executors that run nodes ahead know any): the nodes it started ahead, the outcomes it holds.
     In pipeline order, so that a journal never hears of a node's end before its start, nor of
-    a consumer before its producer."""
+    a consumer before its producer. The reason the loop stops comes first: an error here is
+    logged, not raised in its place."""
     drain = getattr(executor, "drain", None)
     if drain is None:
         return
-    with contextlib.suppress(Exception):  # the reason the loop stops comes first
+    try:
         began, outcomes = drain()
-        finished = {outcome.node: outcome for outcome in outcomes}
-        for node in pipeline.nodes:
+    except Exception:
+        logger.warning("Could not learn which nodes ran ahead of the stopped run", exc_info=True)
+        return
+    finished = {outcome.node: outcome for outcome in outcomes}
+    for node in pipeline.nodes:
+        try:
             if node in began:
                 observer.node_started(node)
             if node in finished:
                 observer.node_finished(finished[node])
+        except Exception:  # the others are still told
+            message = "A run observer failed when told of node '%s' as the run stopped early"
+            logger.warning(message, node.name, exc_info=True)
 
 
 def _withdraw(outcome: NodeOutcome, scheduler: Scheduler, logger: logging.Logger) -> list[Node]:
