@@ -1,11 +1,10 @@
-"""Before any worker starts: pickle what must travel, and name everything that cannot, at once.
+"""Before any worker starts: sort the datasets, pickle what must travel, name what cannot.
 
 The process and Dask runners send their workers the nodes (with cloudpickle: lambdas, closures
-and functions defined in ``__main__`` go by value), the shipped datasets (see
-:mod:`ductwork.io.travel` for which datasets are shipped and which stay in memory), the hook
-plugins, and the data of in-memory free inputs. Both check them here, with the same rule, the
-same labels (``"node 'x'"``, ``"dataset 'x'"``, ``"plugin 'x'"``) and the same error
-(:class:`~ductwork.exceptions.NotPicklableError`).
+and functions defined in ``__main__`` go by value), the shipped datasets (which ones:
+:func:`sort_datasets`), the hook plugins, and the data of in-memory free inputs. Both sort and
+check them here, with the same rule, the same labels (``"node 'x'"``, ``"dataset 'x'"``,
+``"plugin 'x'"``) and the same error (:class:`~ductwork.exceptions.NotPicklableError`).
 """
 
 from __future__ import annotations
@@ -16,18 +15,38 @@ from typing import Any
 
 import cloudpickle
 
+from ductwork.io import CatalogProtocol
 from ductwork.io.pickling import find_unpicklable
 from ductwork.io.travel import (
     SINGLE_PROCESS_REASON,
     dataset_problems,
+    is_in_memory,
     is_single_process,
     not_picklable_error,
 )
-from ductwork.pipeline import Node
+from ductwork.pipeline import Node, Pipeline
 
-__all__ = ["Offenders", "check_travel", "data_problems", "pickle_node"]
+__all__ = ["Offenders", "check_travel", "data_problems", "pickle_node", "sort_datasets"]
 
 Offenders = dict[str, list[str]]
+
+
+def sort_datasets(
+    pipeline: Pipeline, catalog: CatalogProtocol
+) -> tuple[dict[str, Any], frozenset[str], dict[str, Any]]:
+    """Sort ``pipeline``'s datasets by the rule of :mod:`ductwork.io.travel` (in memory, or
+    shipped), except that a dataset a node confirms is shipped, in memory or not:
+    ``confirm()`` is called on the dataset itself, where the node runs.
+
+    Returns:
+        Every dataset the nodes load, save or confirm, by name (``None``: not in the catalog);
+        the names of those whose data moves between workers; the others (shipped), by name.
+    """
+    confirmed = {name for node in pipeline.nodes for name in node.confirms}
+    datasets = {name: catalog.get(name) for name in sorted(pipeline.datasets() | confirmed)}
+    memory = frozenset(n for n, ds in datasets.items() if is_in_memory(ds) and n not in confirmed)
+    shipped = {n: ds for n, ds in datasets.items() if n not in memory and ds is not None}
+    return datasets, memory, shipped
 
 
 def pickle_node(node: Node) -> bytes:

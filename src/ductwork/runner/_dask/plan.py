@@ -1,10 +1,10 @@
 """The client's side of a Dask run before anything is submitted: what travels, and how.
 
-Datasets are sorted by the rule of :mod:`ductwork.io.travel`: in-memory data moves between tasks
-as Dask futures and stays in the workers' memory; every other dataset, and any a node confirms,
-is shipped to the workers once per run and loaded and saved there. Everything that must travel
-is checked (:func:`~ductwork.runner.validation.check_travel`) before the cluster is asked to do
-anything.
+Datasets are sorted by :func:`~ductwork.runner.validation.sort_datasets`: in-memory data moves
+between tasks as Dask futures and stays in the workers' memory; every other dataset, and any a
+node confirms, is shipped to the workers once per run and loaded and saved there. Everything
+that must travel is checked (:func:`~ductwork.runner.validation.check_travel`) before the
+cluster is asked to do anything.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 
 from ductwork.exceptions import DatasetError
 from ductwork.execution.time_limits import on_helper_thread
-from ductwork.io.travel import copy_mode_of, is_in_memory
+from ductwork.io.travel import copy_mode_of
 from ductwork.runner._dask.worker import Unloadable, WorkerRun
 from ductwork.runner.executors import RunContext
-from ductwork.runner.validation import Offenders, check_travel, data_problems
+from ductwork.runner.validation import Offenders, check_travel, data_problems, sort_datasets
 
 __all__ = ["prepare_worker_run"]
 
@@ -28,12 +28,7 @@ def prepare_worker_run(context: RunContext) -> tuple[WorkerRun, frozenset[str]]:
         NotPicklableError: Something that must travel cannot be pickled (every offender named).
     """
     pipeline, catalog = context.pipeline, context.catalog
-    confirmed = {name for node in pipeline.nodes for name in node.confirms}
-    datasets = {name: catalog.get(name) for name in sorted(pipeline.datasets() | confirmed)}
-    memory = frozenset(
-        name for name, ds in datasets.items() if is_in_memory(ds) and name not in confirmed
-    )
-    shipped = {n: ds for n, ds in datasets.items() if n not in memory and ds is not None}
+    datasets, memory, shipped = sort_datasets(pipeline, catalog)
     loaded = {name for node in pipeline.nodes for name in node.inputs}
     produced = {name for node in pipeline.nodes for name in node.outputs}
     offenders: Offenders = {}

@@ -13,15 +13,13 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Collection, Iterable
-from typing import Any
 
 from ductwork.io import CatalogProtocol
-from ductwork.io.travel import is_in_memory
 from ductwork.pipeline import Node, Pipeline
 from ductwork.runner.processes import transport
 from ductwork.runner.processes.protocol import PackedError, pack_error
 from ductwork.runner.processes.transport import Blob
-from ductwork.runner.validation import Offenders, data_problems
+from ductwork.runner.validation import Offenders, data_problems, sort_datasets
 
 __all__ = ["RunData"]
 
@@ -32,10 +30,9 @@ class RunData:
     def __init__(self, pipeline: Pipeline, catalog: CatalogProtocol, prefix: str) -> None:
         self._prefix = prefix
         self._free_inputs = pipeline.inputs()
-        self.datasets: dict[str, Any] = {n: catalog.get(n) for n in sorted(pipeline.datasets())}
-        """Every dataset of the run, by name."""
-        self.memory = {name for name, ds in self.datasets.items() if is_in_memory(ds)}
-        """The names of those whose data travels through shared memory."""
+        self.datasets, self.memory, self.shipped = sort_datasets(pipeline, catalog)
+        """Every dataset of the run; the names of those whose data travels through shared
+        memory; the others, which the workers load and save themselves."""
         self._loads_left = Counter(n for node in pipeline.nodes for n in node.inputs)
         self._blobs: dict[str, Blob] = {}
         self._input_errors: dict[str, PackedError] = {}

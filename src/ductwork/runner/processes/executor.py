@@ -100,8 +100,7 @@ class ProcessExecutor:
         offenders: Offenders = {}
         data = self._data
         data.export_free_inputs(offenders)  # segments made here are removed if this raises
-        shipped = {n: ds for n, ds in data.datasets.items() if n not in data.memory}
-        nodes, plugins = self._context.pipeline.nodes, self._shell.plugins
+        nodes, plugins, shipped = self._context.pipeline.nodes, self._shell.plugins, data.shipped
         where = "the worker processes"
         self._pickled_nodes = check_travel(nodes, data.datasets, shipped, plugins, where, offenders)
         return Payload(shipped, sorted(data.memory), self._shell).pack()
