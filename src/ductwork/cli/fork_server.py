@@ -26,8 +26,9 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Sequence
-from multiprocessing import forkserver
 from typing import TYPE_CHECKING, Any
+
+from ductwork.runner.processes.server import unstarted_fork_server
 
 if TYPE_CHECKING:
     from ductwork.runner import AbstractRunner
@@ -49,12 +50,9 @@ def start_fork_server(modules: Sequence[str], dataset_types: Sequence[str] = ())
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return False
-    server = getattr(forkserver, "_forkserver", None)
-    preload = getattr(server, "_preload_modules", None)
-    if server is None or not isinstance(preload, list) or server._forkserver_pid is not None:
+    server = unstarted_fork_server([_WORKER_MODULE, __name__])
+    if server is None:
         return False
-    wanted = [name for name in (_WORKER_MODULE, __name__) if name not in preload]
-    server.set_forkserver_preload([*preload, *wanted])
     previous = os.environ.get(_ENV)
     os.environ[_ENV] = json.dumps([list(modules), list(dataset_types)])
     try:

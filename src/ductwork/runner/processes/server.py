@@ -24,10 +24,11 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Sequence
 from multiprocessing import connection, forkserver, resource_tracker, util
 from typing import Any
 
-__all__ = ["ensure_fork_server"]
+__all__ = ["ensure_fork_server", "unstarted_fork_server"]
 
 _MAX_MEMORY = 256 * 2**20  # bytes of this process the server may keep
 
@@ -39,16 +40,23 @@ def ensure_fork_server(worker_module: str) -> None:
     The server is one per process; one already running is left as it is (it may hold other
     modules, which cannot change).
     """
-    server = getattr(forkserver, "_forkserver", None)
-    preload = getattr(server, "_preload_modules", None)
-    if server is None or not isinstance(preload, list) or server._forkserver_pid is not None:
-        return
-    if worker_module not in preload:
-        server.set_forkserver_preload([*preload, worker_module])
-    if _fork_is_safe():
+    server = unstarted_fork_server([worker_module])
+    if server is not None and _fork_is_safe():
         with server._lock:
             if server._forkserver_pid is None:
                 _fork_server(server)
+
+
+def unstarted_fork_server(preload: Sequence[str]) -> Any:
+    """This process's fork server, with ``preload`` added to the modules it preloads, if it has
+    not started; else ``None`` (also where there is none, or ``multiprocessing``'s private
+    state is not as expected)."""
+    server = getattr(forkserver, "_forkserver", None)
+    modules = getattr(server, "_preload_modules", None)
+    if server is None or not isinstance(modules, list) or server._forkserver_pid is not None:
+        return None
+    server.set_forkserver_preload([*modules, *(name for name in preload if name not in modules)])
+    return server
 
 
 def _fork_is_safe() -> bool:
