@@ -31,7 +31,10 @@ class RunContext:
     pipeline: Pipeline
     catalog: CatalogProtocol
     shell: NodeShell
-    gated: bool = False  # the loop asks a gate about each ready node: hand out nothing ahead
+    ahead: bool = True
+    """Whether the executor may start nodes before the loop hands them out: not when the loop
+    holds ready nodes back (``max_running``), nor when it asks a gate about each (it may skip
+    it)."""
 
 
 class NodeExecutor(Protocol):

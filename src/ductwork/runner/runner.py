@@ -156,8 +156,8 @@ class AbstractRunner(ABC):
             digest = getattr(observer, "digest", None)
             if meter is not None or digest is not None:
                 shell = replace(shell, meter=meter, digest=digest)
-            gated = getattr(observer, "gate", None) is not None
-            result = self._run_pipeline(RunContext(to_run, catalog, shell, gated), observer)
+            ahead = getattr(observer, "gate", None) is None and self._options.max_running is None
+            result = self._run_pipeline(RunContext(to_run, catalog, shell, ahead), observer)
         except (Exception, KeyboardInterrupt) as error:
             hooks.on_pipeline_error(
                 error=error, run_params=run_params, pipeline=pipeline, catalog=catalog

@@ -75,8 +75,7 @@ class DaskExecutor:
         """Prepare to run ``context``'s pipeline on the client ``connect`` gives."""
         self._context = context
         self._connect = connect
-        # Ahead of the loop only when the loop hands out every ready node as it is.
-        self._ahead = context.shell.options.max_running is None and not context.gated
+        self._ahead = context.ahead
         self.capacity = max(1, len(context.pipeline.nodes))
         self._tag = f"{context.shell.run_id}#{secrets.token_hex(3)}"  # unique if ids repeat
         self._plugin = f"ductwork-run-{self._tag}"

@@ -78,10 +78,7 @@ class ProcessExecutor:
         self._data = RunData(context.pipeline, context.catalog, self.prefix)
         self._pickled_nodes: dict[Node, bytes] = {}
         self._backlog: list[Node] = []  # submitted while a replacement worker was starting
-        # Nothing ahead of a gate (an incremental run decides each node as it becomes ready).
-        enabled = not self._timed and context.shell.options.max_running is None
-        enabled = enabled and not context.gated
-        self._ahead = Ahead(context.pipeline, enabled)
+        self._ahead = Ahead(context.pipeline, context.ahead and not self._timed)
         self._handed: list[NodeOutcome] = []  # early outcomes of nodes the loop has handed out
         self._outbox: dict[WorkerHandle, list[Task]] = {}  # sent at the next wait, one message
 
