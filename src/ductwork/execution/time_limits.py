@@ -109,22 +109,10 @@ def interrupt(
 def on_helper_thread(
     node: Node, seconds: float, work: Work, stop: threading.Event | None, worker: str
 ) -> None:
-    """Run ``work`` on a thread of its own; past ``seconds``, stop waiting and raise.
-
-    The raised :class:`~ductwork.exceptions.NodeTimeoutError` carries ``worker_address``
-    (``worker``), which the Dask client restarts to end the thread.
-    """
-    if not _in_time(node, seconds, work, stop):
-        error = timeout_error(node, seconds, f"its Dask worker {worker} is restarted to stop it")
-        error.worker_address = worker  # type: ignore[attr-defined]  # read by the client
-        raise error
-
-
-def _in_time(node: Node, seconds: float, work: Work, stop: threading.Event | None) -> bool:
-    """Run ``work`` on a daemon thread, waiting ``seconds`` at most; raise what it raised.
-
-    Returns:
-        False if it still runs then: ``stop`` is set, so it saves nothing more.
+    """Run ``work`` on a daemon thread of its own, waiting ``seconds`` at most; raise what it
+    raised. Past ``seconds``, ``stop`` is set (the node saves nothing more) and the raised
+    :class:`~ductwork.exceptions.NodeTimeoutError` carries ``worker_address`` (``worker``),
+    which the Dask client restarts to end the thread.
     """
     stop = stop if stop is not None else threading.Event()
     failure: list[BaseException] = []
@@ -140,7 +128,8 @@ def _in_time(node: Node, seconds: float, work: Work, stop: threading.Event | Non
     thread.join(seconds)
     if thread.is_alive():
         stop.set()
-        return False
+        error = timeout_error(node, seconds, f"its Dask worker {worker} is restarted to stop it")
+        error.worker_address = worker  # type: ignore[attr-defined]  # read by the client
+        raise error
     if failure:
         raise failure[0]
-    return True
