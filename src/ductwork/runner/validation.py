@@ -26,7 +26,14 @@ from ductwork.io.travel import (
 )
 from ductwork.pipeline import Node, Pipeline
 
-__all__ = ["Offenders", "check_travel", "data_problems", "pickle_node", "sort_datasets"]
+__all__ = [
+    "Offenders",
+    "check_travel",
+    "data_problems",
+    "pickle_by_name_or_value",
+    "pickle_node",
+    "sort_datasets",
+]
 
 Offenders = dict[str, list[str]]
 
@@ -57,15 +64,20 @@ def pickle_node(node: Node) -> bytes:
     The standard pickler is a few times faster, which counts when a pipeline has thousands of
     nodes; what it would send by a name a worker may not have goes by value instead.
     """
+    return pickle_by_name_or_value(node)
+
+
+def pickle_by_name_or_value(value: object) -> bytes:
+    """``value`` pickled as :func:`pickle_node` pickles a node (a function, say)."""
     if not getattr(cloudpickle.cloudpickle, "_PICKLE_BY_VALUE_MODULES", None):
         try:
-            stream = pickle.dumps(node, protocol=5)
+            stream = pickle.dumps(value, protocol=5)
         except Exception:  # cloudpickle tries next, and names what fails
             pass
         else:
             if b"__main__" not in stream:
                 return stream
-    return bytes(cloudpickle.dumps(node, protocol=5))
+    return bytes(cloudpickle.dumps(value, protocol=5))
 
 
 def check_travel(

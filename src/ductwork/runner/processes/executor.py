@@ -31,6 +31,7 @@ from ductwork.runner.processes import transport
 from ductwork.runner.processes.ahead import Ahead
 from ductwork.runner.processes.data import RunData
 from ductwork.runner.processes.handle import Event, WorkerHandle
+from ductwork.runner.processes.nodes import PickledNodes
 from ductwork.runner.processes.pool import Pool
 from ductwork.runner.processes.protocol import (
     DONE,
@@ -76,7 +77,7 @@ class ProcessExecutor:
         """The prefix of every shared-memory segment name of this run."""
         self._pool = Pool(mp_context)
         self._data = RunData(context.pipeline, context.catalog, self.prefix)
-        self._pickled_nodes: dict[Node, bytes] = {}
+        self._nodes = PickledNodes((), {})  # see _prepare
         self._backlog: list[Node] = []  # submitted while a replacement worker was starting
         self._ahead = Ahead(context.pipeline, context.ahead and not self._timed)
         self._handed: list[NodeOutcome] = []  # early outcomes of nodes the loop has handed out
@@ -97,10 +98,10 @@ class ProcessExecutor:
         offenders: Offenders = {}
         data = self._data
         data.export_free_inputs(offenders)  # segments made here are removed if this raises
-        nodes, plugins, shipped = self._context.pipeline.nodes, self._shell.plugins, data.shipped
-        where = "the worker processes"
-        self._pickled_nodes = check_travel(nodes, data.datasets, shipped, plugins, where, offenders)
-        return Payload(shipped, sorted(data.memory), self._shell).pack()
+        self._nodes = PickledNodes(self._context.pipeline.nodes, offenders)
+        where, plugins = "the worker processes", self._shell.plugins
+        check_travel((), data.datasets, data.shipped, plugins, where, offenders)  # (nodes: above)
+        return Payload(data.shipped, sorted(data.memory), self._shell).pack()
 
     def _start(self, payload: bytes) -> None:
         count = min(self._workers, len(self._context.pipeline.nodes))
@@ -146,7 +147,8 @@ class ProcessExecutor:
         worker.held.add(node)
         worker.deadline = None if timeout is None else time.monotonic() + timeout
         names = tuple(p.name for p in after)
-        task = Task(self._pickled_nodes[node], inputs, takes, errors, local, names)
+        new = self._nodes.functions_to_send(node, worker.functions)
+        task = Task(self._nodes.nodes[node], inputs, takes, errors, local, names, new)
         self._outbox.setdefault(worker, []).append(task)
 
     def _send_followers(self, node: Node, worker: WorkerHandle) -> None:
@@ -170,7 +172,7 @@ class ProcessExecutor:
         # Gathered in self._handed, so that what Ctrl-C cuts short is still there to drain.
         while not self._handed:
             self._send_outbox()
-            for event in self._pool.events(self._time_to_next_deadline()):
+            for event in self._pool.events(self._pool.time_to_next_deadline()):
                 self._take(event)
             self._handed.extend(self._stop_overdue())
         outcomes, self._handed = self._handed, []
@@ -239,10 +241,6 @@ class ProcessExecutor:
             # The chain it holds may go on (the followers of its last node: asking about every
             # node it holds cost a chain's parent a quarter of its time).
             self._send_followers(worker.queue[-1][0], worker)
-
-    def _time_to_next_deadline(self) -> float | None:
-        deadlines = [w.deadline for w in self._pool.workers if w.deadline is not None]
-        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
 
     def _stop_overdue(self) -> list[NodeOutcome]:
         now, stopped = time.monotonic(), []

@@ -175,6 +175,11 @@ class Pool:
                 events.append(Event(worker, None))
         return events
 
+    def time_to_next_deadline(self) -> float | None:
+        """Seconds until the first worker's node overruns its time limit (None: none has one)."""
+        deadlines = [w.deadline for w in self.workers if w.deadline is not None]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
     def pending(self) -> list[Event]:
         """The messages already in the workers' pipes, read without waiting (deaths are not
         looked for); a pipe whose last read was cut short is left alone."""

@@ -40,8 +40,8 @@ import cloudpickle
 from ductwork.exceptions import RunnerError
 from ductwork.execution import NodeOutcome
 from ductwork.io import DataCatalog
-from ductwork.pipeline import Node
 from ductwork.runner.processes.exchange import Exchange, TransportDataset
+from ductwork.runner.processes.nodes import NodeLoader
 from ductwork.runner.processes.protocol import (
     DONE,
     FAILED_START,
@@ -96,6 +96,7 @@ class _Worker:
         self._catalog = DataCatalog(datasets)
         self._shell = payload.shell.__enter__()  # its I/O threads, for the worker's lifetime
         self._succeeded: set[str] = set()  # for nodes sent ahead (see ..ahead)
+        self._nodes = NodeLoader()
 
     def serve(self, conn: Connection) -> None:
         while True:
@@ -116,7 +117,9 @@ class _Worker:
 
     def _run(self, task: Task) -> tuple[Any, ...]:
         try:
-            node: Node = cloudpickle.loads(task.node)
+            if task.functions:
+                self._nodes.add(task.functions)
+            node = self._nodes.load(task.node)
         except BaseException as failure:  # e.g. its function's module does not import here
             return _unstarted(failure)
         if not self._succeeded.issuperset(task.after):  # a node it follows failed here
