@@ -21,6 +21,7 @@ from ductwork.runner.processes.nodes import NodeLoader, PickledNodes
 
 pytestmark = pytest.mark.timeout(120)
 
+
 def counter() -> Any:
     """A closure (it travels by value) that counts its calls in the process it runs in."""
     calls: list[int] = []
@@ -53,7 +54,8 @@ def test_a_function_of_many_nodes_is_pickled_once_and_sent_once_per_worker() -> 
     assert [n.name for n in loaded] == [f"n{i}" for i in range(5)]
     assert len({id(n.func) for n in loaded}) == 1
     assert [n.func() for n in loaded] == [1, 2, 3, 4, 5]
-    assert loaded[0] == nodes[0] and hash(loaded[0]) == hash(nodes[0])
+    assert loaded[0] == nodes[0]
+    assert hash(loaded[0]) == hash(nodes[0])
 
 
 def test_nodes_calling_one_function_share_it_in_a_worker_as_in_the_parent() -> None:
