@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import threading
 from typing import Any
 
 import pytest
 
 from ductwork.exceptions import NodesFailedError
 from ductwork.io import DataCatalog, MemoryDataset
-from ductwork.pipeline import Pipeline, node
+from ductwork.pipeline import Pipeline, Retry, node
 from ductwork.runner import ParallelRunner
 from ductwork.runner.processes.nodes import NodeLoader, PickledNodes
 
@@ -35,27 +36,42 @@ def counter() -> Any:
 
 def test_a_function_of_many_nodes_is_pickled_once_and_sent_once_per_worker() -> None:
     shared = counter()
-    nodes = [node(shared, None, f"out{i}", name=f"n{i}") for i in range(5)]
+    retry = Retry(attempts=2, backoff=0.0)
+    nodes = [node(shared, None, f"out{i}", name=f"n{i}", retry=retry) for i in range(5)]
     nodes.append(node(lambda: 0, None, "other", name="other"))
     offenders: dict[str, list[str]] = {}
     pickled = PickledNodes(nodes, offenders)
     assert offenders == {}
-    assert len(pickled.functions) == 2
-    assert len({pickled.function_of[n] for n in nodes[:5]}) == 1
+    assert len(pickled.shared) == 4  # the counter, its retry policy, the lambda, no policy
     sent: set[int] = set()
-    first = pickled.functions_to_send(nodes[0], sent)
+    parts = [pickled.task_parts(n, sent) for n in nodes]
+    first = parts[0][1]
     assert first is not None
-    assert [pickled.functions_to_send(n, sent) for n in nodes[1:5]] == [None] * 4
-    assert pickled.functions_to_send(nodes[5], sent) is not None
-    # A worker rebuilds the function once; every node it is sent calls that one.
+    assert len(first) == 2
+    assert [new for _, new in parts[1:5]] == [None] * 4
+    assert parts[5][1] is not None
+    assert len(parts[5][1]) == 2
+    # Another worker is sent them again, with the first node that needs them.
+    assert pickled.task_parts(nodes[3], set())[1] == first
+    # A worker rebuilds them once; every node it is sent calls that one function.
     loader = NodeLoader()
     loader.add(first)
-    loaded = [loader.load(pickled.nodes[n]) for n in nodes[:5]]
+    loaded = [loader.load(data) for data, _ in parts[:5]]
     assert [n.name for n in loaded] == [f"n{i}" for i in range(5)]
     assert len({id(n.func) for n in loaded}) == 1
     assert [n.func() for n in loaded] == [1, 2, 3, 4, 5]
     assert loaded[0] == nodes[0]
     assert hash(loaded[0]) == hash(nodes[0])
+    assert loaded[0].retry == retry
+
+
+def test_a_function_that_cannot_travel_is_named_before_any_worker_starts() -> None:
+    lock = threading.Lock()  # cannot be pickled
+    nodes = [node(lambda: lock, None, f"o{i}", name=f"locked{i}") for i in range(2)]
+    offenders: dict[str, list[str]] = {}
+    PickledNodes([*nodes, node(_identity, "x", "y", name="fine")], offenders)
+    assert sorted(offenders) == ["node 'locked0'", "node 'locked1'"]
+    assert all(reason.startswith("its function: ") for r in offenders.values() for reason in r)
 
 
 def test_nodes_calling_one_function_share_it_in_a_worker_as_in_the_parent() -> None:

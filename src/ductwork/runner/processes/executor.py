@@ -147,8 +147,8 @@ class ProcessExecutor:
         worker.held.add(node)
         worker.deadline = None if timeout is None else time.monotonic() + timeout
         names = tuple(p.name for p in after)
-        new = self._nodes.functions_to_send(node, worker.functions)
-        task = Task(self._nodes.nodes[node], inputs, takes, errors, local, names, new)
+        pickled, shared = self._nodes.task_parts(node, worker.shared)
+        task = Task(pickled, inputs, takes, errors, local, names, shared)
         self._outbox.setdefault(worker, []).append(task)
 
     def _send_followers(self, node: Node, worker: WorkerHandle) -> None:

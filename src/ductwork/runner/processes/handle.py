@@ -46,7 +46,7 @@ class WorkerHandle:
         self.conn = conn
         self.queue: list[tuple[Node, float]] = []  # sent, not reported: (node, when sent)
         self.held: set[Node] = set()  # the nodes of queue
-        self.functions: set[int] = set()  # the node functions it was sent (see .nodes)
+        self.shared: set[int] = set()  # the parts shared by nodes it was sent (see .nodes)
         self.ready = False  # it reported itself set up
         self.deadline: float | None = None  # time.monotonic() past which the node has overrun
         self.alive = True

@@ -3,8 +3,8 @@
 One duplex pipe per worker. The parent sends, pickled:
 
 * once, a :class:`Setup` (everything a worker needs for the whole run);
-* per node, a :class:`Task` (the node, and its function if new to the worker, see :mod:`.nodes`,
-  and the in-memory inputs);
+* per node, a :class:`Task` (the node, and its function if new to the worker, see :mod:`.nodes`;
+  the in-memory inputs);
 * ``None`` to stop.
 
 A worker answers with tuples whose first item says what they are: ``(READY,)`` once set up,
@@ -97,13 +97,14 @@ class Task(NamedTuple):
     """One node to run.
 
     Attributes:
-        node: The node, pickled without its function (see :mod:`.nodes`).
+        node: The node, pickled without its function and retry policy (see :mod:`.nodes`).
         inputs: The node's in-memory inputs.
         takes: The inputs this node is the last to read: the worker unlinks their segments.
         errors: Inputs the parent could not provide, with the error to raise on loading them.
         local: Inputs to read from the worker's own recent outputs (see :mod:`.ahead`).
         after: The nodes that must have succeeded on this worker for this one to run.
-        functions: The functions of this and later nodes the worker has not received yet.
+        shared: What this node shares with others (its function, its retry policy) and the
+            worker has not received yet, by index (see :mod:`.nodes`).
     """
 
     node: bytes
@@ -112,7 +113,7 @@ class Task(NamedTuple):
     errors: dict[str, PackedError]
     local: frozenset[str] = frozenset()
     after: tuple[str, ...] = ()
-    functions: dict[int, bytes] | None = None
+    shared: dict[int, bytes] | None = None
 
 
 class PackedError(NamedTuple):

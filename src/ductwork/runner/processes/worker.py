@@ -117,8 +117,8 @@ class _Worker:
 
     def _run(self, task: Task) -> tuple[Any, ...]:
         try:
-            if task.functions:
-                self._nodes.add(task.functions)
+            if task.shared:
+                self._nodes.add(task.shared)
             node = self._nodes.load(task.node)
         except BaseException as failure:  # e.g. its function's module does not import here
             return _unstarted(failure)
