@@ -6,8 +6,8 @@ on this worker). It builds a catalog of the shipped datasets the node uses and o
 :class:`TaskMemoryDataset` per in-memory input and output, runs the node through the run's
 :class:`~ductwork.execution.NodeShell`, and returns a :class:`NodeResult`, which stays in this
 worker's memory until another task needs it. The node's outcome (times, worker, metrics) goes to
-the client as an event of the worker (:data:`OUTCOMES_TOPIC`), sent just before the task is
-reported finished: no task of its own, no fetch of the node's data.
+the client as an event of the worker (:data:`OUTCOMES_TOPIC`), in the same message to the
+scheduler as the task's end: no task of its own, no fetch of the node's data.
 """
 
 from __future__ import annotations
@@ -131,7 +131,26 @@ class RunPlugin(WorkerPlugin):
         self.started: set[str] = set()  # the nodes that began here
         self.stopped = False  # the client stopped the run: no node may begin
         self._lock = threading.Lock()
+        self._worker = worker
+        self._outcomes: dict[Any, list[Any]] = {}  # by task key: events not sent yet
         self.run.shell.__enter__()
+
+    def report(self, key: Any, outcome: NodeOutcome) -> None:
+        """Send ``outcome``, of the task ``key``, with the task's end (see :meth:`transition`)."""
+        self._outcomes[key] = _event_of(self.name, outcome)
+
+    def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
+        """Send the outcome of the task ``key`` as the worker records the task's end.
+
+        Not from the task: the worker would send that event at once, and the task's end, right
+        behind it, would wait for the next batch of messages to the scheduler (2 ms later). Here,
+        on the worker's event loop as it handles the end, the event is queued first and both
+        leave in one batch: on a chain the next node starts that much sooner.
+        """
+        if self._outcomes:  # called for every task on this worker
+            event = self._outcomes.pop(key, None)
+            if event is not None:
+                self._worker.log_event(OUTCOMES_TOPIC, event)
 
     def begin(self, node_name: str) -> bool:
         """Note that ``node_name`` begins here; False if the run was stopped (it must not)."""
@@ -179,7 +198,7 @@ def run_node_task(
     inputs = {name: data_of(value, name) for name, value in zip(memory_inputs, data, strict=True)}
     catalog, outputs = run.catalog_for(node, inputs)
     outcome = run.shell.run(node, catalog, worker=str(worker.address), stop=threading.Event())
-    worker.log_event(OUTCOMES_TOPIC, _event_of(plugin_name, outcome))
+    plugin.report(worker.get_current_task(), outcome)
     if outcome.error is not None:
         raise outcome.error
     return NodeResult({name: dataset.content() for name, dataset in outputs.items()})
