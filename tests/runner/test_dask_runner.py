@@ -393,6 +393,94 @@ def test_released_data_leaves_the_cluster(client: Client) -> None:
     eventually(lambda: held_keys(client) == {}, "every key of the run to leave the cluster")
 
 
+def wanted_by_clients(dask_scheduler: Any, name: str) -> list[bool]:
+    """On the scheduler: for each key of node ``name``, whether a client holds a future of it."""
+    return [
+        bool(task.who_wants)
+        for key, task in dask_scheduler.tasks.items()
+        if isinstance(key, tuple) and key[0] == f"node:{name}"
+    ]
+
+
+def test_intermediate_data_is_freed_in_step_with_its_last_reader(
+    client: Client, tmp_path: Path
+) -> None:
+    # Data that only nodes already handed to Dask load is the scheduler's to free, as its last
+    # reader finishes (as Dask frees its own intermediates): once the loop has heard of the
+    # producer, the client holds no future of it. (A release from the client would be one more
+    # message to the worker, and its next task would wait for the batch after it.)
+    pid_fifo, go_fifo = str(tmp_path / "pid"), str(tmp_path / "go")
+    os.mkfifo(pid_fifo)
+    os.mkfifo(go_fifo)
+    pipeline = Pipeline(
+        [
+            node(identity, "x", "y", name="a"),
+            node(identity, "y", "z", name="b"),
+            node(report_pid_then_wait, ["z", "params:pid", "params:go"], "out", name="c"),
+        ]
+    )
+    catalog = DataCatalog({"x": 7, "params:pid": pid_fifo, "params:go": go_fifo})
+    result: list[Any] = []
+
+    def run() -> None:
+        try:
+            result.append(DaskRunner(client=client).run(pipeline, catalog)["out"].load())
+        except Exception as error:
+            result.append(error)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    try:
+        with open(pid_fifo) as fifo:  # blocks until c has begun: a and b have finished
+            fifo.read()
+        # z is c's input, and c is running: the scheduler keeps it for c, no client holds it.
+        eventually(
+            lambda: client.run_on_scheduler(wanted_by_clients, name="b") == [False],
+            "the client to let go of b's future",
+        )
+        eventually(lambda: "node:a" not in held_keys(client), "y to leave the cluster")
+    finally:
+        with open(go_fifo, "w") as fifo:
+            fifo.write("go\n")
+        runner.join(DEADLINE_SECONDS)
+    assert result == [7]
+    eventually(lambda: held_keys(client) == {}, "every key of the run to leave the cluster")
+
+
+def test_a_node_outcome_leaves_with_its_task_end_not_from_the_task() -> None:
+    # Sent from the task, the event would leave the worker at once and the task's end, right
+    # behind it, would wait for the worker's next batch to the scheduler; the run's plugin
+    # sends it as the worker records the end instead, so both leave in one batch.
+    from ductwork.execution import NodeShell
+    from ductwork.runner._dask.worker import OUTCOMES_TOPIC, RunPlugin, WorkerRun
+
+    class Worker:
+        def __init__(self) -> None:
+            self.events: list[tuple[str, Any]] = []
+
+        def log_event(self, topic: str, message: Any) -> None:
+            self.events.append((topic, message))
+
+    node_a = node(identity, "x", "y", name="a")
+    worker = Worker()
+    plugin = RunPlugin(WorkerRun(NodeShell("t"), {"a": node_a}, {}), "ductwork-run-t")
+    plugin.setup(worker)
+    try:
+        key = ("node:a", "t")
+        plugin.report(key, NodeOutcome(node_a, None, 1.0, 2.0, "w"))
+        assert worker.events == []  # not from the task
+        plugin.transition(("node:other", "t"), "executing", "memory")
+        assert worker.events == []  # another task's end
+        plugin.transition(key, "executing", "memory")
+        assert [(topic, message[:5]) for topic, message in worker.events] == [
+            (OUTCOMES_TOPIC, ["ductwork-run-t", "a", 1.0, 2.0, "w"])
+        ]
+        plugin.transition(key, "memory", "released")
+        assert len(worker.events) == 1  # once
+    finally:
+        plugin.teardown(worker)
+
+
 class PidRecorder:
     """A hook plugin recording the pid of the process each hook fires in."""
 

@@ -1,9 +1,10 @@
 """Node outcomes of a Dask run, as the workers report them: events, not tasks.
 
-A node's task sends its outcome (when and where it ran, skipped or not, its metrics) as an event of
-its worker (:data:`~ductwork.runner._dask.worker.OUTCOMES_TOPIC`) just before the worker reports the
-task finished, on the same connection: the client has it when it learns the task is done, with
-no task of its own and no fetch of the node's data. A client has one handler per topic, so one
+A node's task leaves its outcome (when and where it ran, skipped or not, its metrics) to the run's
+worker plugin, which sends it as an event of its worker
+(:data:`~ductwork.runner._dask.worker.OUTCOMES_TOPIC`) in the message that reports the task
+finished, just before that report: the client has it when it learns the task is done, with no
+task of its own and no fetch of the node's data. A client has one handler per topic, so one
 subscription per client serves every run on it, routed by the run's plugin name.
 
 A node whose task failed or was cancelled is reported with :func:`task_error`: its own error,
@@ -31,8 +32,8 @@ __all__ = ["Outcomes", "task_error"]
 class Outcomes:
     """The outcomes of one run's nodes, as the workers report them (events, not tasks).
 
-    A worker sends a node's outcome just before it reports the node's task finished, on the same
-    connection, so the outcome is normally here when the task's future is; a short wait covers
+    A worker sends a node's outcome just before it reports the node's task finished, in the same
+    message, so the outcome is normally here when the task's future is; a short wait covers
     the odd exception, and the client's own view of the node stands in if it never comes.
     """
 
@@ -42,6 +43,7 @@ class Outcomes:
         self._messages: dict[str, list[Any]] = {}
         self._fresh: list[str] = []  # the nodes whose outcomes came since arrived() last asked
         self._arrived = threading.Condition()
+        self._waking = True  # whether an outcome wakes the thread waiting for one
 
     @contextmanager
     def listening(self, client: Client, run: str) -> Iterator[None]:
@@ -53,12 +55,22 @@ class Outcomes:
         with self._arrived:
             self._messages[str(message[1])] = message
             self._fresh.append(str(message[1]))
-            self._arrived.notify_all()
+            if self._waking:
+                self._arrived.notify_all()
 
-    def arrived(self, timeout: float) -> list[str]:
-        """The nodes whose outcomes came since the last call; waits up to ``timeout`` for one."""
+    def arrived(self, timeout: float, wake: bool = True) -> list[str]:
+        """The nodes whose outcomes came since the last call; waits up to ``timeout`` for one.
+
+        Without ``wake``, none came yet, it waits the whole ``timeout`` and takes what came
+        meanwhile: the client's thread that receives outcomes also runs a local cluster's
+        scheduler, and waking the waiting thread for each outcome makes both wait their turn.
+        """
         with self._arrived:
-            self._arrived.wait_for(lambda: self._fresh, timeout)
+            if not self._fresh and not wake:
+                self._waking = False
+                self._arrived.wait(timeout)
+                self._waking = True
+            self._arrived.wait_for(lambda: self._fresh, timeout if wake else 0)
             fresh, self._fresh = self._fresh, []
         return fresh
 
