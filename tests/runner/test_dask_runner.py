@@ -393,6 +393,23 @@ def test_released_data_leaves_the_cluster(client: Client) -> None:
     eventually(lambda: held_keys(client) == {}, "every key of the run to leave the cluster")
 
 
+def run_in_thread(
+    client: Client, pipeline: Pipeline, catalog: DataCatalog, output: str
+) -> tuple[threading.Thread, list[Any]]:
+    """Start a Dask run on a thread; the list receives ``output``'s data, or the run's error."""
+    result: list[Any] = []
+
+    def run() -> None:
+        try:
+            result.append(DaskRunner(client=client).run(pipeline, catalog)[output].load())
+        except Exception as error:
+            result.append(error)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    return runner, result
+
+
 def wanted_by_clients(dask_scheduler: Any, name: str) -> list[bool]:
     """On the scheduler: for each key of node ``name``, whether a client holds a future of it."""
     return [
@@ -420,16 +437,7 @@ def test_intermediate_data_is_freed_in_step_with_its_last_reader(
         ]
     )
     catalog = DataCatalog({"x": 7, "params:pid": pid_fifo, "params:go": go_fifo})
-    result: list[Any] = []
-
-    def run() -> None:
-        try:
-            result.append(DaskRunner(client=client).run(pipeline, catalog)["out"].load())
-        except Exception as error:
-            result.append(error)
-
-    runner = threading.Thread(target=run)
-    runner.start()
+    runner, result = run_in_thread(client, pipeline, catalog, "out")
     try:
         with open(pid_fifo) as fifo:  # blocks until c has begun: a and b have finished
             fifo.read()
@@ -584,16 +592,7 @@ def test_a_worker_killed_mid_node(tmp_path: Path, allowed_failures: int, expect:
         ) as cluster,
         Client(cluster, set_as_default=False) as client,
     ):
-        result: list[Any] = []
-
-        def run() -> None:
-            try:
-                result.append(DaskRunner(client=client).run(pipeline, catalog)["z"].load())
-            except Exception as error:
-                result.append(error)
-
-        runner = threading.Thread(target=run)
-        runner.start()
+        runner, result = run_in_thread(client, pipeline, catalog, "z")
         with open(pid_fifo) as fifo:  # blocks until the node has started on a worker
             first = int(fifo.read())
         os.kill(first, signal.SIGKILL)
