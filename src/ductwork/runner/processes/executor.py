@@ -48,10 +48,12 @@ __all__ = ["ProcessExecutor"]
 
 # Nodes a worker holds at once: the one it runs, and the next, so that it need not wait for the
 # parent between nodes. When nodes take less than _QUICK seconds, the parent's turn-around would
-# leave the workers idle: they then hold up to _QUICK_DEPTH (sent in one message each).
+# leave the workers idle: they then hold up to _QUICK_DEPTH, sent in one message once fewer than
+# _REFILL of the nodes sent before remain unreported (fewer, larger messages: each costs both).
 _DEPTH = 2
 _QUICK_DEPTH = 16
 _QUICK = 0.002
+_REFILL = 4
 
 
 class ProcessExecutor:
@@ -163,9 +165,12 @@ class ProcessExecutor:
             self._send_followers(follower, worker)
 
     def _send_outbox(self) -> None:
-        for worker, tasks in self._outbox.items():
+        for worker in list(self._outbox):
+            tasks = self._outbox[worker]
+            if self._depth == _QUICK_DEPTH and len(worker.queue) - len(tasks) >= _REFILL:
+                continue  # it has quick nodes enough (see _REFILL)
             worker.send(tasks)
-        self._outbox.clear()
+            del self._outbox[worker]
 
     def next_outcomes(self) -> list[NodeOutcome]:
         """Wait until a worker reports a node finished, dies, or overruns its time limit."""
@@ -264,6 +269,7 @@ class ProcessExecutor:
         self._ahead.sent.difference_update(held)
         worker.queue.clear()
         worker.held.clear()
+        self._outbox.pop(worker, None)
         self._pool.replace(worker)
         transport.sweep(f"{self.prefix}{worker.index}_", keep=self._data.live_segments())
 

@@ -12,19 +12,20 @@ and while the pipe is full reads what the worker says into :attr:`WorkerHandle.i
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import pickle
 import select
 import signal
 import struct
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any, NamedTuple
 
 from ductwork.exceptions import WorkerLostError
 from ductwork.pipeline import Node
 from ductwork.runner.processes.protocol import LOG, Setup, Task, handle_record
 
-__all__ = ["Event", "WorkerHandle", "read_message"]
+__all__ = ["Event", "Watch", "WorkerHandle", "read_message"]
 
 _HEADER = struct.Struct("!i")  # the framing Connection.recv_bytes reads: a signed length
 _POLL = hasattr(select, "poll")  # POSIX: the pipe is a socket whose blocking can be switched
@@ -53,6 +54,14 @@ class WorkerHandle:
         self.closed = False  # its pipe reported end-of-file: listen to the sentinel only
         self.torn = False  # a read of its pipe was cut short (Ctrl-C): mid-message now
         self.inbox: list[Event] = []  # read while a message to it waited for room
+        self._pipe = select.poll() if _POLL else None  # asked after every message read
+        if self._pipe is not None:
+            self._pipe.register(conn.fileno(), select.POLLIN)
+
+    def has_data(self) -> bool:
+        """Whether its pipe has something to read (or its end), without waiting."""
+        # Connection.poll() builds and registers a new selector on every call.
+        return bool(self._pipe.poll(0)) if self._pipe is not None else self.conn.poll()
 
     @property
     def node(self) -> Node | None:
@@ -120,6 +129,45 @@ class WorkerHandle:
             node,
             code,
         )
+
+
+class Watch:
+    """Waits on the pipes and process sentinels of the workers together.
+
+    ``multiprocessing.connection.wait`` builds and fills a new selector on every call, and the
+    parent waits once per message or two; this poll object lasts the run and changes only when
+    a worker starts, ends or closes its pipe.
+    """
+
+    def __init__(self) -> None:
+        self._poll = select.poll() if _POLL else None
+        self._watched: dict[int, tuple[WorkerHandle, bool]] = {}  # fd: (worker, is its pipe)
+
+    def wait(
+        self, workers: list[WorkerHandle], timeout: float | None
+    ) -> list[tuple[WorkerHandle, bool]]:
+        """Wait up to ``timeout`` seconds (None: no limit) until the pipe of a live worker has
+        something to read or has ended, or its process has ended; say which: ``(worker, True)``
+        for a pipe, ``(worker, False)`` for a process."""
+        watched: dict[int, tuple[WorkerHandle, bool]] = {}
+        for worker in workers:
+            if worker.alive:
+                if not worker.closed:
+                    watched[worker.conn.fileno()] = (worker, True)
+                watched[worker.process.sentinel] = (worker, False)
+        if self._poll is None:  # Windows
+            handles = {
+                (w.conn if pipe else w.process.sentinel): (w, pipe) for w, pipe in watched.values()
+            }
+            return [handles[ready] for ready in wait(list(handles), timeout)]
+        if watched.keys() != self._watched.keys():
+            for fd in self._watched.keys() - watched.keys():
+                self._poll.unregister(fd)
+            for fd in watched.keys() - self._watched.keys():
+                self._poll.register(fd, select.POLLIN)
+        self._watched = watched
+        found = self._poll.poll(None if timeout is None else math.ceil(timeout * 1000))
+        return [watched[fd] for fd, _flags in found if fd in watched]
 
 
 def read_message(worker: WorkerHandle, events: list[Event]) -> bool:

@@ -16,13 +16,12 @@ import threading
 import time
 from collections.abc import Callable
 from multiprocessing import resource_tracker
-from multiprocessing.connection import wait
 from multiprocessing.context import BaseContext
 from typing import Any
 
 from ductwork.exceptions import RunnerError
 from ductwork.runner.processes import transport
-from ductwork.runner.processes.handle import Event, WorkerHandle, read_message
+from ductwork.runner.processes.handle import Event, Watch, WorkerHandle, read_message
 from ductwork.runner.processes.protocol import FAILED_START, READY, Setup, unpack_error
 from ductwork.runner.processes.server import ensure_fork_server
 from ductwork.runner.processes.worker import STOP_SIGNAL
@@ -46,6 +45,7 @@ class Pool:
         self._relayed: dict[int, tuple[Any, Any]] = {}  # signal: (its handler, the relay)
         self._waiting = False  # in wait(): an interrupt may be raised at once
         self._deferred: Callable[[], Any] | None = None  # an interrupt put off until then
+        self._watch = Watch()
 
     def start(self, count: int, setup: Callable[[int], Setup]) -> None:
         """Start ``count`` workers, send each its set-up, and wait until all are ready.
@@ -149,26 +149,19 @@ class Pool:
         events = self._inboxes()
         if events:
             timeout = 0.0  # what the others said meanwhile, without waiting
-        watched: dict[Any, WorkerHandle] = {}
-        for worker in self.workers:
-            if worker.alive:
-                if not worker.closed:
-                    watched[worker.conn] = worker
-                watched[worker.process.sentinel] = worker
         self._waiting = True
         try:
             self._deliver_deferred()  # an interrupt that came while busy (see _relay)
-            found = wait(list(watched), timeout)
+            found = self._watch.wait(self.workers, timeout)
         finally:
             self._waiting = False
-        for ready in found:
-            worker = watched[ready]
-            if ready is worker.conn:
+        for worker, is_pipe in found:
+            if is_pipe:
                 # Everything it has said so far, without another wait per message.
-                while read_message(worker, events) and worker.conn.poll():
+                while read_message(worker, events) and worker.has_data():
                     pass
             elif worker.alive:
-                while worker.conn.poll():  # what it said before it died comes first
+                while worker.has_data():  # what it said before it died comes first
                     if not read_message(worker, events):
                         break
                 worker.alive = False
@@ -185,7 +178,7 @@ class Pool:
         looked for); a pipe whose last read was cut short is left alone."""
         events = self._inboxes()
         for worker in self.workers:
-            while worker.alive and not (worker.closed or worker.torn) and worker.conn.poll():
+            while worker.alive and not (worker.closed or worker.torn) and worker.has_data():
                 if not read_message(worker, events):
                     break
         return events
