@@ -48,12 +48,11 @@ __all__ = ["ProcessExecutor"]
 
 # Nodes a worker holds at once: the one it runs, and the next, so that it need not wait for the
 # parent between nodes. When nodes take less than _QUICK seconds, the parent's turn-around would
-# leave the workers idle: they then hold up to _QUICK_DEPTH, sent in one message once fewer than
-# _REFILL of the nodes sent before remain unreported (fewer, larger messages: each costs both).
+# leave the workers idle: they then hold up to _QUICK_DEPTH (sent in one message each). (Sending
+# more only once fewer than 4 remain unreported made fewer messages but starved a chain's worker.)
 _DEPTH = 2
 _QUICK_DEPTH = 16
 _QUICK = 0.002
-_REFILL = 4
 
 
 class ProcessExecutor:
@@ -165,12 +164,9 @@ class ProcessExecutor:
             self._send_followers(follower, worker)
 
     def _send_outbox(self) -> None:
-        for worker in list(self._outbox):
-            tasks = self._outbox[worker]
-            if self._depth == _QUICK_DEPTH and len(worker.queue) - len(tasks) >= _REFILL:
-                continue  # it has quick nodes enough (see _REFILL)
+        for worker, tasks in self._outbox.items():
             worker.send(tasks)
-            del self._outbox[worker]
+        self._outbox.clear()
 
     def next_outcomes(self) -> list[NodeOutcome]:
         """Wait until a worker reports a node finished, dies, or overruns its time limit."""
