@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import threading
+import time
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,15 @@ def before() -> set[int]:
     return descendants()
 
 
-def started_pids(path: Path) -> list[int]:
-    return [json.loads(line)["pid"] for line in path.read_text().splitlines()]
+def started_pids(path: Path, timeout: float = 30.0) -> list[int]:
+    """The pids a node wrote to ``path``, once a first line is there: the file is created a
+    moment before its line is written (seen: an empty list after ``wait_for_file``)."""
+    deadline = time.monotonic() + timeout
+    while not (text := path.read_text()).endswith("\n"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} had no whole line within {timeout} s")
+        time.sleep(0.01)  # polling a file the node writes, not synchronising on time
+    return [json.loads(line)["pid"] for line in text.splitlines()]
 
 
 def test_timeout_stops_the_workers_process_and_leaves_no_segment(
