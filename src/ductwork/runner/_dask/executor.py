@@ -42,7 +42,6 @@ __all__ = ["DaskExecutor"]
 
 _logger = logging.getLogger(__name__)
 
-FORWARDED_LOGGER = "ductwork"
 _POLL = 0.1  # seconds between looks at the futures of the nodes that are running
 # Seconds between looks at the outcomes when Dask has every node: the loop has nothing to hand
 # it, so it gathers outcomes instead of waking for each (see Outcomes.arrived).
@@ -88,10 +87,6 @@ class DaskExecutor:
             stack.enter_context(self._events.listening(client, self._plugin))
             client.register_plugin(RunPlugin(run, self._plugin))
             stack.callback(self._best_effort, client.unregister_worker_plugin, self._plugin)
-            # ductwork's warnings on the workers (retries, failed nodes) reach the caller's
-            # logging, as they do from the other runners.
-            client.forward_logging(FORWARDED_LOGGER, level=logging.WARNING)
-            stack.callback(self._best_effort, client.unforward_logging, FORWARDED_LOGGER)
             stack.callback(self._sent.clear)  # the scheduler forgets a key no future refers to
             stack.callback(self._early.clear)
             if self._ahead:

@@ -13,6 +13,7 @@ or one that names what the cluster did (a lost worker, a cancellation).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +25,12 @@ from distributed import CancelledError, Client, Future, KilledWorker
 from ductwork.exceptions import RunnerError, WorkerLostError
 from ductwork.execution import NodeOutcome
 from ductwork.pipeline import Node
-from ductwork.runner._dask.worker import OUTCOMES_TOPIC, event_failed, outcome_from_event
+from ductwork.runner._dask.worker import (
+    LOGS_TOPIC,
+    OUTCOMES_TOPIC,
+    event_failed,
+    outcome_from_event,
+)
 
 __all__ = ["Outcomes", "task_error"]
 
@@ -128,6 +134,12 @@ def _route(event: tuple[float, list[Any]]) -> None:
         receive(message)
 
 
+def _log(event: tuple[float, dict[str, Any]]) -> None:
+    """Hand a worker's log record (:data:`LOGS_TOPIC`) to the logger of its name here."""
+    record = logging.makeLogRecord(event[1])
+    logging.getLogger(record.name).handle(record)
+
+
 @contextmanager
 def _subscription(client: Client, run: str, receive: Callable[[list[Any]], None]) -> Iterator[None]:
     with _routes_lock:
@@ -136,6 +148,7 @@ def _subscription(client: Client, run: str, receive: Callable[[list[Any]], None]
         _subscribers[client.id] = _subscribers.get(client.id, 0) + 1
     if first:
         client.subscribe_topic(OUTCOMES_TOPIC, _route)
+        client.subscribe_topic(LOGS_TOPIC, _log)
     try:
         yield
     finally:
@@ -148,3 +161,4 @@ def _subscription(client: Client, run: str, receive: Callable[[list[Any]], None]
         if last:
             with suppress(Exception):  # a lost cluster must not hide the run's own error
                 client.unsubscribe_topic(OUTCOMES_TOPIC)
+                client.unsubscribe_topic(LOGS_TOPIC)

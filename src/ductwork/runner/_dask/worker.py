@@ -12,11 +12,13 @@ scheduler as the task's end: no task of its own, no fetch of the node's data.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from distributed import WorkerPlugin, get_worker
+from distributed.diagnostics.plugin import ForwardLoggingPlugin
 
 from ductwork.exceptions import DatasetError, RunnerError
 from ductwork.execution import NodeOutcome, NodeShell
@@ -24,6 +26,8 @@ from ductwork.io import DataCatalog, MemoryDataset
 from ductwork.pipeline import Node
 
 __all__ = [
+    "FORWARDED_LOGGER",
+    "LOGS_TOPIC",
     "OUTCOMES_TOPIC",
     "NodeResult",
     "RunPlugin",
@@ -41,6 +45,30 @@ OUTCOMES_TOPIC = "ductwork-node-outcomes"
 metrics, failed, digests]``. One topic for every run: the scheduler keeps the last events of
 each topic it has seen, so a topic per run would leave a little behind on a long-lived cluster
 after each run."""
+
+FORWARDED_LOGGER = "ductwork"
+LOGS_TOPIC = "ductwork-forwarded-logs"
+"""The event topic of ductwork's warnings on the workers (retries, failed nodes), which reach the
+caller's logging as they do from the other runners: forwarded by the run's own plugin, as Dask's
+``Client.forward_logging`` would, without two more round trips to every worker per run."""
+
+# Per worker: the handler forwarding its records and how many runs use it, so that runs at once
+# on one worker do not forward each record twice.
+_forwarding: dict[int, tuple[ForwardLoggingPlugin, int]] = {}
+_forwarding_lock = threading.Lock()
+
+
+def _forward_logs(worker: Any, runs: int) -> None:
+    with _forwarding_lock:
+        plugin, using = _forwarding.get(id(worker), (None, 0))
+        if plugin is None:
+            plugin = ForwardLoggingPlugin(FORWARDED_LOGGER, logging.WARNING, LOGS_TOPIC)
+            plugin.setup(worker)
+        if using + runs > 0:
+            _forwarding[id(worker)] = (plugin, using + runs)
+        else:
+            plugin.teardown(worker)
+            _forwarding.pop(id(worker), None)
 
 
 class Unloadable:
@@ -133,6 +161,7 @@ class RunPlugin(WorkerPlugin):
         self._lock = threading.Lock()
         self._worker = worker
         self._outcomes: dict[Any, list[Any]] = {}  # by task key: events not sent yet
+        _forward_logs(worker, +1)
         self.run.shell.__enter__()
 
     def report(self, key: Any, outcome: NodeOutcome) -> None:
@@ -168,6 +197,7 @@ class RunPlugin(WorkerPlugin):
     def teardown(self, worker: Any) -> None:
         """Stop them when the run ends."""
         self.run.shell.close()
+        _forward_logs(worker, -1)
 
 
 @dataclass(frozen=True)
