@@ -43,8 +43,11 @@ __all__ = ["DaskExecutor"]
 _logger = logging.getLogger(__name__)
 
 _POLL = 0.1  # seconds between looks at the futures of the nodes that are running
-# Seconds between looks at the outcomes when Dask has every node: the loop has nothing to hand
-# it, so it gathers outcomes instead of waking for each (see Outcomes.arrived).
+# Seconds between looks at the outcomes while they come several at a time and Dask has every
+# node: the loop has nothing to hand it, so it gathers them instead of waking for each (see
+# Outcomes.arrived). One at a time (a chain), it wakes for each: it lets go of a node's future
+# as it hears of it, and that must reach the scheduler before the next node ends (see
+# .submissions).
 _GATHER = 0.01
 
 Connect = Callable[[], AbstractContextManager[Client]]
@@ -75,6 +78,7 @@ class DaskExecutor:
         self._ready: list[NodeOutcome] = []
         self._events = Outcomes()
         self._polled = 0.0  # when the futures of the handed-out nodes were last looked at
+        self._last_batch = 0  # how many outcomes the loop was given last
 
     def __enter__(self) -> DaskExecutor:
         if not self._context.pipeline.nodes:
@@ -132,7 +136,7 @@ class DaskExecutor:
         one (a lost worker, a cancellation, a task that could not start)."""
         self._sent.let_go()  # the loop has handled the outcomes it was given last
         tasks = self._sent.tasks
-        wake = len(tasks) < len(self._context.pipeline.nodes)
+        wake = self._last_batch < 2 or len(tasks) < len(self._context.pipeline.nodes)
         while not self._ready:
             for name in self._events.arrived(_POLL if wake else _GATHER, wake):
                 self._arrived(name)
@@ -143,6 +147,7 @@ class DaskExecutor:
                     self._arrived(name)
         ready, self._ready = self._ready, []
         self._sent.reported(outcome.node for outcome in ready)
+        self._last_batch = len(ready)
         return ready
 
     def _arrived(self, name: str) -> None:
