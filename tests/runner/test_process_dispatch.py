@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +208,36 @@ def test_a_node_reading_a_transcoded_dataset_waits_for_its_writer() -> None:
     assert list(ahead.followers(quick, {quick, writer})) == [(reader, [quick, writer])]
     ahead.succeeded(writer)
     assert list(ahead.followers(quick, {quick})) == [(reader, [quick])]
+
+
+def meet(folder: str, name: str, others: int, value: Any) -> Any:
+    """Leave a file ``name`` in ``folder``, then wait until ``others`` more are there: a node that
+    no other node runs beside meets nobody, and fails after 30 s."""
+    Path(folder, name).touch()
+    deadline = time.monotonic() + 30
+    while len(os.listdir(folder)) <= others:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} met no other node running beside it")
+        time.sleep(0.01)  # polling the folder the others write to, not timing them
+    return value
+
+
+def test_a_fan_out_after_a_quick_chain_spreads_over_the_workers(tmp_path: Path) -> None:
+    # The first links are quick: the workers then hold up to 16 nodes each. All four followers
+    # of "source" wait only for it: all sent ahead to its worker, they would queue there behind
+    # one another, and none would meet another.
+    folder = tmp_path / "met"
+    folder.mkdir()
+    fan = [
+        node(partial(meet, str(folder), f"f{i}", 1), "s", f"o{i}", name=f"f{i}") for i in range(4)
+    ]
+    pipeline = Pipeline(
+        [
+            node(identity, "x", "q0", name="quick0"),
+            node(identity, "q0", "q1", name="quick1"),
+            node(identity, "q1", "s", name="source"),
+            *fan,
+        ]
+    )
+    result = ParallelRunner(max_workers=2).run(pipeline, DataCatalog({"x": MemoryDataset(3)}))
+    assert [result[f"o{i}"].load() for i in range(4)] == [3] * 4

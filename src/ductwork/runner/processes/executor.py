@@ -153,15 +153,16 @@ class ProcessExecutor:
         self._outbox.setdefault(worker, []).append(task)
 
     def _send_followers(self, node: Node, worker: WorkerHandle) -> None:
-        """Send ``worker`` the nodes that wait only for ``node`` and others it holds,
-        and theirs, while it holds fewer than it may."""
+        """Send ``worker`` a node that waits only for ``node`` and others it holds, and one of
+        its own, and so on, while it holds fewer than it may: one, as a chain has; more (a fan)
+        would queue on this worker while the others idle, and go through the loop instead."""
         for follower, after in self._ahead.followers(node, worker.held):
-            if len(worker.queue) >= self._depth:
-                return
-            self._ahead.started.add(follower)
-            self._ahead.sent.add(follower)
-            self._send(follower, worker, after)
-            self._send_followers(follower, worker)
+            if len(worker.queue) < self._depth:
+                self._ahead.started.add(follower)
+                self._ahead.sent.add(follower)
+                self._send(follower, worker, after)
+                self._send_followers(follower, worker)
+            return
 
     def _send_outbox(self) -> None:
         for worker, tasks in self._outbox.items():
