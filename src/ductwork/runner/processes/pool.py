@@ -60,9 +60,9 @@ class Pool:
         if self._context.get_start_method() == "forkserver":
             ensure_fork_server(worker_main.__module__)
         self._setup = setup
-        for _ in range(count):
-            self.workers.append(self._spawn())
-        for worker in self.workers:
+        for _ in range(count):  # each sets itself up while the next one is forked
+            worker = self._spawn()
+            self.workers.append(worker)
             worker.send(setup(worker.index))
         self._await_ready()
         self._relay_signals()
