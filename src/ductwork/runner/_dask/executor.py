@@ -116,6 +116,7 @@ class DaskExecutor:
     def submit(self, node: Node) -> None:
         """Hand ``node`` to Dask unless it already has it; then the nodes it unblocks."""
         sent = self._sent
+        sent.handed_out(node)
         if node not in sent.tasks:
             assert self._client is not None
             if self._ahead:

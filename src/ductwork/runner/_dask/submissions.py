@@ -10,7 +10,9 @@ gives it the node's key; a node with several is followed by one small task per o
 ``("node:<name>", "<run id>#<tag>")`` and ``("data:<dataset>", ...)``.
 
 The client holds two kinds of future. A node's future tells how its task ended; it is let go once
-the loop has heard of that end. A dataset's future keeps its data for what the scheduler cannot
+the loop has heard of that end and has handed out every node that loads its data (until then
+that data is needed anyway; on a fan the many releases come while the last node runs, not while
+the scheduler is busiest). A dataset's future keeps its data for what the scheduler cannot
 see yet: a node that loads it and is not submitted, or the caller (a free output, fetched at the
 end); the loop releases it. Data that only submitted nodes load is held by the scheduler for
 them, and freed as the last of them finishes, in the same message to the worker as the next
@@ -47,6 +49,7 @@ class Submissions:
 
     def __init__(self, nodes: Iterable[Node], memory: frozenset[str], plugin: str, tag: str):
         """Prepare to submit ``nodes`` (the run's) whose in-memory datasets are ``memory``."""
+        nodes = list(nodes)
         self._memory = memory
         self._plugin = plugin
         self._tag = tag
@@ -61,7 +64,9 @@ class Submissions:
         self.tasks: dict[Node, Future[Any]] = {}
         self.data: dict[str, Future[Any]] = {}
         self.unfinished: dict[str, tuple[Node, float]] = {}
-        self._reported: dict[Node, None] = {}
+        self._unhanded = {node: len(self.consumers_of(node)) for node in nodes}  # readers
+        self._reported: dict[Node, None] = {}  # reported, some reader not handed out yet
+        self._releasable: list[Node] = []  # reported, every reader handed out
 
     def ahead(self, client: Client, nodes: Iterable[Node], given: Node | None = None) -> None:
         """Submit ``given``, then each of ``nodes`` whose inputs Dask can wait for, then the nodes
@@ -133,22 +138,37 @@ class Submissions:
 
     def reported(self, nodes: Iterable[Node]) -> None:
         """The loop is being told how ``nodes`` ended: their futures may go after that."""
-        self._reported.update(dict.fromkeys(nodes))
+        for node in nodes:
+            if self._unhanded[node]:
+                self._reported[node] = None  # until the loop hands out its readers
+            else:
+                self._releasable.append(node)
+
+    def handed_out(self, node: Node) -> None:
+        """The loop has handed ``node`` out."""
+        producers = (self._producers[name] for name in node.inputs if name in self._producers)
+        for producer in dict.fromkeys(producers):
+            self._unhanded[producer] -= 1
+            if not self._unhanded[producer] and producer in self._reported:
+                del self._reported[producer]
+                self._releasable.append(producer)
 
     def let_go(self, released: Iterable[str] | None = None) -> None:
-        """Drop the futures of the nodes whose ends the loop has handled: every node reported
-        so far, or only the producers of the datasets the loop ``released``."""
-        if released is None:
-            nodes = list(self._reported)
-        else:
-            nodes = [p for n in released if (p := self._producers.get(n)) in self._reported]
+        """Drop the futures of the nodes whose ends the loop has handled and whose readers it has
+        all handed out, and, with ``released``, of the producers of those datasets (their
+        readers are done)."""
+        nodes, self._releasable = self._releasable, []
+        for name in released or ():
+            producer = self._producers.get(name)
+            if producer in self._reported:
+                del self._reported[producer]
+                nodes.append(producer)
         for node in nodes:
-            if node in self._reported:  # once: two datasets may have one producer
-                del self._reported[node]
-                self.tasks[node].release()
+            self.tasks[node].release()
 
     def clear(self) -> None:
         """Drop every future: the scheduler forgets a key no future refers to."""
         self.tasks.clear()
         self.data.clear()
         self._reported.clear()
+        self._releasable.clear()
