@@ -143,7 +143,7 @@ class ProcessExecutor:
         made = {name for producer in after for name in producer.outputs}
         local = frozenset(n for n in node.inputs if n in made and n in self._data.memory)
         inputs, takes, errors = self._data.for_node(node, local)
-        timeout = self._shell.policy(node).timeout
+        timeout = self._shell.policy(node).timeout if self._timed else None  # (see _timed)
         worker.queue.append((node, time.time()))
         worker.held.add(node)
         worker.deadline = None if timeout is None else time.monotonic() + timeout

@@ -44,6 +44,8 @@ class WorkerHandle:
     def __init__(self, index: int, process: Any, conn: Connection) -> None:
         self.index = index
         self.process = process
+        self.label = f"pid {process.pid}"
+        """How outcomes name this worker."""
         self.conn = conn
         self.queue: list[tuple[Node, float]] = []  # sent, not reported: (node, when sent)
         self.held: set[Node] = set()  # the nodes of queue
@@ -72,11 +74,6 @@ class WorkerHandle:
     def submitted(self) -> float:
         """When its current node was sent (seconds since the epoch)."""
         return self.queue[0][1] if self.queue else 0.0
-
-    @property
-    def label(self) -> str:
-        """How outcomes name this worker."""
-        return f"pid {self.process.pid}"
 
     def send(self, message: Setup | list[Task] | None) -> None:
         """Send the set-up, tasks, or ``None`` (stop); a dead worker's sentinel reports it."""
