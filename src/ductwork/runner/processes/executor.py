@@ -110,7 +110,7 @@ class ProcessExecutor:
         setup = Setup(
             0, self.prefix, list(sys.path), os.getcwd(), dict(os.environ), levels, disable, payload
         )
-        self._pool.start(count, lambda index: setup._replace(worker=index))
+        self._pool.start(count, lambda index: setup._replace(worker=index), self._nodes.pickle_all)
 
     # --- running ----------------------------------------------------------------------------
 

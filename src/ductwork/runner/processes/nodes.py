@@ -34,7 +34,7 @@ class PickledNodes:
     """The run's nodes, and what they share (functions, retry policies), pickled for workers.
 
     The shared parts are pickled before any worker starts (what cannot travel is named then); a
-    node, whose own state is plain names, when it is first sent.
+    node, whose own state is plain names, while the workers start, or when it is first sent.
     """
 
     def __init__(self, nodes: Iterable[Node], offenders: Offenders) -> None:
@@ -42,42 +42,57 @@ class PickledNodes:
         ``offenders`` each node with one that cannot travel."""
         self.shared: list[bytes] = []
         """Each distinct shared part, pickled; a node refers to it by its index."""
-        self._refs: dict[Node, tuple[int, ...]] = {}
+        self._refs: dict[Node, tuple[int, int]] = {}
         self._pickled: dict[Node, bytes] = {}
-        indices: dict[int, int] = {}  # id(part): its index; the nodes keep the parts alive
-        failed: dict[int, list[str]] = {}
-        for node in nodes:
-            reasons: list[str] = []
-            for field, what in zip(_SHARED, ("its function", "its retry policy"), strict=True):
-                part = getattr(node, field)
-                key = id(part)
-                if key not in indices and key not in failed:
-                    try:
-                        self.shared.append(pickle_by_name_or_value(part))
-                        indices[key] = len(self.shared) - 1
-                    except Exception as error:
-                        problems = find_unpicklable(part) or [f"{type(error).__name__}: {error}"]
-                        failed[key] = problems
-                reasons += [f"{what}: {reason}" for reason in failed.get(key, ())]
-            if reasons:
-                offenders[f"node '{node.name}'"] = reasons
-            else:
-                self._refs[node] = tuple(indices[id(getattr(node, f))] for f in _SHARED)
+        self._indices: dict[int, int] = {}  # id(part): its index; the nodes keep them alive
+        self._failed: dict[int, list[str]] = {}  # id(part): why it cannot travel
+        for node in nodes:  # (what _SHARED names, in its order)
+            func_index = self._indices.get(id(node.func))
+            retry_index = self._indices.get(id(node.retry))
+            if func_index is not None and retry_index is not None:
+                self._refs[node] = (func_index, retry_index)
+            elif (refs := self._first_seen(node, offenders)) is not None:
+                self._refs[node] = refs  # parts seen for the first time
+
+    def _first_seen(self, node: Node, offenders: Offenders) -> tuple[int, int] | None:
+        reasons: list[str] = []
+        for field, what in zip(_SHARED, ("its function", "its retry policy"), strict=True):
+            part = getattr(node, field)
+            key = id(part)
+            if key not in self._indices and key not in self._failed:
+                try:
+                    self.shared.append(pickle_by_name_or_value(part))
+                    self._indices[key] = len(self.shared) - 1
+                except Exception as error:
+                    problems = find_unpicklable(part) or [f"{type(error).__name__}: {error}"]
+                    self._failed[key] = problems
+            reasons += [f"{what}: {reason}" for reason in self._failed.get(key, ())]
+        if reasons:
+            offenders[f"node '{node.name}'"] = reasons
+            return None
+        return self._indices[id(node.func)], self._indices[id(node.retry)]
 
     def task_parts(self, node: Node, sent: set[int]) -> tuple[bytes, dict[int, bytes] | None]:
         """``node`` pickled, and the shared parts it needs that a worker that was ``sent`` those
         lacks (None: none), which are added to ``sent``."""
-        pickled = self._pickled.get(node)
-        if pickled is None:
-            state = node.__getstate__()
-            for field in _SHARED:
-                del state[field]
-            pickled = self._pickled[node] = pickle_by_name_or_value(
-                (type(node), self._refs[node], state)
-            )
+        pickled = self._pickled.get(node) or self._pickle(node)
         new = {i: self.shared[i] for i in self._refs[node] if i not in sent}
         sent.update(new)
         return pickled, new or None
+
+    def pickle_all(self) -> None:
+        """Pickle every node not pickled yet (while the workers start, say)."""
+        for node in self._refs:
+            if node not in self._pickled:
+                self._pickle(node)
+
+    def _pickle(self, node: Node) -> bytes:
+        state = node.__getstate__()
+        for field in _SHARED:
+            del state[field]
+        pickled = pickle_by_name_or_value((type(node), self._refs[node], state))
+        self._pickled[node] = pickled
+        return pickled
 
 
 class NodeLoader:

@@ -47,8 +47,14 @@ class Pool:
         self._deferred: Callable[[], Any] | None = None  # an interrupt put off until then
         self._watch = Watch()
 
-    def start(self, count: int, setup: Callable[[int], Setup]) -> None:
-        """Start ``count`` workers, send each its set-up, and wait until all are ready.
+    def start(
+        self,
+        count: int,
+        setup: Callable[[int], Setup],
+        meanwhile: Callable[[], object] | None = None,
+    ) -> None:
+        """Start ``count`` workers, send each its set-up, call ``meanwhile``, and wait until all
+        are ready.
 
         Raises:
             RunnerError: A worker could not set itself up (the cause says why).
@@ -64,6 +70,8 @@ class Pool:
             worker = self._spawn()
             self.workers.append(worker)
             worker.send(setup(worker.index))
+        if meanwhile is not None:  # the parent's own preparation, while they set themselves up
+            meanwhile()
         self._await_ready()
         self._relay_signals()
 
