@@ -171,6 +171,30 @@ class RecordingDataset(AbstractDataset[Any, Any]):
         return {"path": self._path}
 
 
+class UnreadableError(Exception):
+    """Raised by :class:`UnreadableDataset`: not a ``DatasetError``."""
+
+
+class UnreadableDataset:
+    """A foreign dataset (duck-typed, no ``AbstractDataset``) whose ``load()`` raises a plain
+    error of its own, as a user's or another library's dataset may."""
+
+    def __init__(self, in_memory: bool) -> None:
+        self._EPHEMERAL = in_memory
+
+    def load(self) -> Any:
+        raise UnreadableError("cannot read on purpose")
+
+    def save(self, data: Any) -> None:
+        pass
+
+    def exists(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
 class RetryLog:
     """A hook plugin that appends each ``on_node_retry`` to a file."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ductwork.exceptions import DatasetError
 from ductwork.execution.time_limits import on_helper_thread
 from ductwork.io.travel import copy_mode_of
 from ductwork.runner._dask.worker import Unloadable, WorkerRun
@@ -43,14 +42,15 @@ def prepare_worker_run(context: RunContext) -> tuple[WorkerRun, frozenset[str]]:
 def _load_free_inputs(catalog: Any, names: list[str], offenders: Offenders) -> dict[str, Any]:
     """Load each in-memory free input once, on the client, to send it to the workers.
 
-    A dataset that fails to load (an empty memory dataset) gives an :class:`Unloadable`: the node
-    that loads it fails on its worker, as it would in any runner, with its hooks fired.
+    A dataset that fails to load (an empty memory dataset, a foreign dataset raising an error
+    of its own) gives an :class:`Unloadable`: the node that loads it fails on its worker with
+    that error, as it would in any runner, with its hooks fired.
     """
     values: dict[str, Any] = {}
     for name in names:
         try:
             values[name] = catalog.get(name).load()
-        except DatasetError as error:
+        except Exception as error:  # raised on the worker, when the node loads it
             values[name] = Unloadable(error)
             continue
         if reasons := data_problems(values[name]):

@@ -76,10 +76,28 @@ class Unloadable:
 
     Sent for a free input that failed to load on the client, or returned for an output the node
     never saved, so that the failure happens where it would in any runner: when a node loads it.
+    A task's catalog holds it as the dataset itself, not inside a memory dataset: that would
+    wrap a foreign dataset's own error in a ``DatasetError``, which no other runner does.
     """
+
+    _EPHEMERAL = True
 
     def __init__(self, error: Exception) -> None:
         self.error = error
+
+    def load(self) -> Any:
+        """Raise the error."""
+        raise self.error
+
+    def save(self, data: Any) -> None:
+        """Never called: only loaded (a node's input)."""
+        raise RunnerError("An input of a Dask task cannot be saved.")
+
+    def exists(self) -> bool:
+        return False
+
+    def release(self) -> None:
+        pass
 
 
 class TaskMemoryDataset(MemoryDataset):
@@ -87,17 +105,13 @@ class TaskMemoryDataset(MemoryDataset):
     this worker) and copied on each load, as by every memory dataset."""
 
     @classmethod
-    def holding(cls, data: Any, copy_mode: Any = None) -> TaskMemoryDataset:
-        """A dataset holding ``data`` as it is (an :class:`Unloadable` raises on load)."""
+    def holding(cls, data: Any, copy_mode: Any = None) -> Any:
+        """A dataset holding ``data`` as it is (an :class:`Unloadable` stands for itself)."""
+        if isinstance(data, Unloadable):
+            return data
         dataset = cls(copy_mode=copy_mode)
         dataset._data = data
         return dataset
-
-    def load(self) -> Any:
-        """Return a copy of the data; raise the error an :class:`Unloadable` carries."""
-        if isinstance(self._data, Unloadable):
-            raise self._data.error
-        return super().load()
 
     def content(self) -> Any:
         """The data saved, as it is, or an :class:`Unloadable` if nothing was saved."""
