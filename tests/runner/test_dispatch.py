@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import pickle
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,12 @@ pytest.importorskip("distributed")
 from distributed import Client
 
 from ductwork.datasets import PickleDataset
+from ductwork.exceptions import NotPicklableError
 from ductwork.execution import NodeOutcome
 from ductwork.io import DataCatalog
 from ductwork.pipeline import Node, Pipeline, node
 from ductwork.runner import DaskRunner, RunObserver
-from ductwork.runner.validation import pickle_node
+from ductwork.runner.validation import check_travel, pickle_by_name_or_value
 from tests.runner.conftest import SessionDaskCluster
 from tests.runner.helpers import identity
 
@@ -115,11 +117,50 @@ def module_level(x: Any) -> Any:
 
 def test_a_node_of_an_importable_function_pickles_by_name() -> None:
     made = node(module_level, "a", "b", name="plain")
-    assert pickle_node(made) == pickle.dumps(made, protocol=5)
-    assert pickle.loads(pickle_node(made)).func is module_level
+    assert pickle_by_name_or_value(made) == pickle.dumps(made, protocol=5)
+    assert pickle.loads(pickle_by_name_or_value(made)).func is module_level
 
 
 def test_a_lambda_node_travels_by_value() -> None:
     made = node(lambda x: x + 1, "a", "b", name="anonymous")
-    loaded = cloudpickle.loads(pickle_node(made))
+    loaded = cloudpickle.loads(pickle_by_name_or_value(made))
     assert loaded.func(1) == 2
+
+
+class CountedPickling:
+    """A callable that counts how often it is pickled."""
+
+    pickled = 0
+
+    def __call__(self, x: Any) -> Any:
+        return x
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        CountedPickling.pickled += 1
+        return (CountedPickling, ())
+
+
+def test_a_function_many_nodes_share_is_checked_for_travel_once() -> None:
+    shared = CountedPickling()
+    nodes = [node(shared, f"x{i}", f"y{i}", name=f"n{i}") for i in range(50)]
+    CountedPickling.pickled = 0
+    check_travel(nodes, {}, (), (), "the workers")
+    assert CountedPickling.pickled == 1
+
+
+def test_every_node_of_a_function_that_cannot_travel_is_named_with_why() -> None:
+    lock = threading.Lock()
+
+    def holds_a_lock(x: Any) -> Any:
+        with lock:
+            return x
+
+    nodes = [node(holds_a_lock, f"x{i}", f"y{i}", name=f"n{i}") for i in range(3)]
+    nodes.append(node(identity, "a", "b", name="fine"))
+    with pytest.raises(NotPicklableError) as info:
+        check_travel(nodes, {}, (), (), "the workers")
+    assert set(info.value.offenders) == {"node 'n0'", "node 'n1'", "node 'n2'"}
+    assert all(
+        reasons and reasons[0].startswith("its function: ") and "lock" in reasons[0]
+        for reasons in info.value.offenders.values()
+    )

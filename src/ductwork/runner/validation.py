@@ -30,8 +30,8 @@ __all__ = [
     "Offenders",
     "check_travel",
     "data_problems",
+    "node_offenders",
     "pickle_by_name_or_value",
-    "pickle_node",
     "sort_datasets",
 ]
 
@@ -56,19 +56,15 @@ def sort_datasets(
     return datasets, memory, shipped
 
 
-def pickle_node(node: Node) -> bytes:
-    """``node`` pickled with protocol 5: by the standard pickler when it refers to its function by
-    name, else by cloudpickle (lambdas, closures, anything of ``__main__``, modules registered to
-    travel by value).
+def pickle_by_name_or_value(value: object) -> bytes:
+    """``value`` (a node, a function, a retry policy) pickled with protocol 5: by the standard
+    pickler when everything in it is referred to by a name a worker can import, else by
+    cloudpickle (lambdas, closures, anything of ``__main__``, modules registered to travel by
+    value).
 
     The standard pickler is a few times faster, which counts when a pipeline has thousands of
     nodes; what it would send by a name a worker may not have goes by value instead.
     """
-    return pickle_by_name_or_value(node)
-
-
-def pickle_by_name_or_value(value: object) -> bytes:
-    """``value`` pickled as :func:`pickle_node` pickles a node (a function, say)."""
     if not getattr(cloudpickle.cloudpickle, "_PICKLE_BY_VALUE_MODULES", None):
         try:
             stream = pickle.dumps(value, protocol=5)
@@ -87,31 +83,22 @@ def check_travel(
     plugins: Iterable[tuple[str | None, object]],
     destination: str,
     offenders: Offenders | None = None,
-) -> dict[Node, bytes]:
-    """Pickle each node; check the datasets and plugins; raise naming every offender.
+) -> None:
+    """Check that the nodes, datasets and plugins can travel; raise naming every offender.
 
     Args:
-        nodes: The run's nodes.
+        nodes: The run's nodes (see :func:`node_offenders`).
         datasets: Every dataset of the run, by name: none may be single-process.
         shipped: The names of those that travel themselves: they must pickle.
         plugins: The hook plugins, named.
         destination: Where they go, for the message (``"the worker processes"``).
         offenders: What the caller already found (e.g. free input data that did not pickle).
 
-    Returns:
-        Each node, pickled (see :func:`pickle_node`).
-
     Raises:
         NotPicklableError: Naming each offender and why it cannot travel.
     """
     offenders = dict(offenders or {})
-    pickled: dict[Node, bytes] = {}
-    for node in nodes:
-        try:
-            pickled[node] = pickle_node(node)
-        except Exception as error:
-            reasons = find_unpicklable(node.func) or [f"{type(error).__name__}: {error}"]
-            offenders[f"node '{node.name}'"] = [f"its function: {r}" for r in reasons]
+    node_offenders(nodes, offenders)
     shipped = set(shipped)
     for name in sorted(datasets):
         if name in shipped:
@@ -128,7 +115,37 @@ def check_travel(
     if offenders:
         headline = f"Cannot send these to {destination}: {', '.join(offenders)}"
         raise not_picklable_error(headline, offenders)
-    return pickled
+
+
+def node_offenders(nodes: Iterable[Node], offenders: Offenders) -> None:
+    """Add to ``offenders`` each node that cannot travel, and why.
+
+    What may fail to pickle in a node is what it refers to: its function, its retry policy and
+    its class; the rest of its state is the names and tags its constructor checked. Each of
+    those parts is pickled once (:func:`pickle_by_name_or_value`), however many nodes share it:
+    pickled node by node, a function that goes by value (a lambda, anything of ``__main__``)
+    would be pickled once per node, most of a large run's start.
+    """
+    reasons_of: dict[int, list[str]] = {}  # id(part): why it cannot travel; the nodes hold it
+    for node in nodes:
+        reasons: list[str] = []
+        for part, what in ((node.func, "its function"), (node.retry, "its retry policy")):
+            key = id(part)
+            if key not in reasons_of:
+                reasons_of[key] = _why_unpicklable(part)
+            reasons += [f"{what}: {reason}" for reason in reasons_of[key]]
+        if type(node) is not Node and not reasons:  # a subclass may hold more
+            reasons = [f"its state: {reason}" for reason in _why_unpicklable(node)]
+        if reasons:
+            offenders[f"node '{node.name}'"] = reasons
+
+
+def _why_unpicklable(part: object) -> list[str]:
+    try:
+        pickle_by_name_or_value(part)
+    except Exception as error:
+        return find_unpicklable(part) or [f"{type(error).__name__}: {error}"]
+    return []
 
 
 def data_problems(data: Any, error: Exception | None = None) -> list[str]:
