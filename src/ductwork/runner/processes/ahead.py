@@ -22,7 +22,6 @@ from collections.abc import Collection, Iterator
 
 from ductwork.execution import NodeOutcome
 from ductwork.pipeline import Node, Pipeline
-from ductwork.pipeline.transcoding import strip_transcoding
 
 __all__ = ["Ahead"]
 
@@ -35,20 +34,28 @@ class Ahead:
         self.started: set[Node] = set()  # sent to a worker (or the backlog), or finished
         self.sent: set[Node] = set()  # sent before the loop handed them out
         self.early: dict[Node, NodeOutcome] = {}  # finished before the loop handed them out
-        # By base name: a node reading ``x@spark`` waits for the node writing ``x@pandas``.
-        producers = {strip_transcoding(n): node for node in pipeline.nodes for n in node.outputs}
-        self._loaders: dict[Node, list[Node]] = {node: [] for node in pipeline.nodes}
-        self._waiting: dict[Node, set[Node]] = {}  # each node's producers not succeeded yet
-        for node in pipeline.nodes:
-            names = {strip_transcoding(n) for n in node.inputs}
-            self._waiting[node] = {producers[n] for n in names if n in producers}
-            for producer in self._waiting[node]:
-                self._loaders[producer].append(node)
+        # By position in the pipeline's graph, which knows each node's producers and loaders
+        # (by base name: a node reading ``x@spark`` waits for the node writing ``x@pandas``).
+        graph = pipeline.graph
+        self._nodes = graph.nodes
+        self._position = {node: i for i, node in enumerate(self._nodes)}
+        self._loaders = graph.all_child_positions
+        self._parents = graph.all_parent_positions
+        self._waiting: dict[int, set[int]] = {}  # producers not succeeded yet, once one has
+
+    def _still_waiting(self, position: int) -> Collection[int]:
+        """The producers of the node at ``position`` that have not succeeded yet."""
+        waiting = self._waiting.get(position)
+        return self._parents[position] if waiting is None else waiting
 
     def succeeded(self, node: Node) -> None:
         """``node`` succeeded: the nodes loading its outputs no longer wait for it."""
-        for loader in self._loaders[node]:
-            self._waiting[loader].discard(node)
+        position = self._position[node]
+        for loader in self._loaders[position]:
+            waiting = self._waiting.get(loader)
+            if waiting is None:
+                waiting = self._waiting[loader] = set(self._parents[loader])
+            waiting.discard(position)
 
     def untold(
         self, handed: list[NodeOutcome], running: list[Node]
@@ -58,8 +65,10 @@ class Ahead:
         ``running``: the first node each worker holds. Of the nodes sent ahead, those that ran
         (started, and their outcome) or run now (started), not those kept from running by a
         failure before them."""
-        ran = [node for node in self.early if not self._waiting[node]]
-        began = {*ran, *(n for n in running if n in self.sent and not self._waiting[n])}
+        position = self._position
+        ran = [node for node in self.early if not self._still_waiting(position[node])]
+        began = {*ran}
+        began.update(n for n in running if n in self.sent and not self._still_waiting(position[n]))
         outcomes = [*handed, *(self.early[node] for node in ran)]
         self.early.clear()
         return began, outcomes
@@ -69,11 +78,13 @@ class Ahead:
         nodes (those of the worker ``node`` is queued on), each with the nodes it waits for."""
         if not self.enabled:
             return
-        for loader in self._loaders[node]:
-            waiting = self._waiting[loader]
+        nodes = self._nodes
+        for position in self._loaders[self._position[node]]:
+            loader = nodes[position]
+            waiting = self._still_waiting(position)
             if (
                 loader not in self.started
                 and len(waiting) <= len(queued)
-                and all(producer in queued for producer in waiting)
+                and all(nodes[producer] in queued for producer in waiting)
             ):
-                yield loader, sorted(waiting, key=lambda n: n.name)
+                yield loader, sorted((nodes[p] for p in waiting), key=lambda n: n.name)
