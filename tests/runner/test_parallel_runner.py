@@ -341,7 +341,7 @@ def test_the_last_reader_of_a_dataset_it_reads_twice_unlinks_it_when_it_ends() -
     inputs, takes, errors = data.for_node(reader, ())
     assert takes == {"big"}
     exchange = Exchange(f"{prefix}0_")
-    exchange.begin(reader, Task(b"", inputs, takes, errors, frozenset(), ()))
+    exchange.begin(reader, Task(0, inputs, takes, errors, frozenset(), ()))
     assert float(exchange.load("big").sum() + exchange.load("big").sum()) == 200_000.0
     assert helpers.segments() == [f"{prefix}0_0"]  # the second load needed it
     exchange.finish()

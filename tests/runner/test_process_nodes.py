@@ -1,8 +1,8 @@
-"""How nodes travel to ParallelRunner's workers: each function once per worker, each node once.
+"""How nodes travel to ParallelRunner's workers: in one table, each function once per worker.
 
 A function many nodes call (a lambda, a closure, a function of ``__main__``: those go by value)
-travels to a worker once, with the first of its nodes sent there; the nodes share it there, as
-they share it in the parent.
+is pickled once and rebuilt once in a worker; the nodes share it there, as they share it in the
+parent.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from ductwork.exceptions import NodesFailedError
 from ductwork.io import DataCatalog, MemoryDataset
-from ductwork.pipeline import Pipeline, Retry, node
+from ductwork.pipeline import Node, Pipeline, Retry, node
 from ductwork.runner import ParallelRunner
 from ductwork.runner.processes.nodes import NodeLoader, PickledNodes
 
@@ -42,27 +42,55 @@ def test_a_function_of_many_nodes_is_pickled_once_and_sent_once_per_worker() -> 
     offenders: dict[str, list[str]] = {}
     pickled = PickledNodes(nodes, offenders)
     assert offenders == {}
-    assert len(pickled.shared) == 4  # the counter, its retry policy, the lambda, no policy
-    sent: set[int] = set()
-    parts = [pickled.task_parts(n, sent) for n in nodes]
-    first = parts[0][1]
-    assert first is not None
-    assert len(first) == 2
-    assert [new for _, new in parts[1:5]] == [None] * 4
-    assert parts[5][1] is not None
-    assert len(parts[5][1]) == 2
-    # Another worker is sent them again, with the first node that needs them.
-    assert pickled.task_parts(nodes[3], set())[1] == first
-    # A worker rebuilds them once; every node it is sent calls that one function.
-    loader = NodeLoader()
-    loader.add(first)
-    loaded = [loader.load(data) for data, _ in parts[:5]]
+    # Node, the counter, its retry policy, no policy, the lambda: once each.
+    assert len(pickled.shared) == 5
+    assert [pickled.index[n] for n in nodes] == list(range(6))
+    # A worker receives the table once (one message, pickled as the parent sends it), and
+    # rebuilds each shared part once: every node it is sent calls that one function.
+    table = pickle.loads(pickle.dumps(pickled.table(), protocol=5))
+    loader = NodeLoader(table)
+    loaded = [loader.load(pickled.index[n]) for n in nodes[:5]]
     assert [n.name for n in loaded] == [f"n{i}" for i in range(5)]
     assert len({id(n.func) for n in loaded}) == 1
     assert [n.func() for n in loaded] == [1, 2, 3, 4, 5]
-    assert loaded[0] == nodes[0]
-    assert hash(loaded[0]) == hash(nodes[0])
     assert loaded[0].retry == retry
+    assert loader.load(5).func() == 0
+
+
+def test_a_node_rebuilt_in_a_worker_is_the_node_the_standard_pickle_rebuilds() -> None:
+    # Every slot, as Node.__setstate__ sets it (the loader sets a plain node's slots itself).
+    retry = Retry(attempts=3, backoff=0.0)
+    nodes = [
+        node(_identity, "x", "y", name="plain"),
+        node(_identity, {"value": "x"}, ["a", "b"], name="n", namespace="space", tags=["t"]),
+        node(_identity, "x", None, confirms="x", retry=retry, timeout=2.5),
+    ]
+    pickled = PickledNodes(nodes, {})
+    loader = NodeLoader(pickle.loads(pickle.dumps(pickled.table())))
+    for original in nodes:
+        rebuilt = loader.load(pickled.index[original])
+        standard = pickle.loads(pickle.dumps(original))
+        assert rebuilt == original
+        assert hash(rebuilt) == hash(original)
+        for field in type(original).__slots__:
+            if field != "__weakref__":
+                assert getattr(rebuilt, field) == getattr(standard, field), field
+
+
+class _TaggedNode(Node):
+    """A subclass of Node: its own state travels as its __getstate__ gives it."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**super().__getstate__(), "_name": "tagged"}
+
+
+def test_a_subclass_of_node_travels_with_its_own_state() -> None:
+    subclass = _TaggedNode(_identity, "x", "y", name="sub")
+    pickled = PickledNodes([subclass], {})
+    rebuilt = NodeLoader(pickle.loads(pickle.dumps(pickled.table()))).load(0)
+    assert type(rebuilt) is _TaggedNode
+    assert rebuilt.name == "tagged"
+    assert rebuilt.func is _identity
 
 
 def test_a_function_that_cannot_travel_is_named_before_any_worker_starts() -> None:

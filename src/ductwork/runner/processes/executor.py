@@ -8,9 +8,10 @@ once how it travels:
 * **persisted** (files, tables): the datasets themselves travel, once, to every worker, which
   loads and saves them itself.
 
-Workers start once per run and receive each node once, when it is submitted, or before, when
-it follows nodes queued on the same worker (:mod:`.ahead`). Nodes go to a worker in one message
-per pass of the run loop.
+Workers start once per run and receive every node once, in one table (:mod:`.nodes`); a node is
+sent to a worker, by its index there, when it is submitted, or before, when it follows nodes
+queued on the same worker (:mod:`.ahead`). Nodes go to a worker in one message per pass of the
+run loop.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from ductwork.runner.processes.protocol import (
     Setup,
     Task,
     logging_levels,
-    unpack_error,
+    read_done,
 )
 from ductwork.runner.validation import Offenders, check_travel
 
@@ -110,7 +111,7 @@ class ProcessExecutor:
         setup = Setup(
             0, self.prefix, list(sys.path), os.getcwd(), dict(os.environ), levels, disable, payload
         )
-        self._pool.start(count, lambda index: setup._replace(worker=index), self._nodes.pickle_all)
+        self._pool.start(count, lambda index: setup._replace(worker=index), self._nodes.table)
 
     # --- running ----------------------------------------------------------------------------
 
@@ -148,8 +149,7 @@ class ProcessExecutor:
         worker.held.add(node)
         worker.deadline = None if timeout is None else time.monotonic() + timeout
         names = tuple(p.name for p in after)
-        pickled, shared = self._nodes.task_parts(node, worker.shared)
-        task = Task(pickled, inputs, takes, errors, local, names, shared)
+        task = Task(self._nodes.index[node], inputs, takes, errors, local, names)
         self._outbox.setdefault(worker, []).append(task)
 
     def _send_followers(self, node: Node, worker: WorkerHandle) -> None:
@@ -214,21 +214,17 @@ class ProcessExecutor:
             return None
         if message[0] != DONE or node is None:
             return None
-        _, detached, packed, outputs = message
-        assert isinstance(detached, NodeOutcome)
+        outcome, outputs = read_done(message, node, worker.label)
         self._data.produced(outputs)
         worker.queue.pop(0)
         worker.held.discard(node)
         self._free(worker)
-        if packed is not None:
-            outcome = detached.attached(node, unpack_error(packed), worker.label)
-        else:
+        if outcome.error is None:
             if not self._timed:
-                quick = detached.finished - detached.started < _QUICK
+                quick = outcome.finished - outcome.started < _QUICK
                 self._depth = _QUICK_DEPTH if quick else _DEPTH
             self._data.loaded(node)
             self._ahead.succeeded(node)
-            outcome = detached.attached(node, None, worker.label)
         if node in self._ahead.sent:  # kept until the loop hands it out (if it ever does)
             self._ahead.sent.discard(node)
             self._ahead.early[node] = outcome

@@ -23,11 +23,13 @@ from typing import Any, NamedTuple
 
 from ductwork.exceptions import WorkerLostError
 from ductwork.pipeline import Node
-from ductwork.runner.processes.protocol import LOG, Setup, Task, handle_record
+from ductwork.runner.processes.protocol import LOG, NodeTable, Setup, Task, handle_record
 
-__all__ = ["Event", "Watch", "WorkerHandle", "read_message"]
+__all__ = ["Event", "Watch", "WorkerHandle"]
 
-_HEADER = struct.Struct("!i")  # the framing Connection.recv_bytes reads: a signed length
+_HEADER = struct.Struct("!i")  # the framing Connection.recv_bytes reads: a signed length,
+_LONG = struct.Struct("!Q")  # then, after a length of -1, the length of a longer message
+_CHUNK = 64 * 1024  # read at once: all a worker said since the last wait, as a rule
 _POLL = hasattr(select, "poll")  # POSIX: the pipe is a socket whose blocking can be switched
 
 
@@ -49,13 +51,13 @@ class WorkerHandle:
         self.conn = conn
         self.queue: list[tuple[Node, float]] = []  # sent, not reported: (node, when sent)
         self.held: set[Node] = set()  # the nodes of queue
-        self.shared: set[int] = set()  # the parts shared by nodes it was sent (see .nodes)
         self.ready = False  # it reported itself set up
         self.deadline: float | None = None  # time.monotonic() past which the node has overrun
         self.alive = True
         self.closed = False  # its pipe reported end-of-file: listen to the sentinel only
-        self.torn = False  # a read of its pipe was cut short (Ctrl-C): mid-message now
+        self.torn = False  # a read of its pipe was cut short (Ctrl-C): its bytes may be lost
         self.inbox: list[Event] = []  # read while a message to it waited for room
+        self._read = bytearray()  # read from its pipe, not yet taken as messages
         self._pipe = select.poll() if _POLL else None  # asked after every message read
         if self._pipe is not None:
             self._pipe.register(conn.fileno(), select.POLLIN)
@@ -75,8 +77,9 @@ class WorkerHandle:
         """When its current node was sent (seconds since the epoch)."""
         return self.queue[0][1] if self.queue else 0.0
 
-    def send(self, message: Setup | list[Task] | None) -> None:
-        """Send the set-up, tasks, or ``None`` (stop); a dead worker's sentinel reports it."""
+    def send(self, message: Setup | NodeTable | list[Task] | None) -> None:
+        """Send the set-up, the nodes, tasks, or ``None`` (stop); a dead worker's sentinel
+        reports it."""
         data = pickle.dumps(message, protocol=5)
         with contextlib.suppress(OSError):
             if not _POLL or len(data) > 0x7FFFFFFF:  # (a longer header for the longest)
@@ -101,12 +104,86 @@ class WorkerHandle:
         poller.register(fd, select.POLLIN | select.POLLOUT)
         [(_, flags)] = poller.poll()
         if flags & select.POLLIN and not self.closed:
-            os.set_blocking(fd, True)  # a message is read whole
-            try:
-                while read_message(self, self.inbox) and self.conn.poll():
-                    pass
-            finally:
-                os.set_blocking(fd, False)
+            self.read(self.inbox)
+
+    def read(self, events: list[Event]) -> bool:
+        """Read what its pipe holds (call it when the pipe is readable: it may block otherwise);
+        hand log records to this process's loggers, add the other messages to ``events``.
+        True if there may be more to read; at the end of its pipe, :attr:`closed` is set.
+
+        One read takes all the messages a worker wrote since the last one, where
+        ``Connection.recv_bytes`` made two reads per message (through layers of Python).
+        """
+        self.torn = True  # until what is read is kept
+        if not _POLL:  # Windows: the connection reads a message whole
+            data = self._recv_whole()
+            self.torn = False
+            self._take(data, events)
+            return False
+        try:
+            data = os.read(self.conn.fileno(), max(_CHUNK, self._missing()))
+        except BlockingIOError:  # (while writing to it, its pipe does not block)
+            self.torn = False
+            return False
+        except OSError:
+            data = b""
+        if not data:
+            self.closed = True
+            self.torn = False
+            return False
+        self._read += data
+        self.torn = False
+        self.split(events)
+        return len(data) >= _CHUNK
+
+    def _recv_whole(self) -> bytes | None:
+        try:
+            return self.conn.recv_bytes()
+        except (EOFError, OSError):
+            self.closed = True
+            return None
+
+    def _missing(self) -> int:
+        """How many bytes the message begun in :attr:`_read` still lacks."""
+        buffer = self._read
+        if len(buffer) < _HEADER.size:
+            return 0
+        (size,) = _HEADER.unpack_from(buffer)
+        start = _HEADER.size
+        if size == -1:
+            if len(buffer) < start + _LONG.size:
+                return 0
+            (size,) = _LONG.unpack_from(buffer, start)
+            start += _LONG.size
+        missing: int = start + size - len(buffer)
+        return max(0, missing)
+
+    def split(self, events: list[Event]) -> None:
+        """Take the whole messages read from its pipe (see :meth:`read`) and not taken yet."""
+        buffer = self._read
+        while len(buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(buffer)
+            start = _HEADER.size
+            if size == -1:
+                if len(buffer) < start + _LONG.size:
+                    return
+                (size,) = _LONG.unpack_from(buffer, start)
+                start += _LONG.size
+            end = start + size
+            if len(buffer) < end:
+                return
+            data = bytes(buffer[start:end])
+            del buffer[:end]  # before it is taken: an exception there loses it, not the rest
+            self._take(data, events)
+
+    def _take(self, data: bytes | None, events: list[Event]) -> None:
+        if data is None:
+            return
+        message = pickle.loads(data)
+        if message[0] == LOG:
+            handle_record(message[1])
+        else:
+            events.append(Event(self, message))
 
     def lost_error(self, starting: bool = False) -> WorkerLostError:
         """The error for this worker's death, naming its node and how it died."""
@@ -165,24 +242,6 @@ class Watch:
         self._watched = watched
         found = self._poll.poll(None if timeout is None else math.ceil(timeout * 1000))
         return [watched[fd] for fd, _flags in found if fd in watched]
-
-
-def read_message(worker: WorkerHandle, events: list[Event]) -> bool:
-    """Read one message of ``worker``: hand a log record to this process's loggers, add the
-    rest to ``events``. False at the end of its pipe (its sentinel then reports the death)."""
-    worker.torn = True  # until the message is read whole
-    try:
-        data = worker.conn.recv_bytes()
-    except (EOFError, OSError):
-        worker.closed = True
-        return False
-    worker.torn = False
-    message = pickle.loads(data)
-    if message[0] == LOG:
-        handle_record(message[1])
-    else:
-        events.append(Event(worker, message))
-    return True
 
 
 def _how_it_ended(code: int | None) -> str:

@@ -1,14 +1,16 @@
-"""How nodes travel to the workers: what many nodes share goes once per worker, each node once.
+"""How nodes travel to the workers: the run's nodes in one table, once per worker.
 
 Many nodes of a pipeline often call one function (a fan of a thousand nodes, the nodes of a
 modular pipeline used under several namespaces). Pickled node by node, a function that travels
 by value (a lambda, a closure, a function of ``__main__``) would travel, and be rebuilt in the
-worker, once per node: that was most of the cost of a small node on processes. Here each
-distinct function and retry policy (the parts of a node that may have to travel by value) is
-pickled once, before any worker starts, which names what cannot travel; a node is pickled
-without them, with their indices in their place, the first time it is sent; a worker receives
-a shared part with the first node it is sent that needs it, and keeps it for the rest of the
-run. Nodes calling one function share it in a worker, as they do in the parent.
+worker, once per node; and a thousand small pickles, each opened by its own unpickler, cost a
+1,000-node run tens of milliseconds in the parent and in every worker. Here each distinct part
+that nodes share (their class, function and retry policy: what may have to travel by value) is
+pickled once, before any worker starts, which names what cannot travel; the nodes' own state
+(plain names) is pickled in one go, while the workers set themselves up. Each worker receives
+the :class:`~.protocol.NodeTable` once, and a task names its node by its index in it. A worker
+rebuilds a shared part the first time a node needs it, and keeps it for the rest of the run:
+nodes calling one function share it in a worker, as they do in the parent.
 
 A part that cannot be rebuilt in a worker (its module does not import there) fails each node
 that needs it, with the error that rebuilding it raised, as a node that cannot be rebuilt does.
@@ -16,48 +18,61 @@ that needs it, with the error that rebuilding it raised, as a node that cannot b
 
 from __future__ import annotations
 
+import operator
 import pickle
 from collections.abc import Iterable
 from typing import Any
 
 from ductwork.io.pickling import find_unpicklable
 from ductwork.pipeline import Node
+from ductwork.runner.processes.protocol import NodeTable
 from ductwork.runner.validation import Offenders, pickle_by_name_or_value
 
 __all__ = ["NodeLoader", "PickledNodes"]
 
 
 _SHARED = ("_func", "_retry")  # what many nodes may share, and what may have to go by value
+# A plain node's own state, as Node.__getstate__ gives it, read in one call; and set, in a
+# worker, as Node.__setstate__ sets it, through the slots' own setters (a third of the time).
+_FIELDS = tuple(f for f in Node.__slots__ if f not in ("__weakref__", "_hash", *_SHARED))
+_own_state = operator.attrgetter(*_FIELDS)
+_SETTERS = tuple(Node.__dict__[field].__set__ for field in (*_FIELDS, *_SHARED))
+_set_hash = Node.__dict__["_hash"].__set__
 
 
 class PickledNodes:
-    """The run's nodes, and what they share (functions, retry policies), pickled for workers.
+    """The run's nodes, and what they share (class, function, retry policy), for the workers.
 
-    The shared parts are pickled before any worker starts (what cannot travel is named then); a
-    node, whose own state is plain names, while the workers start, or when it is first sent.
+    The shared parts are pickled before any worker starts (what cannot travel is named then);
+    the nodes' own state by :meth:`table`, while the workers start.
     """
 
     def __init__(self, nodes: Iterable[Node], offenders: Offenders) -> None:
-        """Pickle each distinct function and retry policy of ``nodes`` once; add to
+        """Pickle each distinct class, function and retry policy of ``nodes`` once; add to
         ``offenders`` each node with one that cannot travel."""
         self.shared: list[bytes] = []
         """Each distinct shared part, pickled; a node refers to it by its index."""
-        self._refs: dict[Node, tuple[int, int]] = {}
-        self._pickled: dict[Node, bytes] = {}
+        self.index: dict[Node, int] = {}
+        """Each node's index in the table (its name in a task)."""
+        self._refs: list[tuple[Node, tuple[int, ...]]] = []
         self._indices: dict[int, int] = {}  # id(part): its index; the nodes keep them alive
         self._failed: dict[int, list[str]] = {}  # id(part): why it cannot travel
-        for node in nodes:  # (what _SHARED names, in its order)
-            func_index = self._indices.get(id(node.func))
-            retry_index = self._indices.get(id(node.retry))
-            if func_index is not None and retry_index is not None:
-                self._refs[node] = (func_index, retry_index)
-            elif (refs := self._first_seen(node, offenders)) is not None:
-                self._refs[node] = refs  # parts seen for the first time
+        known: dict[tuple[int, ...], tuple[int, ...]] = {}  # the ids of parts seen together
+        for node in nodes:
+            parts = (type(node), node.func, node.retry)
+            ids = (id(parts[0]), id(parts[1]), id(parts[2]))
+            refs = known.get(ids) or self._first_seen(node, parts, offenders)
+            if refs:
+                known[ids] = refs
+                self.index[node] = len(self._refs)
+                self._refs.append((node, refs))
 
-    def _first_seen(self, node: Node, offenders: Offenders) -> tuple[int, int] | None:
+    def _first_seen(
+        self, node: Node, parts: tuple[object, ...], offenders: Offenders
+    ) -> tuple[int, ...]:
         reasons: list[str] = []
-        for field, what in zip(_SHARED, ("its function", "its retry policy"), strict=True):
-            part = getattr(node, field)
+        whats = ("its class", "its function", "its retry policy")
+        for part, what in zip(parts, whats, strict=True):
             key = id(part)
             if key not in self._indices and key not in self._failed:
                 try:
@@ -69,55 +84,56 @@ class PickledNodes:
             reasons += [f"{what}: {reason}" for reason in self._failed.get(key, ())]
         if reasons:
             offenders[f"node '{node.name}'"] = reasons
-            return None
-        return self._indices[id(node.func)], self._indices[id(node.retry)]
+            return ()
+        return tuple(self._indices[id(part)] for part in parts)
 
-    def task_parts(self, node: Node, sent: set[int]) -> tuple[bytes, dict[int, bytes] | None]:
-        """``node`` pickled, and the shared parts it needs that a worker that was ``sent`` those
-        lacks (None: none), which are added to ``sent``."""
-        pickled = self._pickled.get(node) or self._pickle(node)
-        new = {i: self.shared[i] for i in self._refs[node] if i not in sent}
-        sent.update(new)
-        return pickled, new or None
+    def table(self) -> NodeTable:
+        """Every node, for a worker: the shared parts, and the nodes' own state in one pickle."""
+        rows = [
+            (refs, _own_state(node) if type(node) is Node else _state_of(node))
+            for node, refs in self._refs
+        ]
+        return NodeTable(self.shared, _FIELDS, pickle_by_name_or_value(rows))
 
-    def pickle_all(self) -> None:
-        """Pickle every node not pickled yet (while the workers start, say)."""
-        for node in self._refs:
-            if node not in self._pickled:
-                self._pickle(node)
 
-    def _pickle(self, node: Node) -> bytes:
-        state = node.__getstate__()
-        for field in _SHARED:
-            del state[field]
-        pickled = pickle_by_name_or_value((type(node), self._refs[node], state))
-        self._pickled[node] = pickled
-        return pickled
+def _state_of(node: Node) -> dict[str, Any]:
+    state = node.__getstate__()  # a subclass's, which may have more
+    for field in _SHARED:
+        state.pop(field, None)
+    return state
 
 
 class NodeLoader:
-    """A worker's side: the shared parts received so far, and nodes rebuilt with them."""
+    """A worker's side: the run's nodes, rebuilt as tasks name them."""
 
-    def __init__(self) -> None:
+    def __init__(self, table: NodeTable) -> None:
+        self._table = table
+        self._rows: list[tuple[tuple[int, ...], Any]] | None = None
         self._parts: dict[int, Any] = {}
         self._failures: dict[int, BaseException] = {}
 
-    def add(self, parts: dict[int, bytes]) -> None:
-        """Rebuild the shared parts that came with a task (a failure is kept for its nodes)."""
-        for index, data in parts.items():
+    def load(self, index: int) -> Node:
+        """The node at ``index``, with its shared parts (raising what rebuilding one raised)."""
+        if self._rows is None:
+            self._rows = pickle.loads(self._table.rows)
+        refs, own = self._rows[index]
+        kind, func, retry = (self._part(i) for i in refs)
+        node: Node = kind.__new__(kind)
+        if type(own) is tuple:  # a plain node (see _SETTERS)
+            for set_field, value in zip(_SETTERS, (*own, func, retry), strict=True):
+                set_field(node, value)
+            _set_hash(node, hash(node._key))
+        else:
+            node.__setstate__({**own, "_func": func, "_retry": retry})
+        return node
+
+    def _part(self, index: int) -> Any:
+        if index in self._parts:
+            return self._parts[index]
+        if index not in self._failures:
             try:
-                self._parts[index] = pickle.loads(data)
+                self._parts[index] = pickle.loads(self._table.parts[index])
+                return self._parts[index]
             except BaseException as failure:  # e.g. its module does not import here
                 self._failures[index] = failure
-
-    def load(self, data: bytes) -> Node:
-        """The node pickled in ``data``, with the shared parts received before (or raising what
-        rebuilding one of them raised)."""
-        kind, refs, state = pickle.loads(data)
-        for field, index in zip(_SHARED, refs, strict=True):
-            if index in self._failures:
-                raise self._failures[index]
-            state[field] = self._parts[index]
-        node: Node = kind.__new__(kind)
-        node.__setstate__(state)
-        return node
+        raise self._failures[index]

@@ -21,8 +21,14 @@ from typing import Any
 
 from ductwork.exceptions import RunnerError
 from ductwork.runner.processes import transport
-from ductwork.runner.processes.handle import Event, Watch, WorkerHandle, read_message
-from ductwork.runner.processes.protocol import FAILED_START, READY, Setup, unpack_error
+from ductwork.runner.processes.handle import Event, Watch, WorkerHandle
+from ductwork.runner.processes.protocol import (
+    FAILED_START,
+    READY,
+    NodeTable,
+    Setup,
+    unpack_error,
+)
 from ductwork.runner.processes.server import ensure_fork_server
 from ductwork.runner.processes.worker import STOP_SIGNAL
 from ductwork.runner.processes.worker import main as worker_main
@@ -41,6 +47,7 @@ class Pool:
         self._context = context
         self.workers: list[WorkerHandle] = []
         self._setup: Callable[[int], Setup] | None = None
+        self._then: NodeTable | None = None  # sent to every worker after its set-up
         self._next_index = 0  # never reused: a worker's index is part of its segment names
         self._relayed: dict[int, tuple[Any, Any]] = {}  # signal: (its handler, the relay)
         self._waiting = False  # in wait(): an interrupt may be raised at once
@@ -51,9 +58,10 @@ class Pool:
         self,
         count: int,
         setup: Callable[[int], Setup],
-        meanwhile: Callable[[], object] | None = None,
+        then: Callable[[], NodeTable] | None = None,
     ) -> None:
-        """Start ``count`` workers, send each its set-up, call ``meanwhile``, and wait until all
+        """Start ``count`` workers, send each its set-up, then what ``then`` returns (made while
+        they set themselves up; a worker that replaces one is sent it too), and wait until all
         are ready.
 
         Raises:
@@ -70,8 +78,10 @@ class Pool:
             worker = self._spawn()
             self.workers.append(worker)
             worker.send(setup(worker.index))
-        if meanwhile is not None:  # the parent's own preparation, while they set themselves up
-            meanwhile()
+        if then is not None:  # the parent's own preparation, while they set themselves up
+            self._then = then()
+            for worker in self.workers:
+                worker.send(self._then)
         self._await_ready()
         self._relay_signals()
 
@@ -125,6 +135,8 @@ class Pool:
         fresh = self._spawn()
         self.workers.append(fresh)
         fresh.send(self._setup(fresh.index))
+        if self._then is not None:
+            fresh.send(self._then)
         return fresh
 
     def _spawn(self) -> WorkerHandle:
@@ -166,12 +178,11 @@ class Pool:
         for worker, is_pipe in found:
             if is_pipe:
                 # Everything it has said so far, without another wait per message.
-                while read_message(worker, events) and worker.has_data():
+                while worker.read(events) and worker.has_data():
                     pass
             elif worker.alive:
-                while worker.has_data():  # what it said before it died comes first
-                    if not read_message(worker, events):
-                        break
+                while not worker.closed and worker.has_data():  # what it said before it died
+                    worker.read(events)  # comes first
                 worker.alive = False
                 events.append(Event(worker, None))
         return events
@@ -187,17 +198,18 @@ class Pool:
         events = self._inboxes()
         for worker in self.workers:
             while worker.alive and not (worker.closed or worker.torn) and worker.has_data():
-                if not read_message(worker, events):
-                    break
+                worker.read(events)
         return events
 
     def _inboxes(self) -> list[Event]:
-        """What the workers said while the parent wrote to them (see :mod:`.handle`)."""
+        """What the workers said while the parent wrote to them (see :mod:`.handle`), and the
+        messages read but not taken yet (an exception, say from a log handler, cut that short)."""
         events: list[Event] = []
         for worker in self.workers:
             if worker.inbox:
                 events += worker.inbox
                 worker.inbox.clear()
+            worker.split(events)
         return events
 
     def stop(self) -> None:

@@ -3,16 +3,17 @@
 One duplex pipe per worker. The parent sends, pickled:
 
 * once, a :class:`Setup` (everything a worker needs for the whole run);
-* per node, a :class:`Task` (the node, and its function if new to the worker, see :mod:`.nodes`;
-  the in-memory inputs);
+* once, right after, the :class:`NodeTable` (every node of the run, see :mod:`.nodes`);
+* per node, a :class:`Task` (the node's index in the table, its in-memory inputs);
 * ``None`` to stop.
 
 A worker answers with tuples whose first item says what they are: ``(READY,)`` once set up,
 ``(FAILED_START, error)`` if it could not be, ``(LOG, record)`` for each log record (as
 :class:`logging.handlers.QueueHandler` prepares it: message and traceback as text), and one
-``(DONE, outcome, error, outputs)`` per task: the node's outcome detached from its node (see
-:meth:`~ductwork.execution.NodeOutcome.detached`; its times, ``skipped`` and ``metrics`` travel as
-they are), its error packed, the blobs of its in-memory outputs. A node's exception travels as a
+one ``DONE`` message per task (:func:`done_message`): the node's outcome without its node (its
+times, ``skipped``, ``metrics`` and ``digests``), its error packed, the blobs of its in-memory
+outputs, in plain tuples (a named tuple, or a mapping of no built-in type, pickles several times
+slower: it was most of a quick node's message). A node's exception travels as a
 :class:`PackedError`: the exception pickled, and its traceback as text, which the parent attaches
 as ``__cause__`` the way ``concurrent.futures`` does.
 """
@@ -27,8 +28,10 @@ from typing import Any, NamedTuple
 import cloudpickle
 
 from ductwork.exceptions import RemoteNodeError
-from ductwork.execution import NodeShell
+from ductwork.execution import NodeOutcome, NodeShell
+from ductwork.execution.outcome import NO_DIGESTS, NO_METRICS
 from ductwork.io.travel import not_picklable_error
+from ductwork.pipeline import Node
 from ductwork.runner.processes.transport import Blob, dumps
 
 __all__ = [
@@ -36,12 +39,15 @@ __all__ = [
     "FAILED_START",
     "LOG",
     "READY",
+    "NodeTable",
     "PackedError",
     "Setup",
     "Task",
+    "done_message",
     "handle_record",
     "logging_levels",
     "pack_error",
+    "read_done",
     "unpack_error",
 ]
 
@@ -93,27 +99,40 @@ class Payload(NamedTuple):
             raise not_picklable_error(headline, {"the worker set-up": reasons}) from error
 
 
+class NodeTable(NamedTuple):
+    """Every node of the run, as a worker receives them (see :mod:`.nodes`).
+
+    Attributes:
+        parts: What nodes share, each pickled once: their classes, functions, retry policies.
+        fields: The names of a plain node's own state, in the order its rows give them.
+        rows: Pickled, one row per node: the indices of its class, function and retry policy
+            in ``parts``, and its own state (a tuple in ``fields``' order; a dict for a
+            subclass of ``Node``).
+    """
+
+    parts: list[bytes]
+    fields: tuple[str, ...]
+    rows: bytes
+
+
 class Task(NamedTuple):
     """One node to run.
 
     Attributes:
-        node: The node, pickled without its function and retry policy (see :mod:`.nodes`).
+        node: The node's index in the run's :class:`NodeTable`.
         inputs: The node's in-memory inputs.
         takes: The inputs this node is the last to read: the worker unlinks their segments.
         errors: Inputs the parent could not provide, with the error to raise on loading them.
         local: Inputs to read from the worker's own recent outputs (see :mod:`.ahead`).
         after: The nodes that must have succeeded on this worker for this one to run.
-        shared: What this node shares with others (its function, its retry policy) and the
-            worker has not received yet, by index (see :mod:`.nodes`).
     """
 
-    node: bytes
+    node: int
     inputs: dict[str, Blob]
     takes: frozenset[str]
     errors: dict[str, PackedError]
     local: frozenset[str] = frozenset()
     after: tuple[str, ...] = ()
-    shared: dict[int, bytes] | None = None
 
 
 class PackedError(NamedTuple):
@@ -160,6 +179,38 @@ def unpack_error(packed: PackedError) -> BaseException:
         error = RemoteNodeError(type(failure).__name__, str(failure), packed.traceback)
     error.__cause__ = _RemoteTraceback(f'\n"""\n{packed.traceback}"""')
     return error
+
+
+def done_message(
+    outcome: NodeOutcome, error: PackedError | None, outputs: dict[str, Blob]
+) -> tuple[Any, ...]:
+    """The worker's ``DONE`` message for a task: ``outcome`` (its node and error left out),
+    ``error`` packed, the blobs of the outputs; in plain tuples (see the module's docstring)."""
+    metrics = None if outcome.metrics is NO_METRICS else outcome.metrics
+    digests = None if outcome.digests is NO_DIGESTS else outcome.digests
+    blobs = {name: tuple(blob) for name, blob in outputs.items()}
+    times = (outcome.started, outcome.finished, outcome.skipped)
+    return (DONE, *times, metrics, digests, error and tuple(error), blobs)
+
+
+def read_done(
+    message: tuple[Any, ...], node: Node, worker: str
+) -> tuple[NodeOutcome, dict[str, Blob]]:
+    """The outcome of ``node``, which ran on ``worker``, told in a ``DONE`` message; the blobs
+    of its outputs."""
+    _, started, finished, skipped, metrics, digests, packed, blobs = message
+    error = None if packed is None else unpack_error(PackedError(*packed))
+    outcome = NodeOutcome(
+        node,
+        error,
+        started,
+        finished,
+        worker,
+        skipped,
+        NO_METRICS if metrics is None else metrics,
+        NO_DIGESTS if digests is None else digests,
+    )
+    return outcome, {name: Blob(*blob) for name, blob in blobs.items()}
 
 
 def logging_levels() -> tuple[dict[str, int], int]:

@@ -43,13 +43,14 @@ from ductwork.io import DataCatalog
 from ductwork.runner.processes.exchange import Exchange, TransportDataset
 from ductwork.runner.processes.nodes import NodeLoader
 from ductwork.runner.processes.protocol import (
-    DONE,
     FAILED_START,
     LOG,
     READY,
+    NodeTable,
     Payload,
     Setup,
     Task,
+    done_message,
     pack_error,
 )
 
@@ -96,7 +97,7 @@ class _Worker:
         self._catalog = DataCatalog(datasets)
         self._shell = payload.shell.__enter__()  # its I/O threads, for the worker's lifetime
         self._succeeded: set[str] = set()  # for nodes sent ahead (see ..ahead)
-        self._nodes = NodeLoader()
+        self._nodes: NodeLoader | None = None  # the parent sends the table after the set-up
 
     def serve(self, conn: Connection) -> None:
         while True:
@@ -104,9 +105,12 @@ class _Worker:
                 data = conn.recv_bytes()
             except (EOFError, OSError):  # the parent is gone
                 return
-            tasks: list[Task] | None = pickle.loads(data)
+            tasks: list[Task] | NodeTable | None = pickle.loads(data)
             if tasks is None:
                 return
+            if isinstance(tasks, NodeTable):
+                self._nodes = NodeLoader(tasks)
+                continue
             for task in tasks:
                 if _INTERRUPTED.is_set():  # begin nothing after Ctrl-C; the parent stops us
                     return
@@ -117,8 +121,7 @@ class _Worker:
 
     def _run(self, task: Task) -> tuple[Any, ...]:
         try:
-            if task.shared:
-                self._nodes.add(task.shared)
+            assert self._nodes is not None, "a task before the node table"
             node = self._nodes.load(task.node)
         except BaseException as failure:  # e.g. its function's module does not import here
             return _unstarted(failure)
@@ -132,7 +135,7 @@ class _Worker:
         if error is None:
             self._succeeded.add(node.name)
             self._exchange.recent.append(outputs)
-        return (DONE, outcome.detached(), error, outputs)
+        return done_message(outcome, error, outputs)
 
     def close(self) -> None:
         self._shell.close()
@@ -141,7 +144,7 @@ class _Worker:
 def _unstarted(failure: BaseException) -> tuple[Any, ...]:
     now = time.time()
     unstarted = NodeOutcome(None, None, now, now, "")  # type: ignore[arg-type]
-    return (DONE, unstarted, pack_error(failure), {})
+    return done_message(unstarted, pack_error(failure), {})
 
 
 def _configure_logging(setup: Setup, sender: _Sender) -> None:
