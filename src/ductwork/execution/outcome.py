@@ -10,8 +10,6 @@ from ductwork.pipeline import Node
 
 __all__ = ["NO_DIGESTS", "NO_METRICS", "NodeOutcome"]
 
-_new = tuple.__new__
-
 
 class _Empty(Mapping[str, Any]):
     """An empty, read-only, picklable mapping: the metrics of an outcome that measured nothing,
@@ -39,9 +37,9 @@ NO_DIGESTS: Mapping[str, str] = _Empty()
 class NodeOutcome(NamedTuple):
     """How one node's run ended, and when and where it ran (times in seconds since the epoch).
 
-    It is built where the node ran (:meth:`ductwork.execution.NodeShell.run`) and, from a worker
-    process or a Dask worker, travels back without its ``node`` (the parent puts its own back:
-    see :meth:`detached`).
+    It is built where the node ran (:meth:`ductwork.execution.NodeShell.run`); from a worker
+    process or a Dask worker, its fields travel back without the node, and the parent builds the
+    outcome again with its own node.
 
     Attributes:
         node: The node.
@@ -71,18 +69,3 @@ class NodeOutcome(NamedTuple):
     def ended(cls, node: Node, error: BaseException, started: float, worker: str) -> NodeOutcome:
         """The outcome of a node its executor ended now (dead worker, time limit, lost task)."""
         return cls(node, error, started, time.time(), worker)
-
-    # Both are built with tuple.__new__, as the shell builds an outcome: ``_replace`` costs
-    # ~2 µs, a good part of what the parent does per node on processes.
-
-    def detached(self) -> NodeOutcome:
-        """This outcome without its node and error, to send to the parent process."""
-        _, _, started, finished, worker, skipped, metrics, digests = self
-        fields = (None, None, started, finished, worker, skipped, metrics, digests)
-        return _new(NodeOutcome, fields)
-
-    def attached(self, node: Node, error: BaseException | None, worker: str) -> NodeOutcome:
-        """A detached outcome given back its node, its (rebuilt) error and the worker's name."""
-        _, _, started, finished, _, skipped, metrics, digests = self
-        fields = (node, error, started, finished, worker, skipped, metrics, digests)
-        return _new(NodeOutcome, fields)
