@@ -10,23 +10,27 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 from functools import partial
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ductwork.datasets import PickleDataset
-from ductwork.exceptions import NodesFailedError
+from ductwork.exceptions import NodesFailedError, WorkerLostError
 from ductwork.execution import NodeOutcome
 from ductwork.hooks import create_hook_manager
 from ductwork.io import DataCatalog, MemoryDataset
 from ductwork.pipeline import Node, Pipeline, node
 from ductwork.runner import ParallelRunner, RunObserver
 from ductwork.runner.processes.ahead import Ahead
+from ductwork.runner.processes.executor import ProcessExecutor
 from tests.runner.helpers import CustomNodeError, EventLog, fail, identity, read_events
 from tests.runner.helpers import wait_for_file as wait_for
+from tests.runner.process_helpers import report_and_block
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -241,3 +245,45 @@ def test_a_fan_out_after_a_quick_chain_spreads_over_the_workers(tmp_path: Path) 
     )
     result = ParallelRunner(max_workers=2).run(pipeline, DataCatalog({"x": MemoryDataset(3)}))
     assert [result[f"o{i}"].load() for i in range(4)] == [3] * 4
+
+
+def test_a_worker_killed_running_a_node_sent_ahead_fails_the_run_naming_that_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a busy host the parent may hear at once that "produce" ended and that its worker died
+    # running "victim", which the loop had not handed out yet (it was sent ahead). It then
+    # forgot "victim" and ran it again on a new worker, as if it had never begun: here the second
+    # run waits forever to write to the fifo nobody reads (the test times out). Made certain by
+    # holding the parent up after its first send until the worker is dead.
+    fifo = tmp_path / "ready"
+    os.mkfifo(fifo)
+    send = ProcessExecutor._send_outbox
+    killed: list[int] = []
+
+    def send_then_wait_for_the_kill(self: ProcessExecutor) -> None:
+        sending = any(self._outbox.values())
+        send(self)
+        if sending and not killed:
+            with open(fifo) as stream:
+                pid = int(stream.readline())
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+            [worker] = [w for w in self._pool.workers if w.process.pid == pid]
+            assert wait([worker.process.sentinel], timeout=30)
+
+    monkeypatch.setattr(ProcessExecutor, "_send_outbox", send_then_wait_for_the_kill)
+    pipeline = Pipeline(
+        [
+            node(identity, "n", "a", name="produce"),
+            node(report_and_block, ["a", "params:fifo"], "out", name="victim"),
+        ]
+    )
+    catalog = DataCatalog({"n": MemoryDataset(1), "params:fifo": MemoryDataset(str(fifo))})
+    observer = Records()
+    with pytest.raises(WorkerLostError) as info:
+        ParallelRunner(max_workers=1).run(pipeline, catalog, observer=observer)
+    assert len(killed) == 1
+    assert info.value.node_name == "victim"
+    assert "SIGKILL" in str(info.value)
+    said = [("started", "produce"), ("finished", "produce"), ("started", "victim")]
+    assert observer.said == [*said, ("failed", "victim")]

@@ -6,8 +6,10 @@ reporting to the parent and waiting for it to send the node: a chain on one work
 without a round trip through the parent per link. The worker is told which nodes the sent one
 follows; it runs it only if they all succeeded there, and otherwise answers without running it
 (no hook fires). The parent keeps the outcome of a node that finished before the loop handed it
-out until the loop does (a node downstream of a failure never is: the loop withdraws it). A node
-sent ahead to a worker that dies is forgotten, and sent again when the loop hands it out.
+out until the loop does (a node downstream of a failure never is: the loop withdraws it). When a
+worker dies, the node it ran fails with :class:`~ductwork.exceptions.WorkerLostError`, sent
+ahead or not; the nodes sent ahead that it held behind that one are forgotten, and sent again
+when the loop hands them out.
 
 Observers learn of a node sent ahead when the loop hands it out. If the loop stops first (Ctrl-C,
 a failure), :meth:`Ahead.untold` says what they were not told: the nodes sent ahead that ran, and

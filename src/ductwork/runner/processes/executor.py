@@ -205,9 +205,13 @@ class ProcessExecutor:
             if node is None:
                 raise worker.lost_error()
             outcome = NodeOutcome.ended(node, worker.lost_error(), worker.submitted, worker.label)
-            lost_ahead = node in self._ahead.sent  # sent again when the loop hands it out
+            ahead = node in self._ahead.sent
             self._replace(worker)
-            return None if lost_ahead else outcome
+            if ahead:  # it ran there, sent ahead: its end is told when the loop hands it out
+                self._ahead.started.add(node)
+                self._ahead.early[node] = outcome
+                return None
+            return outcome
         if message[0] == READY:  # a replacement worker
             worker.ready = True
             self._free(worker)
@@ -254,7 +258,7 @@ class ProcessExecutor:
     def _replace(self, worker: WorkerHandle) -> None:
         # A worker lost or stopped mid-node may have left segments it never reported: remove
         # them, but not those of outputs it did report, which other nodes still read. The
-        # nodes it held but had not started go to the other workers; those sent ahead are
+        # nodes it held behind the one it ran go to the other workers; those sent ahead are
         # forgotten, to be sent when the loop hands them out.
         held = [node for node, _ in worker.queue]
         self._backlog[:0] = [node for node in held[1:] if node not in self._ahead.sent]
