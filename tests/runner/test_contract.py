@@ -204,19 +204,11 @@ def test_load_error_names_the_dataset(make_runner: MakeRunner) -> None:
 
 @pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "persisted"])
 def test_a_foreign_dataset_that_fails_to_load_fails_the_node_loading_it(
-    make_runner: MakeRunner, tmp_path: Path, in_memory: bool, request: pytest.FixtureRequest
+    make_runner: MakeRunner, tmp_path: Path, in_memory: bool
 ) -> None:
     # Its error is no DatasetError: it still fails the node that loads it, with its own type,
     # on every runner (not the whole run at its start, where a runner loads in-memory free
     # inputs up front to send them to its workers).
-    if in_memory and request.node.callspec.params["make_runner"].startswith("parallel"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="ParallelRunner's worker stand-in (TransportDataset, an AbstractDataset) "
-                "wraps the error its parent packed in a DatasetError: asked of engineer 15",
-            )
-        )
     log = tmp_path / "events.jsonl"
     pipeline = Pipeline([node(identity, "x", "y", name="reader")])
     catalog = DataCatalog({"x": UnreadableDataset(in_memory)})

@@ -9,8 +9,10 @@ the outputs of the last nodes that succeeded in this worker, which nodes sent ah
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import Counter, deque
+from collections.abc import Callable
 from typing import Any
 
 from ductwork.exceptions import DatasetError
@@ -121,6 +123,21 @@ class TransportDataset(AbstractDataset[Any, Any]):
     def __init__(self, name: str, exchange: Exchange) -> None:
         self._name = name
         self._exchange = exchange
+
+    @classmethod
+    def _load_wrapper(cls, load_func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        translated = super()._load_wrapper(load_func)
+
+        @functools.wraps(load_func)
+        def load(self: TransportDataset) -> Any:
+            # An input the parent could not load fails the node with the parent's own error,
+            # as on every runner; only this dataset's own failures become a DatasetError.
+            packed = self._exchange.errors.get(self._name)
+            if packed is not None:
+                raise unpack_error(packed)
+            return translated(self)
+
+        return load
 
     def load(self) -> Any:
         return self._exchange.load(self._name)
