@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from distributed.diagnostics.plugin import SchedulerPlugin
+
 from tests.runner.helpers import _append
 
 
@@ -44,3 +46,40 @@ def _arrive(tag: str, log: str, payload: Any) -> Tracked:
 def relabel(value: Tracked, tag: str) -> Tracked:
     """A new tracked value with ``tag``, carrying ``value``'s payload on."""
     return Tracked(tag, value.log, value.payload)
+
+
+class TaskRecorder(SchedulerPlugin):
+    """A scheduler plugin recording, for each task of a ductwork run (first part of its key),
+    the tasks it depends on and the workers holding its result when it reached memory.
+
+    It records as the scheduler works, so what it says does not depend on when a test asks:
+    the run lets go of its keys as soon as it can.
+    """
+
+    name = "ductwork-test-task-recorder"
+
+    def __init__(self) -> None:
+        self.dependencies: dict[str, set[str]] = {}
+        self.held_by: dict[str, set[str]] = {}
+        self._scheduler: Any = None
+
+    async def start(self, scheduler: Any) -> None:
+        self._scheduler = scheduler
+
+    def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
+        if not (isinstance(key, tuple) and str(key[0]).startswith(("node:", "data:"))):
+            return
+        task = self._scheduler.tasks.get(key)
+        if task is None:
+            return
+        name = str(key[0])
+        if finish in ("waiting", "queued", "processing", "no-worker"):
+            self.dependencies.setdefault(name, {str(d.key[0]) for d in task.dependencies})
+        if finish == "memory":
+            self.held_by[name] = {worker.address for worker in task.who_has or ()}
+
+
+def task_records(dask_scheduler: Any) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """On the scheduler: what its :class:`TaskRecorder` recorded (dependencies, held by)."""
+    recorder = dask_scheduler.plugins[TaskRecorder.name]
+    return recorder.dependencies, recorder.held_by

@@ -16,6 +16,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,14 @@ from ductwork.runner import (
     WorkerLostError,
 )
 from tests.runner.conftest import SessionDaskCluster
-from tests.runner.dask_helpers import Tracked, relabel, report_pid_then_wait, worker_pid
+from tests.runner.dask_helpers import (
+    TaskRecorder,
+    Tracked,
+    relabel,
+    report_pid_then_wait,
+    task_records,
+    worker_pid,
+)
 from tests.runner.helpers import CustomNodeError, EventLog, double, fail, identity, read_events
 
 pytestmark = pytest.mark.timeout(120)
@@ -270,45 +278,15 @@ def test_runs_on_a_cluster_started_with_the_command_line_programs(
 # --- where data and hooks live -------------------------------------------------------------------
 
 
-class WhereIsData(RunObserver):
-    """Asks the scheduler, as each node starts and finishes, about the keys of the run."""
-
-    def __init__(self, client: Client) -> None:
-        self.client = client
-        self.outcomes: list[NodeOutcome] = []
-        self.held_when_finished: dict[str, dict[str, list[str]]] = {}
-        self.dependencies: dict[str, set[str]] = {}
-
-    def node_started(self, node: Node) -> None:
-        def dependencies(dask_scheduler: Any, name: str) -> list[str] | None:
-            for key, task in dask_scheduler.tasks.items():
-                if isinstance(key, tuple) and key[0] == f"node:{name}":
-                    return [dependency.key[0] for dependency in task.dependencies]
-            return None  # the submission has not reached the scheduler yet
-
-        def ask() -> bool:
-            found = self.client.run_on_scheduler(dependencies, name=node.name)
-            if found is not None:
-                self.dependencies[node.name] = set(found)
-            return found is not None
-
-        eventually(ask, f"node {node.name} to reach the scheduler")
-
-    def node_finished(self, outcome: NodeOutcome) -> None:
-        # A node's outcome reaches the client just before the scheduler records its result in
-        # a worker's memory (the worker sends the outcome first): wait for that record, which
-        # must come while the loop has released nothing the node's consumers load.
-        self.outcomes.append(outcome)
-        key = f"node:{outcome.node.name}"
-        held: dict[str, list[str]] = {}
-
-        def recorded() -> bool:
-            held.clear()
-            held.update(held_keys(self.client))
-            return key in held
-
-        eventually(recorded, f"the result of {outcome.node.name} in a worker's memory")
-        self.held_when_finished[outcome.node.name] = held
+@contextmanager
+def recording_tasks(client: Client) -> Iterator[Callable[[], tuple[Any, Any]]]:
+    """Record the run's tasks on the scheduler (see :class:`TaskRecorder`) while in the block;
+    the callable yielded gives the records (dependencies, workers that held each result)."""
+    client.register_plugin(TaskRecorder())
+    try:
+        yield lambda: client.run_on_scheduler(task_records)
+    finally:
+        client.unregister_scheduler_plugin(TaskRecorder.name)
 
 
 def held_keys(client: Client) -> dict[str, list[str]]:
@@ -341,8 +319,9 @@ def test_intermediate_data_stays_on_the_workers(client: Client, tmp_path: Path) 
             "params:third": "out",
         }
     )
-    observer = WhereIsData(client)
-    outputs = DaskRunner(client=client).run(pipeline, catalog, observer=observer)
+    with recording_tasks(client) as records:
+        outputs = DaskRunner(client=client).run(pipeline, catalog)
+        dependencies, held_by = records()
     assert outputs["out"].load().payload == list(range(1000))
 
     arrivals = read_events(Path(log))
@@ -350,18 +329,16 @@ def test_intermediate_data_stays_on_the_workers(client: Client, tmp_path: Path) 
     assert on_client == {"out"}, "only the free output may reach the client"
     assert {"y", "z"} <= {e["tag"] for e in arrivals}  # the intermediates did travel, elsewhere
     workers = set(client.scheduler_info()["workers"])
-    assert set(observer.held_when_finished["a"]["node:a"]) <= workers  # holding y
-    assert set(observer.held_when_finished["b"]["node:b"]) <= workers  # holding z
-    assert {outcome.worker for outcome in observer.outcomes} <= workers
+    assert set() < held_by["node:a"] <= workers  # holding y
+    assert set() < held_by["node:b"] <= workers  # holding z
     # Each node's task depends on the data it loads, so Dask can place it next to that data.
-    assert observer.dependencies["b"] == {"node:a"}
-    assert observer.dependencies["c"] == {"node:b"}
+    assert dependencies["node:b"] == {"node:a"}
+    assert dependencies["node:c"] == {"node:b"}
 
 
 def test_each_in_memory_output_has_a_key_of_its_own(client: Client) -> None:
     from tests.runner.helpers import split
 
-    observer = WhereIsData(client)
     pipeline = Pipeline(
         [
             node(split, "x", ["low", "high"], name="split"),
@@ -369,10 +346,12 @@ def test_each_in_memory_output_has_a_key_of_its_own(client: Client) -> None:
             node(identity, "high", "high_out", name="use_high"),
         ]
     )
-    outputs = DaskRunner(client=client).run(pipeline, DataCatalog({"x": 1}), observer=observer)
+    with recording_tasks(client) as records:
+        outputs = DaskRunner(client=client).run(pipeline, DataCatalog({"x": 1}))
+        dependencies, _held_by = records()
     assert {name: ds.load() for name, ds in outputs.items()} == {"low_out": 1, "high_out": 2}
-    assert observer.dependencies["use_low"] == {"data:low"}
-    assert observer.dependencies["use_high"] == {"data:high"}
+    assert dependencies["node:use_low"] == {"data:low"}
+    assert dependencies["node:use_high"] == {"data:high"}
 
 
 def test_released_data_leaves_the_cluster(client: Client) -> None:

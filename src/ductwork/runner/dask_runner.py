@@ -123,7 +123,7 @@ class DaskRunner(AbstractRunner):
     def _create_executor(self, context: RunContext) -> NodeExecutor:
         from ductwork.runner._dask.executor import DaskExecutor  # noqa: PLC0415  (imports Dask)
 
-        return DaskExecutor(context, self._cluster.connect)
+        return DaskExecutor(context, self._cluster.connect, self._options.keep_going)
 
 
 def _embedded_options(

@@ -62,10 +62,12 @@ class DaskExecutor:
     run, and disconnects (closing a cluster it started).
     """
 
-    def __init__(self, context: RunContext, connect: Connect) -> None:
-        """Prepare to run ``context``'s pipeline on the client ``connect`` gives."""
+    def __init__(self, context: RunContext, connect: Connect, keep_going: bool = False) -> None:
+        """Prepare to run ``context``'s pipeline on the client ``connect`` gives; with
+        ``keep_going``, the loop runs on after a failure (see :class:`.Submissions`)."""
         self._context = context
         self._connect = connect
+        self._keep_going = keep_going
         self._ahead = context.ahead
         self.capacity = max(1, len(context.pipeline.nodes))
         self._tag = f"{context.shell.run_id}#{secrets.token_hex(3)}"  # unique if ids repeat
@@ -85,7 +87,8 @@ class DaskExecutor:
             return self  # nothing will run: no need for a cluster
         # Sort the run's datasets and check what must travel, before touching the cluster.
         run, memory = prepare_worker_run(self._context)
-        self._sent = Submissions(self._context.pipeline.nodes, memory, self._plugin, self._tag)
+        nodes = self._context.pipeline.nodes
+        self._sent = Submissions(nodes, memory, self._plugin, self._tag, self._keep_going)
         with ExitStack() as stack:
             client = self._client = stack.enter_context(self._connect())
             stack.enter_context(self._events.listening(client, self._plugin))
@@ -100,7 +103,8 @@ class DaskExecutor:
 
     def __exit__(self, *_exc: object) -> None:
         with self._stack:
-            unfinished = [f for f in self._sent.tasks.values() if not f.done()]
+            held = [*self._sent.tasks.values(), *self._sent.data.values()]
+            unfinished = [future for future in held if not future.done()]
             if self._client is not None and unfinished:
                 # Stop what has not finished, and what depends on it. Dask cannot interrupt a
                 # task that is already running; its result is dropped.
@@ -117,7 +121,7 @@ class DaskExecutor:
         """Hand ``node`` to Dask unless it already has it; then the nodes it unblocks."""
         sent = self._sent
         sent.handed_out(node)
-        if node not in sent.tasks:
+        if node not in sent.submitted:
             assert self._client is not None
             if self._ahead:
                 sent.ahead(self._client, sent.consumers_of(node), given=node)
@@ -132,18 +136,25 @@ class DaskExecutor:
     def next_outcomes(self) -> list[NodeOutcome]:
         """Wait for a handed-out node to finish; return it with any others that finished.
 
-        A node's task reports its end as a worker event (:mod:`.outcomes`); the futures of the
-        handed-out nodes are looked at too, every ``_POLL`` seconds, for tasks that end without
-        one (a lost worker, a cancellation, a task that could not start)."""
-        self._sent.let_go()  # the loop has handled the outcomes it was given last
-        tasks = self._sent.tasks
-        wake = self._last_batch < 2 or len(tasks) < len(self._context.pipeline.nodes)
+        A node's task reports its end as a worker event (:mod:`.outcomes`); the futures the
+        client holds are looked at too, every ``_POLL`` seconds, for tasks that end without one
+        (a lost worker, a cancellation, a task that could not start: see
+        :meth:`.Submissions.watch`)."""
+        sent = self._sent
+        sent.let_go()  # the loop has handled the outcomes it was given last
+        tasks = sent.tasks
+        wake = self._last_batch < 2 or len(sent.submitted) < len(self._context.pipeline.nodes)
         while not self._ready:
             for name in self._events.arrived(_POLL if wake else _GATHER, wake):
                 self._arrived(name)
             if time.monotonic() - self._polled >= _POLL:
                 self._polled = time.monotonic()
-                ended = [n.name for n in self._handed_out if tasks[n].status != "pending"]
+                sent.watch()
+                ended = [
+                    n.name
+                    for n in self._handed_out
+                    if (future := tasks.get(n)) is not None and future.status != "pending"
+                ]
                 for name in ended:
                     self._arrived(name)
         ready, self._ready = self._ready, []
@@ -156,6 +167,8 @@ class DaskExecutor:
         if entry is None:  # reported already
             return
         node, submitted = entry
+        if not self._events.succeeded(name, self._sent.tasks.get(node)):
+            self._sent.hold(node)  # its error is Dask's to tell: ask before anything is let go
         if node in self._handed_out:
             self._handed_out.discard(node)
             self._ready.append(self._outcome(node, submitted))
@@ -166,10 +179,9 @@ class DaskExecutor:
             self._early[node] = submitted
 
     def _outcome(self, node: Node, submitted: float) -> NodeOutcome:
-        future = self._sent.tasks[node]
-        if self._events.succeeded(node.name, future):
+        if self._events.succeeded(node.name, self._sent.tasks.get(node)):
             return self._events.outcome(node, None, submitted)
-        error = task_error(node, future)
+        error = task_error(node, self._sent.hold(node))
         address = getattr(error, "worker_address", None)
         if isinstance(error, NodeTimeoutError) and address and self._client is not None:
             # The node's thread cannot be stopped inside the worker: restart the worker.
@@ -187,7 +199,7 @@ class DaskExecutor:
         began = {name for names in (stopped or {}).values() for name in names}
         for name in arrived:
             self._arrived(name)
-        done = [n for n in self._early if self._events.succeeded(n.name, tasks[n])]
+        done = [n for n in self._early if self._events.succeeded(n.name, tasks.get(n))]
         told = [*self._ready, *(self._outcome(n, self._early[n]) for n in done)]
         ahead = {*self._early, *(n for n, _ in unfinished.values() if n.name in began)}
         ahead -= self._handed_out

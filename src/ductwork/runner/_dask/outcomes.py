@@ -80,12 +80,14 @@ class Outcomes:
             fresh, self._fresh = self._fresh, []
         return fresh
 
-    def succeeded(self, name: str, future: Future[Any]) -> bool:
+    def succeeded(self, name: str, future: Future[Any] | None) -> bool:
         """Whether node ``name`` succeeded: as its outcome says, else as its task's ``future``
         does (its outcome may then still be on its way)."""
         with self._arrived:
             message = self._messages.get(name)
-        return future.status == "finished" if message is None else not event_failed(message)
+        if message is None:
+            return future is not None and future.status == "finished"
+        return not event_failed(message)
 
     def outcome(
         self, node: Node, error: BaseException | None, submitted: float, wait: bool = True

@@ -9,15 +9,23 @@ Every dataset needs a key of its own, to be freed on its own: a node with one in
 gives it the node's key; a node with several is followed by one small task per output. Keys read
 ``("node:<name>", "<run id>#<tag>")`` and ``("data:<dataset>", ...)``.
 
-The client holds two kinds of future. A node's future tells how its task ended; it is let go once
-the loop has heard of that end and has handed out every node that loads its data (until then
-that data is needed anyway; on a fan the many releases come while the last node runs, not while
-the scheduler is busiest). A dataset's future keeps its data for what the scheduler cannot
-see yet: a node that loads it and is not submitted, or the caller (a free output, fetched at the
-end); the loop releases it. Data that only submitted nodes load is held by the scheduler for
-them, and freed as the last of them finishes, in the same message to the worker as the next
-task, as Dask does for its own graphs: a release of the client's would be one more message, and
-the worker's next task would wait for the batch after it.
+The client holds few futures: as many as Dask needs to keep the graph wanted, not one per node.
+A node's outcome comes as an event of its worker, so the client needs no future of its own to
+hear of it. It holds the future of each *leaf* of what Dask has (a node no task depends on):
+every other node's task leads to a leaf, and an error or a cancellation reaches the leaves
+below, so the leaves tell of a node that ends without an outcome (a lost worker, a task that
+could not start); then, and for a node whose outcome says it failed (its error is Dask's to
+tell), the client holds that node's future too. A leaf's future is let go once the loop has
+heard of its end and handed out every node that loads its data. A dataset's future keeps its
+data for what the scheduler cannot see yet: a node that loads it and is not submitted, or the
+caller (a free output, fetched at the end); the loop releases it. Data that only submitted
+nodes load is held by the scheduler for them, and freed as the last of them finishes, in the
+same message to the worker as the next task, as Dask does for its own graphs. Without a future
+per node, nothing per node passes between the client and the scheduler but the outcome event.
+
+A run that keeps going after a failure holds every node's future: when a node fails, Dask
+fails the tasks below it, and a task that only a failed one waits for is released unrun; the
+loop still wants it if it is on another branch.
 """
 
 from __future__ import annotations
@@ -40,16 +48,28 @@ class Submissions:
     """The nodes of one run handed to Dask, and the futures held for them.
 
     Attributes:
-        tasks: The future of each node handed to Dask (let go once its end is reported).
+        submitted: The nodes handed to Dask.
+        tasks: The futures held of nodes: the leaves of what Dask has (let go once their ends
+            are reported), and the nodes Dask must tell the end of (see :meth:`watch`).
         data: The futures of the in-memory datasets still needed by a node not handed to Dask
             yet or by the caller, by name.
         unfinished: The nodes whose ends have not arrived, by name, with when they were
             submitted.
     """
 
-    def __init__(self, nodes: Iterable[Node], memory: frozenset[str], plugin: str, tag: str):
-        """Prepare to submit ``nodes`` (the run's) whose in-memory datasets are ``memory``."""
+    def __init__(
+        self,
+        nodes: Iterable[Node],
+        memory: frozenset[str],
+        plugin: str,
+        tag: str,
+        every: bool = False,
+    ):
+        """Prepare to submit ``nodes`` (the run's) whose in-memory datasets are ``memory``;
+        with ``every``, hold the future of every node, not only of the leaves (see the module's
+        note: a run that keeps going after a failure needs the other nodes wanted)."""
         nodes = list(nodes)
+        self._every = every
         self._memory = memory
         self._plugin = plugin
         self._tag = tag
@@ -61,12 +81,14 @@ class Submissions:
             self._producers.update(dict.fromkeys(node.outputs, node))
         # By base name: a node reading ``x@frame`` depends on the node writing ``x@pandas``.
         self._produced = frozenset(strip_transcoding(name) for name in self._producers)
+        self.submitted: set[Node] = set()
         self.tasks: dict[Node, Future[Any]] = {}
         self.data: dict[str, Future[Any]] = {}
         self.unfinished: dict[str, tuple[Node, float]] = {}
         self._unhanded = {node: len(self.consumers_of(node)) for node in nodes}  # readers
         self._reported: dict[Node, None] = {}  # reported, some reader not handed out yet
         self._releasable: list[Node] = []  # reported, every reader handed out
+        self._client: Client | None = None
 
     def ahead(self, client: Client, nodes: Iterable[Node], given: Node | None = None) -> None:
         """Submit ``given``, then each of ``nodes`` whose inputs Dask can wait for, then the nodes
@@ -84,7 +106,7 @@ class Submissions:
             waiting.append(given)
         while waiting:
             node = waiting.pop()
-            if node in self.tasks or node in planned:
+            if node in self.submitted or node in planned:
                 continue
             if node is given or all(
                 name in available
@@ -109,11 +131,13 @@ class Submissions:
         graph: dict[Key, Any] = {}
         refs: dict[str, Any] = dict(self.data)  # dataset -> its future, or its key in the graph
         kept: dict[str, Key] = {}  # the new datasets whose futures are held
-        submitting = {*self.tasks, *batch}
+        depended: set[Key] = set()  # the keys a task of the batch depends on
+        submitting = {*self.submitted, *batch}
         for node in batch:
             inputs = tuple(dict.fromkeys(name for name in node.inputs if name in refs))
             key = self._key("node", node.name)
-            data = (refs[name] for name in inputs)
+            data = [refs[name] for name in inputs]
+            depended.update(ref for ref in data if not isinstance(ref, Future))
             graph[key] = (run_node_task, self._plugin, node.name, inputs, *data)
             outputs = [name for name in node.outputs if name in self._memory]
             for name in outputs:
@@ -121,17 +145,48 @@ class Submissions:
                 refs[name] = key if len(outputs) == 1 else self._key("data", name)
                 if refs[name] != key:
                     graph[refs[name]] = (output_of, key, name)
+                    depended.add(key)
                 loaders = self._loaders.get(name)
                 if not loaders or not submitting.issuperset(loaders):
                     kept[name] = refs[name]
-        wanted = list(dict.fromkeys([*(self._key("node", n.name) for n in batch), *kept.values()]))
+        leaves = [n for n in batch if self._every or self._key("node", n.name) not in depended]
+        wanted = [*(self._key("node", n.name) for n in leaves), *kept.values()]
+        wanted = list(dict.fromkeys(wanted))
         futures = dict(zip(wanted, client.get(graph, wanted, sync=False), strict=True))
         submitted = time.time()
+        self._client = client
+        self.submitted.update(batch)
         for node in batch:
-            self.tasks[node] = futures[self._key("node", node.name)]
             self.unfinished[node.name] = (node, submitted)
+        for node in leaves:
+            self.tasks[node] = futures[self._key("node", node.name)]
         for name, ref in kept.items():  # a future of its own: the node's goes sooner
             self.data[name] = Future(ref, client)
+
+    def hold(self, node: Node) -> Future[Any]:
+        """The future of ``node``, held from now on if it was not (its end is Dask's to tell)."""
+        future = self.tasks.get(node)
+        if future is None:
+            client, key = self._client, self._key("node", node.name)
+            assert client is not None
+            future = self.tasks[node] = Future(key, client)
+            # A future made from a key does not tell the scheduler that this client wants the
+            # key; ``client.get`` does, and so does this message (as ``fire_and_forget`` sends
+            # it): the scheduler then reports the key's state, an error with its traceback.
+            client._send_to_scheduler({"op": "client-desires-keys", "keys": [key]})
+        return future
+
+    def watch(self) -> None:
+        """If a held future ended in an error or was cancelled, hold the future of every node
+        whose end has not arrived: a node that ends without an outcome (its worker lost, a task
+        that could not start, a cancellation) takes the leaves below it with it."""
+        ended = {f.status: f for f in (*self.tasks.values(), *self.data.values()) if f.done()}
+        if "cancelled" in ended:  # what only it wanted is forgotten: it stands for those
+            for node, _submitted in self.unfinished.values():
+                self.tasks.setdefault(node, ended["cancelled"])
+        elif "error" in ended:
+            for node, _submitted in self.unfinished.values():
+                self.hold(node)
 
     def _key(self, kind: str, name: str) -> tuple[str, str]:
         return (f"{kind}:{name}", self._tag)
@@ -139,6 +194,8 @@ class Submissions:
     def reported(self, nodes: Iterable[Node]) -> None:
         """The loop is being told how ``nodes`` ended: their futures may go after that."""
         for node in nodes:
+            if node not in self.tasks:
+                continue  # no future held: nothing to let go
             if self._unhanded[node]:
                 self._reported[node] = None  # until the loop hands out its readers
             else:
@@ -164,10 +221,13 @@ class Submissions:
                 del self._reported[producer]
                 nodes.append(producer)
         for node in nodes:
-            self.tasks[node].release()
+            future = self.tasks.pop(node, None)
+            if future is not None:
+                future.release()
 
     def clear(self) -> None:
         """Drop every future: the scheduler forgets a key no future refers to."""
+        self.submitted.clear()
         self.tasks.clear()
         self.data.clear()
         self._reported.clear()
