@@ -50,7 +50,8 @@ def relabel(value: Tracked, tag: str) -> Tracked:
 
 class TaskRecorder(SchedulerPlugin):
     """A scheduler plugin recording, for each task of a ductwork run (first part of its key),
-    the tasks it depends on and the workers holding its result when it reached memory.
+    the tasks it depends on, the workers holding its result when it reached memory, and
+    whether a client wanted it then (held a future of it).
 
     It records as the scheduler works, so what it says does not depend on when a test asks:
     the run lets go of its keys as soon as it can.
@@ -61,6 +62,7 @@ class TaskRecorder(SchedulerPlugin):
     def __init__(self) -> None:
         self.dependencies: dict[str, set[str]] = {}
         self.held_by: dict[str, set[str]] = {}
+        self.wanted: dict[str, bool] = {}
         self._scheduler: Any = None
 
     async def start(self, scheduler: Any) -> None:
@@ -77,9 +79,11 @@ class TaskRecorder(SchedulerPlugin):
             self.dependencies.setdefault(name, {str(d.key[0]) for d in task.dependencies})
         if finish == "memory":
             self.held_by[name] = {worker.address for worker in task.who_has or ()}
+            self.wanted[name] = bool(task.who_wants)
 
 
-def task_records(dask_scheduler: Any) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """On the scheduler: what its :class:`TaskRecorder` recorded (dependencies, held by)."""
+def task_records(dask_scheduler: Any) -> tuple[Any, Any, Any]:
+    """On the scheduler: what its :class:`TaskRecorder` recorded (dependencies, held by,
+    wanted)."""
     recorder = dask_scheduler.plugins[TaskRecorder.name]
-    return recorder.dependencies, recorder.held_by
+    return recorder.dependencies, recorder.held_by, recorder.wanted

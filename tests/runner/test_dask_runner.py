@@ -48,7 +48,15 @@ from tests.runner.dask_helpers import (
     task_records,
     worker_pid,
 )
-from tests.runner.helpers import CustomNodeError, EventLog, double, fail, identity, read_events
+from tests.runner.helpers import (
+    CustomNodeError,
+    EventLog,
+    double,
+    fail,
+    identity,
+    read_events,
+    total,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -279,9 +287,10 @@ def test_runs_on_a_cluster_started_with_the_command_line_programs(
 
 
 @contextmanager
-def recording_tasks(client: Client) -> Iterator[Callable[[], tuple[Any, Any]]]:
+def recording_tasks(client: Client) -> Iterator[Callable[[], tuple[Any, Any, Any]]]:
     """Record the run's tasks on the scheduler (see :class:`TaskRecorder`) while in the block;
-    the callable yielded gives the records (dependencies, workers that held each result)."""
+    the callable yielded gives the records (dependencies, workers that held each result, whether
+    a client wanted it)."""
     client.register_plugin(TaskRecorder())
     try:
         yield lambda: client.run_on_scheduler(task_records)
@@ -321,7 +330,7 @@ def test_intermediate_data_stays_on_the_workers(client: Client, tmp_path: Path) 
     )
     with recording_tasks(client) as records:
         outputs = DaskRunner(client=client).run(pipeline, catalog)
-        dependencies, held_by = records()
+        dependencies, held_by, _wanted = records()
     assert outputs["out"].load().payload == list(range(1000))
 
     arrivals = read_events(Path(log))
@@ -348,10 +357,37 @@ def test_each_in_memory_output_has_a_key_of_its_own(client: Client) -> None:
     )
     with recording_tasks(client) as records:
         outputs = DaskRunner(client=client).run(pipeline, DataCatalog({"x": 1}))
-        dependencies, _held_by = records()
+        dependencies, _held_by, _wanted = records()
     assert {name: ds.load() for name, ds in outputs.items()} == {"low_out": 1, "high_out": 2}
     assert dependencies["node:use_low"] == {"data:low"}
     assert dependencies["node:use_high"] == {"data:high"}
+
+
+@pytest.mark.parametrize("keep_going", [False, True], ids=["stop-at-failure", "keep-going"])
+def test_the_client_holds_no_future_per_node_only_of_the_leaves(
+    client: Client, keep_going: bool
+) -> None:
+    # Outcomes come as worker events: a future per node would only add a report of its end
+    # and a release per node between client and scheduler. The leaves' futures keep the graph
+    # wanted and tell of a node ending without an outcome (errors reach the leaves below it).
+    # A run that keeps going after a failure wants every node: Dask would release, unrun, a
+    # task that only a failed one waits for, and the loop may still want it.
+    pipeline = Pipeline(
+        [
+            node(identity, "x", "y", name="a"),
+            node(identity, "y", "z", name="b"),
+            node(identity, "y", "w", name="c"),
+            node(total, ["z", "w"], "out", name="d"),
+        ]
+    )
+    with recording_tasks(client) as records:
+        outputs = DaskRunner(client=client, keep_going=keep_going).run(
+            pipeline, DataCatalog({"x": 1})
+        )
+        _dependencies, _held_by, wanted = records()
+    assert outputs["out"].load() == 2
+    inner = {"a": keep_going, "b": keep_going, "c": keep_going}
+    assert wanted == {f"node:{name}": w for name, w in {**inner, "d": True}.items()}
 
 
 def test_released_data_leaves_the_cluster(client: Client) -> None:
