@@ -475,7 +475,8 @@ def test_a_node_outcome_leaves_with_its_task_end_not_from_the_task() -> None:
     # behind it, would wait for the worker's next batch to the scheduler; the run's plugin
     # sends it as the worker records the end instead, so both leave in one batch.
     from ductwork.execution import NodeShell
-    from ductwork.runner._dask.worker import OUTCOMES_TOPIC, RunPlugin, WorkerRun
+    from ductwork.runner._dask.events import OUTCOMES_TOPIC
+    from ductwork.runner._dask.worker import RunPlugin, WorkerRun
 
     class Worker:
         def __init__(self) -> None:
@@ -495,11 +496,70 @@ def test_a_node_outcome_leaves_with_its_task_end_not_from_the_task() -> None:
         plugin.transition(("node:other", "t"), "executing", "memory")
         assert worker.events == []  # another task's end
         plugin.transition(key, "executing", "memory")
-        assert [(topic, message[:5]) for topic, message in worker.events] == [
-            (OUTCOMES_TOPIC, ["ductwork-run-t", "a", 1.0, 2.0, "w"])
+        assert [(topic, [m[:5] for m in messages]) for topic, messages in worker.events] == [
+            (OUTCOMES_TOPIC, [["ductwork-run-t", "a", 1.0, 2.0, "w"]])
         ]
         plugin.transition(key, "memory", "released")
         assert len(worker.events) == 1  # once
+    finally:
+        plugin.teardown(worker)
+
+
+def test_a_busy_worker_sends_the_outcomes_of_a_run_ahead_together_and_hands_them_to_a_stop() -> (
+    None
+):
+    # While Dask has the nodes ahead of the loop, each event costs a local scheduler's thread
+    # as much as a small task: a worker with more tasks to run holds outcomes for a moment and
+    # sends them in one event. A run stopped early (Ctrl-C) takes what a worker still holds,
+    # so that a node that finished is not journalled as interrupted.
+    from ductwork.execution import NodeShell
+    from ductwork.runner._dask.events import OUTCOMES_TOPIC
+    from ductwork.runner._dask.worker import RunPlugin, WorkerRun, stop_run
+
+    class Loop:
+        def __init__(self) -> None:
+            self.later: list[tuple[float, Callable[[], Any]]] = []
+
+        def call_later(self, delay: float, callback: Callable[[], Any]) -> None:
+            self.later.append((delay, callback))
+
+    class State:
+        def __init__(self) -> None:
+            self.ready: list[Any] = ["another task"]
+            self.executing: set[Any] = set()
+
+    class Worker:
+        def __init__(self) -> None:
+            self.events: list[tuple[str, Any]] = []
+            self.loop, self.state = Loop(), State()
+            self.plugins: dict[str, Any] = {}
+
+        def log_event(self, topic: str, message: Any) -> None:
+            self.events.append((topic, message))
+
+    nodes = {name: node(identity, "x", f"y{name}", name=name) for name in "abc"}
+    worker = Worker()
+    run = WorkerRun(NodeShell("t"), nodes, {}, batch=0.01)
+    plugin = worker.plugins["p"] = RunPlugin(run, "p")
+    plugin.setup(worker)
+    try:
+        for name in "ab":
+            plugin.report(("node:" + name, "t"), NodeOutcome(nodes[name], None, 1.0, 2.0, "w"))
+            plugin.transition(("node:" + name, "t"), "executing", "memory")
+        assert worker.events == []  # held: the worker has another task ready
+        assert [delay for delay, _ in worker.loop.later] == [0.01]  # one timer for both
+        worker.loop.later[0][1]()
+        assert [(t, [m[1] for m in ms]) for t, ms in worker.events] == [
+            (OUTCOMES_TOPIC, ["a", "b"])
+        ]
+        plugin.report(("node:c", "t"), NodeOutcome(nodes["c"], None, 1.0, 2.0, "w"))
+        plugin.transition(("node:c", "t"), "executing", "memory")
+        _began, held = stop_run("p", worker)
+        assert [message[1] for message in held] == ["c"]  # the stop takes what is held
+        worker.state.ready.clear()  # nothing else to run: sent at once
+        plugin.report(("node:a", "t"), NodeOutcome(nodes["a"], None, 3.0, 4.0, "w"))
+        plugin.transition(("node:a", "t"), "executing", "memory")
+        assert [m[1] for m in worker.events[-1][1]] == ["a"]
     finally:
         plugin.teardown(worker)
 

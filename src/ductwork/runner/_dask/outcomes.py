@@ -2,10 +2,13 @@
 
 A node's task leaves its outcome (when and where it ran, skipped or not, its metrics) to the run's
 worker plugin, which sends it as an event of its worker
-(:data:`~ductwork.runner._dask.worker.OUTCOMES_TOPIC`) in the message that reports the task
+(:data:`~ductwork.runner._dask.events.OUTCOMES_TOPIC`) in the message that reports the task
 finished, just before that report: the client has it when it learns the task is done, with no
-task of its own and no fetch of the node's data. A client has one handler per topic, so one
-subscription per client serves every run on it, routed by the run's plugin name.
+task of its own and no fetch of the node's data. While Dask has the nodes ahead of the loop, a
+worker with more tasks to run holds outcomes for a few milliseconds and sends them together:
+each event costs a local scheduler's thread as much as a small task. A client has one handler
+per topic, so one subscription per client serves every run on it, routed by the run's plugin
+name.
 
 A node whose task failed or was cancelled is reported with :func:`task_error`: its own error,
 or one that names what the cluster did (a lost worker, a cancellation).
@@ -25,12 +28,8 @@ from distributed import CancelledError, Client, Future, KilledWorker
 from ductwork.exceptions import RunnerError, WorkerLostError
 from ductwork.execution import NodeOutcome
 from ductwork.pipeline import Node
-from ductwork.runner._dask.worker import (
-    LOGS_TOPIC,
-    OUTCOMES_TOPIC,
-    event_failed,
-    outcome_from_event,
-)
+from ductwork.runner._dask.events import OUTCOMES_TOPIC, event_failed, outcome_from_event
+from ductwork.runner._dask.worker import LOGS_TOPIC
 
 __all__ = ["Outcomes", "task_error"]
 
@@ -39,8 +38,10 @@ class Outcomes:
     """The outcomes of one run's nodes, as the workers report them (events, not tasks).
 
     A worker sends a node's outcome just before it reports the node's task finished, in the same
-    message, so the outcome is normally here when the task's future is; a short wait covers
-    the odd exception, and the client's own view of the node stands in if it never comes.
+    message, or, busy with more of the run's tasks while Dask has the nodes ahead of the loop,
+    with the next outcomes a few milliseconds later: one event for several. So the outcome is
+    normally here when the task's future is, or soon after; a short wait covers that, and the
+    client's own view of the node stands in if it never comes.
     """
 
     _WAIT = 5.0  # seconds to wait for a finished node's outcome
@@ -54,13 +55,15 @@ class Outcomes:
     @contextmanager
     def listening(self, client: Client, run: str) -> Iterator[None]:
         """Receive the outcomes of the run whose plugin is named ``run``, while in the block."""
-        with _subscription(client, run, self._receive):
+        with _subscription(client, run, self.receive):
             yield
 
-    def _receive(self, message: list[Any]) -> None:
+    def receive(self, messages: list[list[Any]]) -> None:
+        """Take the outcomes ``messages`` (an event of :data:`OUTCOMES_TOPIC`)."""
         with self._arrived:
-            self._messages[str(message[1])] = message
-            self._fresh.append(str(message[1]))
+            for message in messages:
+                self._messages[str(message[1])] = message
+                self._fresh.append(str(message[1]))
             if self._waking:
                 self._arrived.notify_all()
 
@@ -124,16 +127,16 @@ def task_error(node: Node, future: Future[Any]) -> BaseException:
 
 # One subscription per client to the topic of node outcomes, shared by every run on that client
 # and routed by run: a client has one handler per topic.
-_routes: dict[str, Callable[[list[Any]], None]] = {}
+_routes: dict[str, Callable[[list[list[Any]]], None]] = {}
 _subscribers: dict[str, int] = {}
 _routes_lock = threading.Lock()
 
 
-def _route(event: tuple[float, list[Any]]) -> None:
-    _timestamp, message = event
-    receive = _routes.get(message[0])
+def _route(event: tuple[float, list[list[Any]]]) -> None:
+    _timestamp, messages = event  # outcomes of one run
+    receive = _routes.get(messages[0][0]) if messages else None
     if receive is not None:
-        receive(message)
+        receive(messages)
 
 
 def _log(event: tuple[float, dict[str, Any]]) -> None:
@@ -143,7 +146,9 @@ def _log(event: tuple[float, dict[str, Any]]) -> None:
 
 
 @contextmanager
-def _subscription(client: Client, run: str, receive: Callable[[list[Any]], None]) -> Iterator[None]:
+def _subscription(
+    client: Client, run: str, receive: Callable[[list[list[Any]]], None]
+) -> Iterator[None]:
     with _routes_lock:
         _routes[run] = receive
         first = _subscribers.get(client.id, 0) == 0

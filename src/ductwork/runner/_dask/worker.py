@@ -6,8 +6,10 @@ on this worker). It builds a catalog of the shipped datasets the node uses and o
 :class:`TaskMemoryDataset` per in-memory input and output, runs the node through the run's
 :class:`~ductwork.execution.NodeShell`, and returns a :class:`NodeResult`, which stays in this
 worker's memory until another task needs it. The node's outcome (times, worker, metrics) goes to
-the client as an event of the worker (:data:`OUTCOMES_TOPIC`), in the same message to the
-scheduler as the task's end: no task of its own, no fetch of the node's data.
+the client as an event of the worker (:mod:`.events`), in the same message to the scheduler as
+the task's end (or, on a worker busy with more of the run's tasks while Dask has the nodes ahead
+of the loop, with its next outcomes, in one event): no task of its own, no fetch of the node's
+data.
 """
 
 from __future__ import annotations
@@ -24,27 +26,19 @@ from ductwork.exceptions import DatasetError, RunnerError
 from ductwork.execution import NodeOutcome, NodeShell
 from ductwork.io import DataCatalog, MemoryDataset
 from ductwork.pipeline import Node
+from ductwork.runner._dask.events import OUTCOMES_TOPIC, event_of
 
 __all__ = [
     "FORWARDED_LOGGER",
     "LOGS_TOPIC",
-    "OUTCOMES_TOPIC",
     "NodeResult",
     "RunPlugin",
     "Unloadable",
     "WorkerRun",
     "data_of",
-    "event_failed",
-    "outcome_from_event",
     "run_node_task",
     "stop_run",
 ]
-
-OUTCOMES_TOPIC = "ductwork-node-outcomes"
-"""The event topic of node outcomes: ``[run's plugin, node, started, finished, worker, skipped,
-metrics, failed, digests]``. One topic for every run: the scheduler keeps the last events of
-each topic it has seen, so a topic per run would leave a little behind on a long-lived cluster
-after each run."""
 
 FORWARDED_LOGGER = "ductwork"
 LOGS_TOPIC = "ductwork-forwarded-logs"
@@ -131,6 +125,9 @@ class WorkerRun:
         datasets: The shipped datasets, loaded and saved on the workers, by name.
         free_inputs: The data of the in-memory free inputs (parameters), by name.
         copy_modes: The copy mode of each declared memory dataset that sets one.
+        batch: Seconds a worker busy with more of the run's tasks may hold an outcome, to send
+            it with the next ones in one event (0: each at once). Only when Dask has the nodes
+            ahead of the loop: the loop then hands it nothing that waits for an outcome.
     """
 
     shell: NodeShell
@@ -138,6 +135,7 @@ class WorkerRun:
     datasets: dict[str, Any]
     free_inputs: dict[str, Any] = field(default_factory=dict)
     copy_modes: dict[str, Any] = field(default_factory=dict)
+    batch: float = 0.0
 
     def catalog_for(
         self, node: Node, inputs: dict[str, Any]
@@ -174,13 +172,14 @@ class RunPlugin(WorkerPlugin):
         self.stopped = False  # the client stopped the run: no node may begin
         self._lock = threading.Lock()
         self._worker = worker
-        self._outcomes: dict[Any, list[Any]] = {}  # by task key: events not sent yet
+        self._outcomes: dict[Any, list[Any]] = {}  # by task key: not sent yet
+        self._held: list[list[Any]] = []  # outcomes of ended tasks, to send together
         _forward_logs(worker, +1)
         self.run.shell.__enter__()
 
     def report(self, key: Any, outcome: NodeOutcome) -> None:
         """Send ``outcome``, of the task ``key``, with the task's end (see :meth:`transition`)."""
-        self._outcomes[key] = _event_of(self.name, outcome)
+        self._outcomes[key] = event_of(self.name, outcome)
 
     def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
         """Send the outcome of the task ``key`` as the worker records the task's end.
@@ -192,8 +191,27 @@ class RunPlugin(WorkerPlugin):
         """
         if self._outcomes:  # called for every task on this worker
             event = self._outcomes.pop(key, None)
-            if event is not None:
-                self._worker.log_event(OUTCOMES_TOPIC, event)
+            if event is None:
+                return
+            self._held.append(event)
+            if not self.run.batch or not self._busy(key):
+                self.send_held()  # nothing to send it with soon: a chain's link, the last
+            elif len(self._held) == 1:
+                self._worker.loop.call_later(self.run.batch, self.send_held)
+
+    def _busy(self, key: Any) -> bool:
+        """Whether this worker has another task ready or running (of any run)."""
+        state = getattr(self._worker, "state", None)
+        if state is None:
+            return False
+        return bool(state.ready) or any(task.key != key for task in state.executing)
+
+    def send_held(self) -> list[list[Any]]:
+        """Send the outcomes held (in one event); return them. On the worker's event loop."""
+        held, self._held = self._held, []
+        if held:
+            self._worker.log_event(OUTCOMES_TOPIC, held)
+        return held
 
     def begin(self, node_name: str) -> bool:
         """Note that ``node_name`` begins here; False if the run was stopped (it must not)."""
@@ -248,38 +266,14 @@ def run_node_task(
     return NodeResult({name: dataset.content() for name, dataset in outputs.items()})
 
 
-def stop_run(plugin_name: str, dask_worker: Any) -> list[str]:
-    """On a worker (``Client.run``): no node of the run may begin here any more; the nodes that
-    began here (none if the run's plugin is not here)."""
+def stop_run(plugin_name: str, dask_worker: Any) -> tuple[list[str], list[list[Any]]]:
+    """On a worker (``Client.run``, on its event loop): no node of the run may begin here any
+    more; the nodes that began here, and the outcomes it held (sent too, so the client's drain
+    need not wait for them); nothing if the run's plugin is not here."""
     plugin = dask_worker.plugins.get(plugin_name)
-    return plugin.stop() if isinstance(plugin, RunPlugin) else []
-
-
-def _event_of(plugin_name: str, outcome: NodeOutcome) -> list[Any]:
-    metrics = {str(name): float(value) for name, value in outcome.metrics.items()}  # msgpack
-    times = [outcome.started, outcome.finished, outcome.worker]
-    failed, digests = bool(outcome.error), dict(outcome.digests)
-    return [plugin_name, outcome.node.name, *times, outcome.skipped, metrics, failed, digests]
-
-
-def event_failed(message: list[Any]) -> bool:
-    """Whether the node of an outcome event (:data:`OUTCOMES_TOPIC`) failed."""
-    return bool(message[7])
-
-
-def outcome_from_event(message: list[Any], node: Node, error: BaseException | None) -> NodeOutcome:
-    """The outcome of ``node`` from its event (:data:`OUTCOMES_TOPIC`), with ``error``."""
-    _run, _name, started, finished, worker, skipped, metrics, _failed, digests = message
-    return NodeOutcome(
-        node,
-        error,
-        float(started),
-        float(finished),
-        str(worker),
-        bool(skipped),
-        dict(metrics),
-        {str(name): str(digest) for name, digest in digests.items()},
-    )
+    if not isinstance(plugin, RunPlugin):
+        return [], []
+    return plugin.stop(), plugin.send_held()
 
 
 def output_of(result: NodeResult, name: str) -> Any:
