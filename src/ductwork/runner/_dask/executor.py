@@ -192,14 +192,18 @@ class DaskExecutor:
         """When the loop stops early (Ctrl-C, a failure): let no node of the run begin any more;
         say what the loop was not told: the nodes Dask began before the loop handed them out,
         and the outcomes that had arrived (of successes: an error may still be on its way)."""
+        arrived = self._events.arrived(0)  # what had happened when the loop stopped
+        stopped_at = time.time()
         unfinished, tasks = self._sent.unfinished, self._sent.tasks
         client = self._client if unfinished else None
         stopped = self._best_effort(client.run, stop_run, self._plugin) if client else None
         began = {name for names, _held in (stopped or {}).values() for name in names}
-        for _names, held in (stopped or {}).values():
-            if held:
-                self._events.receive(held)  # outcomes the workers held, to send together
-        for name in self._events.arrived(0):
+        # What the workers held to send together, of the nodes that had finished by then.
+        held = [m for _names, ms in (stopped or {}).values() for m in ms if m[3] <= stopped_at]
+        if held:
+            self._events.receive(held)
+            arrived.extend(str(message[1]) for message in held)
+        for name in arrived:
             self._arrived(name)
         done = [n for n in self._early if self._events.succeeded(n.name, tasks.get(n))]
         told = [*self._ready, *(self._outcome(n, self._early[n]) for n in done)]
