@@ -59,11 +59,12 @@ class RunData:
     ) -> tuple[dict[str, Blob], frozenset[str], dict[str, PackedError]]:
         """What a task for ``node`` carries: the blobs of its inputs, those it is the last to
         read (of them and of its ``local`` inputs, which its worker has), the inputs' errors."""
-        inputs = {name: self._blobs[name] for name in node.inputs if name in self._blobs}
-        own = Counter(node.input_names)  # a node may read a dataset more than once
-        takes = frozenset(n for n in (*inputs, *local) if self._loads_left[n] == own[n])
-        errors = {n: self._input_errors[n] for n in node.inputs if n in self._input_errors}
-        return inputs, takes, errors
+        names, blobs, loads_left = node.input_names, self._blobs, self._loads_left
+        inputs = {name: blobs[name] for name in names if name in blobs}
+        # The last to read it, counting every time it reads it (a node may read one twice).
+        takes = frozenset(n for n in (*inputs, *local) if loads_left[n] == names.count(n))
+        errors = self._input_errors
+        return inputs, takes, {n: errors[n] for n in names if n in errors} if errors else {}
 
     def produced(self, outputs: dict[str, Blob]) -> None:
         """A worker reports the blobs of a node's outputs."""

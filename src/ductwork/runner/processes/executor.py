@@ -54,6 +54,7 @@ __all__ = ["ProcessExecutor"]
 _DEPTH = 2
 _QUICK_DEPTH = 16
 _QUICK = 0.002
+_NONE: frozenset[str] = frozenset()
 
 
 class ProcessExecutor:
@@ -141,13 +142,17 @@ class ProcessExecutor:
         self._send_followers(node, worker)
 
     def _send(self, node: Node, worker: WorkerHandle, after: list[Node]) -> None:
-        made = {name for producer in after for name in producer.outputs}
-        local = frozenset(n for n in node.inputs if n in made and n in self._data.memory)
+        local: frozenset[str] = _NONE
+        if after:  # it follows nodes queued there: it reads their in-memory outputs there
+            made = {name for producer in after for name in producer.output_names}
+            memory = self._data.memory
+            local = frozenset(n for n in node.input_names if n in made and n in memory)
         inputs, takes, errors = self._data.for_node(node, local)
-        timeout = self._shell.policy(node).timeout if self._timed else None  # (see _timed)
         worker.queue.append((node, time.time()))
         worker.held.add(node)
-        worker.deadline = None if timeout is None else time.monotonic() + timeout
+        if self._timed:  # (see _timed)
+            timeout = self._shell.policy(node).timeout
+            worker.deadline = None if timeout is None else time.monotonic() + timeout
         names = tuple(p.name for p in after)
         task = Task(self._nodes.index[node], inputs, takes, errors, local, names)
         self._outbox.setdefault(worker, []).append(task)
