@@ -62,7 +62,8 @@ class RunData:
         names, blobs, loads_left = node.input_names, self._blobs, self._loads_left
         inputs = {name: blobs[name] for name in names if name in blobs}
         # The last to read it, counting every time it reads it (a node may read one twice).
-        takes = frozenset(n for n in (*inputs, *local) if loads_left[n] == names.count(n))
+        own = names.count if len(names) <= 8 else Counter(names).__getitem__
+        takes = frozenset(n for n in (*inputs, *local) if loads_left[n] == own(n))
         errors = self._input_errors
         return inputs, takes, {n: errors[n] for n in names if n in errors} if errors else {}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from typing import Any
 
 from ductwork.exceptions import DatasetError
@@ -26,6 +26,8 @@ from ductwork.runner.processes.transport import Blob
 __all__ = ["Exchange", "TransportDataset"]
 
 _RECENT = 32  # nodes whose outputs a worker keeps for nodes sent ahead (more than it holds)
+_NONE: frozenset[str] = frozenset()
+_SCALARS = frozenset({int, float, complex, bool, str, bytes, type(None)})
 
 
 class Exchange:
@@ -38,7 +40,7 @@ class Exchange:
         self.node: Node | None = None
         self.inputs: dict[str, Blob] = {}
         self.takes: frozenset[str] = frozenset()
-        self._later: set[str] = set()
+        self._later: Set[str] = _NONE
         self.errors: dict[str, PackedError] = {}
         self.outputs: dict[str, Blob] = {}
         self.held: dict[str, Any] = {}  # what the running node saved, as it gave it
@@ -48,7 +50,10 @@ class Exchange:
         self.node, self.inputs, self.takes, self.errors = node, task.inputs, task.takes, task.errors
         # What it reads more than once and is the last to read is unlinked when it ends: the
         # segment must outlive its first mapping (and loads may run at once, on I/O threads).
-        self._later = {n for n, count in Counter(node.input_names).items() if count > 1}
+        names = node.input_names
+        self._later = _NONE
+        if len(names) > 1 and len(set(names)) < len(names):
+            self._later = {n for n, count in Counter(names).items() if count > 1}
         for outputs in self.recent if task.local else ():  # the oldest first: the latest wins
             self.inputs = {**self.inputs, **{n: outputs[n] for n in task.local if n in outputs}}
         self.outputs, self.held = {}, {}
@@ -75,17 +80,20 @@ class Exchange:
             blob = transport.dump(data, self._new_name)
         except Exception as error:
             raise self._unpicklable(name, data, error) from error
-        self._check_round_trip(name, blob)
+        self._check_round_trip(name, data, blob)
         previous = self.outputs.get(name)  # a generator node's earlier chunk
         self.outputs[name] = blob
         self.held[name] = data  # until the node's run ends: its outcome may hash it
         if previous is not None and previous.segment is not None:
             transport.unlink(previous.segment)
 
-    def _check_round_trip(self, name: str, blob: Blob) -> None:
+    def _check_round_trip(self, name: str, data: Any, blob: Blob) -> None:
         # Data that pickles but cannot be unpickled (a __reduce__ or __setstate__ that fails)
         # would fail the node reading it: it is the failure of the node that returned it. The
-        # extra unpickling is cheap: large data travels as buffers, which it maps, not copies.
+        # extra unpickling is cheap: large data travels as buffers, which it maps, not copies;
+        # and none for a plain scalar, which always comes back.
+        if type(data) in _SCALARS:
+            return
         try:
             transport.load(blob)
         except Exception as error:

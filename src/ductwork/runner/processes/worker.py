@@ -28,6 +28,7 @@ import logging
 import os
 import pickle
 import signal
+import struct
 import sys
 import threading
 import time
@@ -56,6 +57,8 @@ from ductwork.runner.processes.protocol import (
 
 __all__ = ["STOP_SIGNAL", "main"]
 
+_HEADER = struct.Struct("!i")  # the framing of Connection.send_bytes: a signed length
+
 
 class _Sender:
     """Sends messages to the parent; log records may come from any thread of the worker.
@@ -67,11 +70,19 @@ class _Sender:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._lock = threading.Lock()
+        self._fd = conn.fileno() if os.name == "posix" else None
 
     def send(self, message: tuple[Any, ...]) -> None:
         data = pickle.dumps(message, protocol=5)
+        if self._fd is None or len(data) > 0x7FFFFFFF:  # (a longer header for the longest)
+            with self._lock:
+                self._conn.send_bytes(data)
+            return
+        # Framed as Connection.send_bytes frames it, in one write, without its layers.
+        view = memoryview(_HEADER.pack(len(data)) + data)
         with self._lock:
-            self._conn.send_bytes(data)
+            while view:
+                view = view[os.write(self._fd, view) :]
 
     def put_nowait(self, record: logging.LogRecord) -> None:
         record.stack_info = None  # in the message already (Python 3.12's prepare clears it)
