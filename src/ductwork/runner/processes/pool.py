@@ -155,7 +155,7 @@ class Pool:
         return WorkerHandle(index, process, parent_end)
 
     def _await_ready(self) -> None:
-        while self.workers and not any(worker.ready for worker in self.workers):
+        while not any(worker.ready for worker in self.workers):
             for event in self.events():  # (no task was sent: nothing else comes)
                 if event.message is None:
                     raise event.worker.lost_error(starting=True)
