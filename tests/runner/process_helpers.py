@@ -154,36 +154,6 @@ class LockedDataset(ConstantDataset):
         self.client = {"session": threading.Lock()}
 
 
-class BrokenInTheLaterWorker(ConstantDataset):
-    """Rebuilt in each worker's set-up: in the first, fine; in the other, it waits until a node
-    ran in the first (``folder/ran`` exists), then refuses to be rebuilt."""
-
-    def __init__(self, folder: str) -> None:
-        self.folder = folder
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        try:
-            os.close(os.open(os.path.join(self.folder, "first"), os.O_CREAT | os.O_EXCL))
-            return
-        except FileExistsError:
-            pass
-        ran = os.path.join(self.folder, "ran")
-        for _ in range(3000):  # 30 s at most
-            if os.path.exists(ran):
-                break
-            threading.Event().wait(0.01)
-        raise RuntimeError("this worker refuses to start")
-
-
-def touch_and_block(path: str, value: Any) -> Any:
-    """Leave ``path`` behind (the node ran), then wait (to be stopped); pass ``value`` on."""
-    with open(path, "w"):
-        pass
-    threading.Event().wait(120)
-    return value
-
-
 class BrokenOnArrival(ConstantDataset):
     """Pickles fine, but cannot be unpickled in the worker."""
 

@@ -23,8 +23,6 @@ from ductwork.runner.validation import Offenders, data_problems, sort_datasets
 
 __all__ = ["RunData"]
 
-_NONE: frozenset[str] = frozenset()
-
 
 class RunData:
     """The datasets of one run, and the blobs of those whose data is in shared memory."""
@@ -57,22 +55,17 @@ class RunData:
         return f"{self._prefix}p_{next(self._numbers)}"
 
     def for_node(
-        self, node: Node, after: list[Node]
-    ) -> tuple[dict[str, Blob], frozenset[str], dict[str, PackedError], frozenset[str]]:
+        self, node: Node, local: Collection[str]
+    ) -> tuple[dict[str, Blob], frozenset[str], dict[str, PackedError]]:
         """What a task for ``node`` carries: the blobs of its inputs, those it is the last to
-        read, the inputs' errors, and the inputs it reads from its worker's own memory: the
-        in-memory outputs of the nodes it runs ``after`` there (see :mod:`.ahead`)."""
-        local = _NONE
-        if after:
-            made = {name for producer in after for name in producer.output_names}
-            local = frozenset(n for n in node.input_names if n in made and n in self.memory)
+        read (of them and of its ``local`` inputs, which its worker has), the inputs' errors."""
         names, blobs, loads_left = node.input_names, self._blobs, self._loads_left
         inputs = {name: blobs[name] for name in names if name in blobs}
         # The last to read it, counting every time it reads it (a node may read one twice).
         own = names.count if len(names) <= 8 else Counter(names).__getitem__
         takes = frozenset(n for n in (*inputs, *local) if loads_left[n] == own(n))
         errors = self._input_errors
-        return inputs, takes, {n: errors[n] for n in names if n in errors} if errors else {}, local
+        return inputs, takes, {n: errors[n] for n in names if n in errors} if errors else {}
 
     def produced(self, outputs: dict[str, Blob]) -> None:
         """A worker reports the blobs of a node's outputs."""

@@ -33,10 +33,9 @@ from ductwork.runner.processes.ahead import Ahead
 from ductwork.runner.processes.data import RunData
 from ductwork.runner.processes.handle import Event, WorkerHandle
 from ductwork.runner.processes.nodes import PickledNodes
-from ductwork.runner.processes.pool import Pool, start_error
+from ductwork.runner.processes.pool import Pool
 from ductwork.runner.processes.protocol import (
     DONE,
-    FAILED_START,
     READY,
     Payload,
     Setup,
@@ -55,6 +54,7 @@ __all__ = ["ProcessExecutor"]
 _DEPTH = 2
 _QUICK_DEPTH = 16
 _QUICK = 0.002
+_NONE: frozenset[str] = frozenset()
 
 
 class ProcessExecutor:
@@ -90,7 +90,8 @@ class ProcessExecutor:
 
     def __enter__(self) -> ProcessExecutor:
         try:
-            self._start(self._prepare())
+            payload = self._prepare()
+            self._start(payload)
         except BaseException:
             self._shutdown(graceful=False)
             raise
@@ -141,7 +142,12 @@ class ProcessExecutor:
         self._send_followers(node, worker)
 
     def _send(self, node: Node, worker: WorkerHandle, after: list[Node]) -> None:
-        inputs, takes, errors, local = self._data.for_node(node, after)
+        local: frozenset[str] = _NONE
+        if after:  # it follows nodes queued there: it reads their in-memory outputs there
+            made = {name for producer in after for name in producer.output_names}
+            memory = self._data.memory
+            local = frozenset(n for n in node.input_names if n in made and n in memory)
+        inputs, takes, errors = self._data.for_node(node, local)
         worker.queue.append((node, time.time()))
         worker.held.add(node)
         if self._timed:  # (see _timed)
@@ -202,7 +208,7 @@ class ProcessExecutor:
         node = worker.node
         if message is None:  # the process died
             if node is None:
-                raise worker.lost_error(starting=not worker.ready)
+                raise worker.lost_error()
             outcome = NodeOutcome.ended(node, worker.lost_error(), worker.submitted, worker.label)
             ahead = node in self._ahead.sent
             self._replace(worker)
@@ -211,12 +217,10 @@ class ProcessExecutor:
                 self._ahead.early[node] = outcome
                 return None
             return outcome
-        if message[0] == READY:  # a worker started after the first, or a replacement
+        if message[0] == READY:  # a replacement worker
             worker.ready = True
             self._free(worker)
             return None
-        if message[0] == FAILED_START:
-            raise start_error(worker, message[1])
         if message[0] != DONE or node is None:
             return None
         outcome, outputs = read_done(message, node, worker.label)

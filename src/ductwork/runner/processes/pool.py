@@ -33,7 +33,7 @@ from ductwork.runner.processes.server import ensure_fork_server
 from ductwork.runner.processes.worker import STOP_SIGNAL
 from ductwork.runner.processes.worker import main as worker_main
 
-__all__ = ["Pool", "start_error"]
+__all__ = ["Pool"]
 
 _RELAYED = [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
 _STOP_TIMEOUT = 10.0  # seconds a stopped worker has to exit before it is killed
@@ -61,10 +61,8 @@ class Pool:
         then: Callable[[], NodeTable] | None = None,
     ) -> None:
         """Start ``count`` workers, send each its set-up, then what ``then`` returns (made while
-        they set themselves up; a worker that replaces one is sent it too), and wait until one
-        is ready: the others report ``READY`` (or their failure) through :meth:`events`, as a
-        worker that replaces one does, so that the first nodes need not wait for the last
-        worker to start.
+        they set themselves up; a worker that replaces one is sent it too), and wait until all
+        are ready.
 
         Raises:
             RunnerError: A worker could not set itself up (the cause says why).
@@ -155,14 +153,16 @@ class Pool:
         return WorkerHandle(index, process, parent_end)
 
     def _await_ready(self) -> None:
-        while not any(worker.ready for worker in self.workers):
-            for event in self.events():  # (no task was sent: nothing else comes)
+        waiting = set(self.workers)
+        while waiting:
+            for event in self.events():
                 if event.message is None:
                     raise event.worker.lost_error(starting=True)
                 if event.message[0] == FAILED_START:
-                    raise start_error(event.worker, event.message[1])
+                    raise _start_error(event.worker, event.message[1])
                 if event.message[0] == READY:
                     event.worker.ready = True
+                    waiting.discard(event.worker)
 
     def events(self, timeout: float | None = None) -> list[Event]:
         """Wait for messages or deaths; forward log records; return the rest, in order."""
@@ -254,8 +254,7 @@ class Pool:
         worker.process.close()
 
 
-def start_error(worker: WorkerHandle, packed: Any) -> RunnerError:
-    """The error for a worker that reported it could not set itself up (``packed``: why)."""
+def _start_error(worker: WorkerHandle, packed: Any) -> RunnerError:
     cause = unpack_error(packed)
     error = RunnerError(
         f"Worker process {worker.process.pid} could not set itself up: "
