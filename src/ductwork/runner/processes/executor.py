@@ -86,8 +86,6 @@ class ProcessExecutor:
         self._handed: list[NodeOutcome] = []  # early outcomes of nodes the loop has handed out
         self._outbox: dict[WorkerHandle, list[Task]] = {}  # sent at the next wait, one message
 
-    # --- entering: validate, export free inputs, start the workers --------------------------
-
     def __enter__(self) -> ProcessExecutor:
         try:
             payload = self._prepare()
@@ -113,8 +111,6 @@ class ProcessExecutor:
             0, self.prefix, list(sys.path), os.getcwd(), dict(os.environ), levels, disable, payload
         )
         self._pool.start(count, lambda index: setup._replace(worker=index), self._nodes.table)
-
-    # --- running ----------------------------------------------------------------------------
 
     @property
     def capacity(self) -> int:
@@ -282,8 +278,6 @@ class ProcessExecutor:
     def collect(self, names: Collection[str]) -> None:
         """Copy the in-memory free outputs out of shared memory into the caller's datasets."""
         self._data.collect(names)
-
-    # --- leaving ----------------------------------------------------------------------------
 
     def __exit__(self, exc_type: type[BaseException] | None, *_exc: Any) -> None:
         self._shutdown(graceful=exc_type is None)
